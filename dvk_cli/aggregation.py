@@ -1,0 +1,195 @@
+"""Aggregation: from the tidy table of values read to province totals,
+per-unit tables and the list of units that have not reported.
+
+The tidy table (one row per unit × indicator, with its source file, sheet and
+cell) is the heart of dvk; every wide table here is a view of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .catalog import Catalog, Indicator
+from .config import Organization
+from .findings import Finding
+from .periods import Period
+from .units import Unit
+
+if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
+    import pandas as pd
+
+TIDY_COLUMNS = ["unit", "period", "indicator", "value", "file", "sheet", "cell"]
+MODEL_COLUMNS = [
+    "unit", "stt", "name", "field", "kind", "exemplary", "implementer", "note",
+    "file", "sheet", "row",
+]
+
+
+@dataclass
+class Source:
+    """One file read, as listed on the sheet Nguồn."""
+
+    path: str
+    sha256: str
+    unit: str = ""  # unit code, when identified
+    unit_name: str = ""
+    period: str = ""  # period code, when identified
+    status: str = ""  # "dùng" (used) or why it was not used
+    values: int = 0  # number of values read
+    models: int = 0
+
+    @property
+    def used(self) -> bool:
+        return self.status == "dùng"
+
+
+@dataclass
+class UnitInfo:
+    code: str
+    name: str
+    group: str = ""
+    file: str = ""
+
+
+@dataclass
+class Consolidation:
+    period: Period
+    organization: Organization
+    catalog: Catalog
+    values: pd.DataFrame  # tidy: TIDY_COLUMNS, input values actually used
+    models: pd.DataFrame  # MODEL_COLUMNS
+    units: dict[str, UnitInfo]  # reporting units whose return was used, by code
+    per_unit: pd.DataFrame  # index unit code, columns catalog codes (NaN = not reported)
+    totals: dict[str, float | int]  # only indicators someone reported (incl. computed)
+    reporting: dict[str, int]  # indicator -> number of units that reported it
+    missing: list[Unit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def exemplary_models(self) -> pd.DataFrame:
+        return self.models[self.models["exemplary"]]
+
+
+def _clean(value: float) -> float | int:
+    """Whole floats become ints; sums of decimals lose binary noise."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        return round(value, 6)
+    return int(value)
+
+
+def compute_derived(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """Add computed indicators to a units × indicators table (NaN where unknown).
+
+    Sums are absent only when every part is absent; ratios need both parts and
+    a non-zero denominator.
+    """
+    for ind in indicators:
+        ops = [c for c in ind.operands if c in wide.columns]
+        if ind.operation == "sum":
+            wide[ind.code] = wide[ops].sum(axis=1, min_count=1) if ops else math.nan
+        elif ind.operation == "ratio":
+            num, den = ind.operands
+            if num in wide.columns and den in wide.columns:
+                ratio = wide[num] / wide[den].where(wide[den] != 0) * 100
+                wide[ind.code] = ratio
+            else:
+                wide[ind.code] = math.nan
+    return wide
+
+
+def consolidate(
+    values: pd.DataFrame,
+    models: pd.DataFrame,
+    units: dict[str, UnitInfo],
+    *,
+    period: Period,
+    organization: Organization,
+    catalog: Catalog,
+    registry_units: list[Unit],
+    findings: list[Finding],
+    sources: list[Source],
+) -> Consolidation:
+    """Sum the usable values into totals; recompute ratios from their parts."""
+    import pandas as pd
+
+    inputs = [c for c in catalog.input_codes]
+    if len(values):
+        wide = values.pivot_table(
+            index="unit", columns="indicator", values="value", aggfunc="sum"
+        )
+    else:
+        wide = pd.DataFrame(index=pd.Index([], name="unit"))
+    wide = wide.reindex(index=list(units), columns=inputs).astype("float64")
+    wide = compute_derived(wide, catalog.computed)
+    wide = wide[catalog.codes]
+
+    totals: dict[str, float | int] = {}
+    reporting: dict[str, int] = {}
+    for code in inputs:
+        col = wide[code]
+        n = int(col.notna().sum())
+        if n:
+            totals[code] = _clean(float(col.sum()))
+            reporting[code] = n
+    for ind in catalog.computed:
+        if ind.operation == "sum":
+            parts = [totals[c] for c in ind.operands if c in totals]
+            if parts:
+                totals[ind.code] = _clean(float(sum(parts)))
+                reporting[ind.code] = int(wide[ind.code].notna().sum())
+        elif ind.operation == "ratio":
+            num, den = ind.operands
+            both = wide[num].notna() & wide[den].notna()
+            if both.any():
+                d = float(wide.loc[both, den].sum())
+                if d:
+                    totals[ind.code] = _clean(float(wide.loc[both, num].sum()) / d * 100)
+                    reporting[ind.code] = int(both.sum())
+
+    registered_missing = [u for u in registry_units if u.code not in units]
+    return Consolidation(
+        period=period,
+        organization=organization,
+        catalog=catalog,
+        values=values,
+        models=models,
+        units=units,
+        per_unit=wide,
+        totals=totals,
+        reporting=reporting,
+        missing=registered_missing,
+        findings=findings,
+        sources=sources,
+    )
+
+
+def to_json(c: Consolidation) -> dict:
+    """The machine-readable result (spec §5)."""
+
+    def row_values(code: str) -> dict:
+        row = c.per_unit.loc[code]
+        return {k: _clean(float(v)) for k, v in row.items() if not math.isnan(v)}
+
+    return {
+        "period": c.period.code,
+        "period_label": c.period.label,
+        "totals": dict(c.totals),
+        "units": {
+            code: {"name": info.name, "file": info.file, "values": row_values(code)}
+            for code, info in c.units.items()
+        },
+        "missing": [u.code for u in c.missing],
+        "findings": [f.to_dict() for f in c.findings],
+    }

@@ -1,0 +1,248 @@
+"""The `dvk` command line: parse arguments, call one library function, render.
+
+Heavy libraries (pandas, openpyxl, calamine, Babel) are imported inside the
+commands so that `dvk --help` answers instantly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import UsageError
+
+app = typer.Typer(
+    name="dvk",
+    help="dvk — tổng hợp báo cáo công tác dân vận: biểu mẫu, đọc và kiểm tra biểu, "
+    "tổng hợp số liệu, dự thảo báo cáo.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", "-p", help="Kỳ báo cáo: 2024, 2024-H1, 2024-Q1…Q4, 2024-9M, 2024-05."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Đường dẫn dvk.toml (mặc định: tìm từ thư mục INPUT).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON ra stdout.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Coi cảnh báo là lỗi (mã thoát 1).")]
+InputsArg = Annotated[
+    list[Path], typer.Argument(help="Tệp hoặc thư mục chứa biểu báo cáo (.xlsx, .xlsm, .xls, .ods).")
+]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    _console(stderr=True).print(f"[bold red]Lỗi:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _guard(func):
+    """Turn expected problems into Vietnamese messages and exit codes, never tracebacks."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except UsageError as exc:
+            _fail(str(exc))
+        except PermissionError as exc:
+            _fail(f"Không ghi/đọc được “{exc.filename}” (tệp đang mở trong Excel hoặc không có quyền).")
+        except FileExistsError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("Đã dừng theo yêu cầu.", 130)
+        except Exception as exc:  # last resort: still no traceback for the clerk
+            if os.environ.get("DVK_DEBUG"):
+                raise
+            _fail(f"Lỗi không mong đợi: {type(exc).__name__}: {exc}. "
+                  "Chạy lại với biến môi trường DVK_DEBUG=1 để xem chi tiết và báo cho người phát triển.")
+
+    return wrapper
+
+
+def _progress_factory(enabled: bool):
+    """A rich progress bar on stderr for long reads (only on a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+
+    def factory(total: int):
+        if total < 20:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("Đang đọc biểu"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=_console(stderr=True), transient=True)
+        progress.start()
+        task = progress.add_task("read", total=total)
+
+        def hook(done: int, all_: int) -> None:
+            progress.update(task, completed=done)
+            if done >= all_:
+                progress.stop()
+
+        return hook
+
+    return factory
+
+
+@app.command()
+@_guard
+def init(
+    folder: Annotated[Path, typer.Argument(help="Thư mục làm việc cần tạo.")] = Path("."),
+    name: Annotated[str | None, typer.Option("--name", help="Tên cơ quan tổng hợp.")] = None,
+) -> None:
+    """Tạo thư mục làm việc: dvk.toml (có chú thích) và thư mục returns/ để chứa biểu."""
+    from .forms import init_folder
+
+    written = init_folder(folder, organization_name=name)
+    console = _console()
+    for path in written:
+        console.print(f"[green]Đã tạo[/] {path}")
+    console.print("Bước tiếp theo: khai báo các đơn vị trong dvk.toml, rồi chạy "
+                  "[bold]dvk template bieu-mau --unit all --period 2024[/].")
+
+
+@app.command()
+@_guard
+def template(
+    out: Annotated[Path, typer.Argument(help="Tệp .xlsx cần tạo (hoặc thư mục khi --unit all).")],
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="Mã đơn vị, hoặc all cho mọi đơn vị.")] = None,
+    period: PeriodOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Tạo biểu mẫu báo cáo trống (có thể điền sẵn đơn vị và kỳ báo cáo)."""
+    from .catalog import default_catalog
+    from .config import find_config, load_config
+    from .forms import write_form, write_unit_forms
+    from .periods import parse_period
+
+    cfg = load_config(find_config([out.parent if out.suffix else out], config))
+    p = None
+    if period:
+        p = parse_period(period)
+        if p is None:
+            raise UsageError(f"Kỳ báo cáo “{period}” không hợp lệ. Ví dụ: 2024, 2024-H1, 2024-Q3.")
+    catalog = default_catalog()
+    console = _console()
+    if unit and unit.lower() == "all":
+        if not cfg.registry:
+            raise UsageError("Không có danh sách đơn vị: khai báo [[units]] trong dvk.toml (xem dvk init).")
+        if out.suffix.lower() in {".xlsx", ".xls", ".ods"}:
+            raise UsageError("Với --unit all, OUT phải là một thư mục.")
+        paths = write_unit_forms(out, catalog, list(cfg.registry), period=p, organization=cfg.organization)
+        console.print(f"[green]Đã tạo {len(paths)} biểu mẫu[/] trong {out}")
+        return
+    chosen = None
+    if unit:
+        chosen = cfg.registry.get(unit)
+        if chosen is None:
+            raise UsageError(f"Mã đơn vị “{unit}” không có trong dvk.toml.")
+    if out.suffix.lower() != ".xlsx":
+        if out.suffix:
+            raise UsageError("Biểu mẫu được tạo dạng .xlsx; hãy đặt tên tệp đuôi .xlsx.")
+        out = out.with_suffix(".xlsx")
+    path = write_form(out, catalog, unit=chosen, period=p, organization=cfg.organization)
+    console.print(f"[green]Đã tạo biểu mẫu[/] {path}")
+
+
+def _run(inputs, period, config, json_out, skip=None):
+    from .pipeline import run
+
+    return run(list(inputs), period=period, config_path=config, skip=skip,
+               progress=_progress_factory(not json_out))
+
+
+def _exit_code(result, strict: bool) -> int:
+    if result.errors or (strict and result.warnings):
+        return EXIT_DATA
+    return EXIT_OK
+
+
+@app.command()
+@_guard
+def validate(
+    inputs: InputsArg,
+    period: PeriodOpt = None,
+    json_out: JsonOpt = False,
+    strict: StrictOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Đọc và kiểm tra các biểu báo cáo, không ghi tệp nào."""
+    from .aggregation import to_json
+    from .render import print_validation
+
+    result = _run(inputs, period, config, json_out)
+    if json_out:
+        _print_json(to_json(result))
+    else:
+        print_validation(_console(), result)
+    raise typer.Exit(_exit_code(result, strict))
+
+
+@app.command()
+@_guard
+def aggregate(
+    inputs: InputsArg,
+    period: PeriodOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Thư mục ghi kết quả.")] = Path("."),
+    json_out: JsonOpt = False,
+    strict: StrictOpt = False,
+    config: ConfigOpt = None,
+    template_path: Annotated[
+        Path | None, typer.Option("--template", help="Mẫu báo cáo Jinja thay cho mẫu mặc định.")
+    ] = None,
+) -> None:
+    """Tổng hợp các biểu: ghi tong-hop-<kỳ>.xlsx và bao-cao-<kỳ>.md, in bảng tóm tắt."""
+    from .aggregation import to_json
+    from .render import print_summary
+    from .report import write_report
+    from .workbook import write_workbook
+
+    if template_path is not None and not template_path.is_file():
+        raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
+    # Our own earlier outputs in --out are not returns of this level.
+    skip = set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
+    result = _run(inputs, period, config, json_out, skip=skip)
+    code = result.period.code
+    workbook_path = write_workbook(result, out / f"tong-hop-{code}.xlsx")
+    report_path = write_report(result, out / f"bao-cao-{code}.md", template_path)
+    if json_out:
+        data = to_json(result)
+        data["outputs"] = {"workbook": str(workbook_path), "report": str(report_path)}
+        _print_json(data)
+    else:
+        print_summary(_console(), result, [workbook_path, report_path])
+    raise typer.Exit(_exit_code(result, strict))
+
+
+def _print_json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

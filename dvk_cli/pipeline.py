@@ -1,0 +1,289 @@
+"""One run over a reporting period: find the returns, read them, identify
+unit and period, check, and consolidate. Library entry point for the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, Source, UnitInfo, consolidate
+from .catalog import Catalog, default_catalog
+from .checks import check_unit
+from .config import Config, find_config, load_config
+from .errors import UsageError
+from .findings import Finding, sort_findings
+from .periods import Period, parse_period, period_from_filename
+from .reading import ReturnData, find_returns, read_return
+from .units import ascii_key
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 64
+
+ProgressHook = Callable[[int, int], None]
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+_worker_catalog: Catalog | None = None
+
+
+def _init_worker(catalog: Catalog) -> None:
+    global _worker_catalog
+    _worker_catalog = catalog
+
+
+def _read_in_worker(item: tuple[str, str]) -> ReturnData:
+    path, shown = item
+    return read_return(Path(path), _worker_catalog, shown)
+
+
+def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
+             progress: ProgressHook | None = None) -> list[ReturnData]:
+    """Read every file, in parallel across processes when there are many."""
+    items = [(str(p), display_path(p)) for p in files]
+    cpus = os.cpu_count() or 1
+    if workers is None:
+        workers = min(cpus, 8) if len(files) >= PARALLEL_MIN_FILES and cpus > 1 else 1
+    results: list[ReturnData] = []
+    if workers <= 1:
+        for i, (path, shown) in enumerate(items, start=1):
+            results.append(read_return(Path(path), catalog, shown))
+            if progress:
+                progress(i, len(items))
+        return results
+    chunk = max(1, min(64, len(items) // (workers * 8) or 1))
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(catalog,)) as pool:
+        for i, data in enumerate(pool.map(_read_in_worker, items, chunksize=chunk), start=1):
+            results.append(data)
+            if progress:
+                progress(i, len(items))
+    return results
+
+
+def _identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Finding | None]:
+    registry = config.registry
+    stem = Path(data.path).stem
+    where = dict(file=data.path, sheet=data.sheet)
+    if not registry:
+        code = data.unit_code_text.strip().upper()
+        name = data.unit_text.strip()
+        if not code and name:
+            code = ascii_key(name).upper().replace(" ", "")
+        if not code:
+            return None, Finding(
+                "error", "unit_unknown",
+                f"Tệp {data.path}: không xác định được đơn vị báo cáo (ô “Đơn vị báo cáo” và “Mã đơn vị” để trống).",
+                cell=data.header_cells.get("unit", ""), **where)
+        return UnitInfo(code, name or code, "", data.path), None
+
+    by_code = registry.get(data.unit_code_text) if data.unit_code_text else None
+    by_name = registry.match(data.unit_text) if data.unit_text else None
+    if data.unit_code_text and by_code is None:
+        return None, Finding(
+            "error", "unit_unknown",
+            f"Tệp {data.path}: mã đơn vị “{data.unit_code_text}” không có trong danh sách đơn vị của dvk.toml.",
+            cell=data.header_cells.get("code", ""), **where)
+    if by_code and by_name and by_name.unit and by_name.unit is not by_code:
+        return None, Finding(
+            "error", "unit_conflict",
+            f"Tệp {data.path}: mã đơn vị {by_code.code} ({by_code.name}) không khớp với tên đơn vị "
+            f"“{data.unit_text}” ({by_name.unit.name}).",
+            cell=data.header_cells.get("unit", ""), **where)
+    unit = by_code or (by_name.unit if by_name else None)
+    if unit is None and by_name and by_name.candidates:
+        names = ", ".join(u.name for u in by_name.candidates)
+        return None, Finding(
+            "error", "unit_ambiguous",
+            f"Tệp {data.path}: tên đơn vị “{data.unit_text}” khớp với nhiều đơn vị ({names}); "
+            "ghi rõ “Mã đơn vị” trong biểu.",
+            cell=data.header_cells.get("unit", ""), **where)
+    if unit is None and data.unit_text:
+        return None, Finding(
+            "error", "unit_unknown",
+            f"Tệp {data.path}: đơn vị “{data.unit_text}” không có trong danh sách đơn vị của dvk.toml "
+            "(kiểm tra tên hoặc thêm bí danh – aliases).",
+            cell=data.header_cells.get("unit", ""), **where)
+    if unit is None:
+        m = registry.match_filename(stem)
+        unit = m.unit
+        if unit is None:
+            extra = (f" Tên tệp khớp với nhiều đơn vị: {', '.join(u.name for u in m.candidates)}."
+                     if m.candidates else "")
+            return None, Finding(
+                "error", "unit_unknown",
+                f"Tệp {data.path}: không xác định được đơn vị báo cáo (ô “Đơn vị báo cáo” trống và tên tệp "
+                f"không chứa tên đơn vị nào).{extra}", **where)
+    return UnitInfo(unit.code, unit.name, unit.group, data.path), None
+
+
+def _identify_period(data: ReturnData) -> tuple[Period | None, Finding | None]:
+    if data.period_text:
+        p = parse_period(data.period_text)
+        if p is None:
+            return None, Finding(
+                "error", "period_unknown",
+                f"Tệp {data.path}: không hiểu kỳ báo cáo “{data.period_text}” "
+                "(ví dụ cách ghi: 2024, 6 tháng đầu năm 2024, Quý I/2024).",
+                file=data.path, sheet=data.sheet, cell=data.header_cells.get("period", ""))
+        return p, None
+    p = period_from_filename(Path(data.path).stem)
+    if p is None:
+        return None, Finding(
+            "error", "period_unknown",
+            f"Tệp {data.path}: không xác định được kỳ báo cáo (ô “Kỳ báo cáo” trống, tên tệp không ghi kỳ).",
+            file=data.path, sheet=data.sheet)
+    return p, None
+
+
+def run(
+    inputs: list[Path],
+    *,
+    period: str | None = None,
+    config_path: Path | None = None,
+    config: Config | None = None,
+    catalog: Catalog | None = None,
+    skip: set[Path] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], ProgressHook | None] | None = None,
+) -> Consolidation:
+    """Read, identify, check and consolidate every return under `inputs`.
+
+    Raises UsageError for problems that stop the run (exit code 2); data
+    problems become findings in the result.
+    """
+    import pandas as pd
+
+    catalog = catalog or default_catalog()
+    for item in inputs:
+        if not item.exists():
+            raise UsageError(f"Không tìm thấy “{item}”.")
+    if config is None:
+        config = load_config(find_config(inputs, config_path))
+    requested = None
+    if period:
+        requested = parse_period(period)
+        if requested is None:
+            raise UsageError(
+                f"Kỳ báo cáo “{period}” không hợp lệ. Ví dụ: 2024, 2024-H1, 2024-Q3, 2024-9M, 2024-05."
+            )
+    files = find_returns(inputs, skip)
+    if not files:
+        where = ", ".join(str(i) for i in inputs)
+        raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
+
+    hook = progress(len(files)) if progress else None
+    returns = read_all(files, catalog, workers=workers, progress=hook)
+
+    findings: list[Finding] = []
+    sources: dict[str, Source] = {}
+    identified: list[tuple[ReturnData, UnitInfo, Period]] = []
+    for data in returns:
+        source = Source(path=data.path, sha256=data.sha256, values=len(data.values),
+                        models=len(data.models))
+        sources[data.path] = source
+        findings.extend(data.findings)
+        if not data.readable:
+            source.status = "không đọc được"
+            continue
+        unit, problem = _identify_unit(data, config)
+        if unit:
+            source.unit, source.unit_name = unit.code, unit.name
+            for f in data.findings:
+                f.unit = unit.code
+        p, p_problem = _identify_period(data)
+        if p:
+            source.period = p.code
+        for prob in (problem, p_problem):
+            if prob:
+                prob.unit = unit.code if unit else ""
+                findings.append(prob)
+        if unit is None:
+            source.status = "không xác định được đơn vị"
+        elif p is None:
+            source.status = "không xác định được kỳ"
+        else:
+            identified.append((data, unit, p))
+
+    if requested is None:
+        periods = sorted({p for _, _, p in identified})
+        if len(periods) == 1:
+            requested = periods[0]
+        elif not periods:
+            raise UsageError(
+                "Không xác định được kỳ báo cáo từ các biểu; hãy ghi rõ --period (ví dụ --period 2024)."
+            )
+        else:
+            counts = defaultdict(int)
+            for _, _, p in identified:
+                counts[p] += 1
+            listing = ", ".join(f"{p.code} ({counts[p]} tệp)" for p in periods)
+            raise UsageError(
+                f"Các biểu thuộc nhiều kỳ khác nhau: {listing}. Hãy chọn kỳ bằng --period."
+            )
+
+    in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
+    for data, unit, p in identified:
+        if p != requested:
+            sources[data.path].status = f"khác kỳ ({p.code})"
+            findings.append(Finding(
+                "error", "period_mismatch",
+                f"Tệp {data.path} ({unit.name}) là báo cáo {p.label}, không phải {requested.label}; "
+                "không được tổng hợp.",
+                file=data.path, sheet=data.sheet, cell=data.header_cells.get("period", ""),
+                unit=unit.code))
+            continue
+        in_period[unit.code].append((data, unit))
+
+    tidy_rows: list[tuple] = []
+    model_rows: list[tuple] = []
+    used_units: dict[str, UnitInfo] = {}
+    for code, group in in_period.items():
+        if len(group) > 1:
+            files_list = ", ".join(d.path for d, _ in group)
+            for data, unit in group:
+                sources[data.path].status = "trùng báo cáo"
+                findings.append(Finding(
+                    "error", "duplicate_return",
+                    f"Đơn vị {unit.name} có {len(group)} báo cáo cho {requested.label} ({files_list}); "
+                    "chưa tổng hợp báo cáo nào của đơn vị này. Hãy bỏ bớt tệp thừa rồi chạy lại.",
+                    file=data.path, sheet=data.sheet, unit=code))
+            continue
+        data, unit = group[0]
+        sources[data.path].status = "dùng"
+        used_units[code] = unit
+        values = {v.code: v.value for v in data.values}
+        cells = {v.code: (v.sheet, v.cell) for v in data.values}
+        typed = {v.code: (v.value, v.sheet, v.cell) for v in data.computed}
+        findings.extend(check_unit(catalog, values, cells, unit=code, file=data.path,
+                                   computed_typed=typed))
+        for v in data.values:
+            tidy_rows.append((code, requested.code, v.code, v.value, data.path, v.sheet, v.cell))
+        for m in data.models:
+            model_rows.append((code, m["stt"], m["name"], m["field"], m["kind"], m["exemplary"],
+                               m["implementer"], m["note"], data.path, m["sheet"], m["row"]))
+
+    values_df = pd.DataFrame(tidy_rows, columns=TIDY_COLUMNS)
+    values_df["value"] = values_df["value"].astype("float64")
+    models_df = pd.DataFrame(model_rows, columns=MODEL_COLUMNS)
+    models_df["exemplary"] = models_df["exemplary"].astype(bool)
+    ordered_units = _order_units(used_units, config)
+    return consolidate(
+        values_df, models_df, ordered_units,
+        period=requested, organization=config.organization, catalog=catalog,
+        registry_units=list(config.registry), findings=sort_findings(findings),
+        sources=list(sources.values()),
+    )
+
+
+def _order_units(units: dict[str, UnitInfo], config: Config) -> dict[str, UnitInfo]:
+    """Registry order first (as the province lists its units), then by name."""
+    order = {u.code: i for i, u in enumerate(config.registry)}
+    return dict(sorted(units.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[1].name)))

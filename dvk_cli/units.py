@@ -1,0 +1,124 @@
+"""Reporting units: the registry from dvk.toml and name matching that ignores
+case, spacing, Unicode form and administrative prefixes ("H.", "TP."), and
+never guesses between two candidates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Administrative prefixes, longest first, folded (lower case, no diacritics).
+_PREFIXES = [
+    "thanh pho", "thi xa", "thi tran", "huyen", "quan", "phuong", "xa",
+    "tinh", "tp", "tx", "tt", "h", "q", "p",
+]
+_PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _PREFIXES) + r")(?:\s+|\.\s*)")
+
+
+def nfc(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+def fold(text: object) -> str:
+    """Lower case, Unicode-normalised, single-spaced text (diacritics kept)."""
+    text = unicodedata.normalize("NFC", str(text)).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def name_key(text: object) -> str:
+    """Key for unit matching: folded, prefixes and punctuation removed."""
+    t = fold(text)
+    t = re.sub(r"[_\-–—]+", " ", t)
+    # strip administrative prefixes (compare without diacritics, cut original)
+    for _ in range(2):
+        m = _PREFIX_RE.match(strip_diacritics(t))
+        if not m:
+            break
+        t = t[m.end():]
+    t = re.sub(r"[^\w\s]", " ", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def ascii_key(text: object) -> str:
+    return strip_diacritics(name_key(text))
+
+
+@dataclass
+class Unit:
+    code: str
+    name: str
+    group: str = ""
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Match:
+    unit: Unit | None
+    candidates: list[Unit] = field(default_factory=list)  # when ambiguous
+    how: str = ""
+
+
+class Registry:
+    """The registered units, and matching of names/codes against them."""
+
+    def __init__(self, units: list[Unit]):
+        self.units = units
+        self.by_code = {u.code.upper(): u for u in units}
+        self._keys: dict[str, list[Unit]] = {}
+        self._ascii: dict[str, list[Unit]] = {}
+        for u in units:
+            for text in [u.name, u.code, *u.aliases]:
+                for index, key in ((self._keys, name_key(text)), (self._ascii, ascii_key(text))):
+                    bucket = index.setdefault(key, [])
+                    if key and u not in bucket:
+                        bucket.append(u)
+
+    def __bool__(self) -> bool:
+        return bool(self.units)
+
+    def __iter__(self):
+        return iter(self.units)
+
+    def get(self, code: str) -> Unit | None:
+        return self.by_code.get(str(code).strip().upper())
+
+    def match(self, text: object) -> Match:
+        """Match a name, alias or code written in a return's header."""
+        if text is None or not str(text).strip():
+            return Match(None)
+        unit = self.get(nfc(text))
+        if unit:
+            return Match(unit, how="mã đơn vị")
+        hits = self._keys.get(name_key(text), [])
+        if len(hits) == 1:
+            return Match(hits[0], how="tên đơn vị")
+        if len(hits) > 1:
+            return Match(None, hits)
+        # Same letters without diacritics ("Bu Dang"): only when unambiguous.
+        hits = self._ascii.get(ascii_key(text), [])
+        if len(hits) == 1:
+            return Match(hits[0], how="tên đơn vị (không dấu)")
+        return Match(None, hits if len(hits) > 1 else [])
+
+    def match_filename(self, stem: str) -> Match:
+        """Find a unit whose name, alias or code appears in a file name."""
+        words = ascii_key(re.sub(r"\d+", " ", stem)).split()
+        text = " " + " ".join(words) + " "
+        hits: list[Unit] = []
+        best = 0
+        for key, units in self._ascii.items():
+            if key and f" {key} " in text:
+                n = len(key)
+                if n > best:
+                    best, hits = n, list(units)
+                elif n == best:
+                    hits.extend(u for u in units if u not in hits)
+        if len(hits) == 1:
+            return Match(hits[0], how="tên tệp")
+        return Match(None, hits)
