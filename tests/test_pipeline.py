@@ -1,0 +1,147 @@
+"""A whole run: identity of returns, periods, duplicates, checks, totals."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+import pytest
+from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_ods, write_xlsx
+
+from dvk_cli.errors import UsageError
+from dvk_cli.pipeline import run
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, THREE_UNITS)
+    (tmp_path / "returns").mkdir()
+    return tmp_path
+
+
+def rules_of(result):
+    return [f.rule for f in result.findings]
+
+
+def test_units_matched_by_alias_nfd_code_and_file_name(folder):
+    r = folder / "returns"
+    write_xlsx(return_grid(consistent_values(10), unit="H. Bù Đăng"), r / "1.xlsx")
+    write_xlsx(return_grid(consistent_values(8), unit=unicodedata.normalize("NFD", "huyện  bù đốp")),
+               r / "2.xlsx")
+    write_ods(return_grid(consistent_values(6), unit=None, code=None, period=None), r / "dong-xoai-2024.ods")
+    result = run([r], period="2024")
+    assert list(result.units) == ["BUDANG", "BUDOP", "DONGXOAI"]  # registry order
+    assert result.findings == []
+    assert result.totals["MH_TONG"] == 24
+    assert result.missing == []
+
+
+def test_totals_absent_when_nobody_reported_and_ratio_recomputed(folder):
+    r = folder / "returns"
+    write_xlsx(return_grid(consistent_values(10, DON_NHAN=10, DON_GQ=9)), r / "a.xlsx")
+    write_xlsx(return_grid(consistent_values(10, DON_NHAN=190, DON_GQ=95), unit="TP. Đồng Xoài"),
+               r / "b.xlsx")
+    result = run([r], period="2024")
+    assert "QUA_SO" not in result.totals  # nobody reported: absent, not 0
+    # unit ratios 90% and 50%; the province ratio is 104/200, not 140 nor 70
+    assert result.totals["DON_TYLE"] == pytest.approx(52.0)
+    assert result.per_unit.loc["BUDANG", "DON_TYLE"] == pytest.approx(90.0)
+    assert math.isnan(result.per_unit.loc["BUDANG", "QUA_SO"])
+    assert [u.code for u in result.missing] == ["BUDOP"]
+
+
+def test_seed_001_field_mismatch_warns_per_unit_and_keeps_totals(folder):
+    # Nghệ An 6 tháng 2024: 4.494 models but fields add up to 4.503.
+    r = folder / "returns"
+    a = dict(MH_TONG=2494, MH_TAPTHE=2000, MH_CANHAN=494, MH_KT=700, MH_VHXH=1300, MH_QPAN=250,
+             MH_XDHT=250)  # fields 2.500 ≠ 2.494
+    b = dict(MH_TONG=2000, MH_TAPTHE=1729, MH_CANHAN=271, MH_KT=512, MH_VHXH=998, MH_QPAN=236,
+             MH_XDHT=257)  # fields 2.003 ≠ 2.000
+    write_xlsx(return_grid(a, period="6 tháng đầu năm 2024"), r / "a.xlsx")
+    write_xlsx(return_grid(b, unit="Huyện Bù Đốp", period="2024-H1"), r / "b.xlsx")
+    result = run([r])  # period taken from the returns
+    assert result.period.code == "2024-H1"
+    mismatch = [f for f in result.findings if f.rule == "MH_LINHVUC"]
+    assert sorted(f.unit for f in mismatch) == ["BUDANG", "BUDOP"]
+    assert all(f.severity == "warning" and f.cell and f.file for f in mismatch)
+    assert result.totals["MH_TONG"] == 4494
+    assert (result.totals["MH_KT"], result.totals["MH_VHXH"], result.totals["MH_QPAN"],
+            result.totals["MH_XDHT"]) == (1212, 2298, 486, 507)
+    assert result.totals["MH_TAPTHE"] == 3729 and result.totals["MH_CANHAN"] == 765
+    assert not result.errors
+
+
+def test_unknown_unit_period_mismatch_and_duplicates(folder):
+    r = folder / "returns"
+    write_xlsx(return_grid(consistent_values(), unit="Huyện Lạ"), r / "la.xlsx")
+    write_xlsx(return_grid(consistent_values(), unit="Huyện Bù Đốp", period="2023"), r / "cu.xlsx")
+    write_xlsx(return_grid(consistent_values(5), unit="TP. Đồng Xoài"), r / "dx1.xlsx")
+    write_xlsx(return_grid(consistent_values(7), unit="Thành phố Đồng Xoài"), r / "dx2.xlsx")
+    write_xlsx(return_grid(consistent_values(3)), r / "bd.xlsx")
+    result = run([r], period="2024")
+    rules = rules_of(result)
+    assert rules.count("unit_unknown") == 1
+    assert rules.count("period_mismatch") == 1
+    assert rules.count("duplicate_return") == 2  # both reported, neither used
+    assert list(result.units) == ["BUDANG"]
+    assert result.totals["MH_TONG"] == 3
+    assert sorted(u.code for u in result.missing) == ["BUDOP", "DONGXOAI"]
+    status = {s.path.split("/")[-1]: s.status for s in result.sources}
+    assert status["dx1.xlsx"] == status["dx2.xlsx"] == "trùng báo cáo"
+    assert status["bd.xlsx"] == "dùng"
+    unknown = next(f for f in result.findings if f.rule == "unit_unknown")
+    assert "Huyện Lạ" in unknown.message and unknown.cell == "B2"
+
+
+def test_mixed_periods_without_period_is_a_usage_error(folder):
+    r = folder / "returns"
+    write_xlsx(return_grid(consistent_values(), period="2023"), r / "a.xlsx")
+    write_xlsx(return_grid(consistent_values(), unit="H. Bù Đốp", period="2024"), r / "b.xlsx")
+    with pytest.raises(UsageError, match="nhiều kỳ"):
+        run([r])
+
+
+def test_bad_period_argument_and_missing_input(folder):
+    with pytest.raises(UsageError, match="không hợp lệ"):
+        run([folder / "returns"], period="2024-X")
+    with pytest.raises(UsageError, match="Không tìm thấy"):
+        run([folder / "khong-co"], period="2024")
+    with pytest.raises(UsageError, match="Không tìm thấy biểu"):
+        run([folder / "returns"], period="2024")
+
+
+def test_no_config_units_from_returns(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_xlsx(return_grid(consistent_values(4), unit="Xã An Bình", code="ANBINH"), tmp_path / "a.xlsx")
+    write_xlsx(return_grid(consistent_values(6), unit="Xã Tân Lập", code=None), tmp_path / "b.xlsx")
+    result = run([tmp_path], period="2024")
+    assert sorted(result.units) == ["ANBINH", "TANLAP"]
+    assert result.missing == []
+    assert result.totals["MH_TONG"] == 10
+
+
+def test_computed_row_typed_value(folder):
+    r = folder / "returns"
+    values = consistent_values(NHA_DDK_SO=2, NHA_DDK_TIEN=100, NHA_SO=9, DON_TYLE=90)
+    write_xlsx(return_grid(values), r / "a.xlsx")
+    result = run([r], period="2024")
+    typed = [f for f in result.findings if f.rule == "computed_typed"]
+    # NHA_SO typed 9 but parts give 2 -> warning; DON_TYLE typed 90 = 18/20 -> silent
+    assert [f.indicator for f in typed] == ["NHA_SO"]
+    assert result.totals["NHA_SO"] == 2
+
+
+def test_parallel_and_serial_reads_agree(folder):
+    from dvk_cli.catalog import default_catalog
+    from dvk_cli.pipeline import read_all
+    from dvk_cli.reading import find_returns
+
+    r = folder / "returns"
+    for i in range(6):
+        write_xlsx(return_grid(consistent_values(i + 3)), r / f"{i}.xlsx")
+    files = find_returns([r])
+    serial = read_all(files, default_catalog(), workers=1)
+    parallel = read_all(files, default_catalog(), workers=2)
+    assert [(d.path, [(v.code, v.value, v.cell) for v in d.values]) for d in serial] == \
+           [(d.path, [(v.code, v.value, v.cell) for v in d.values]) for d in parallel]
