@@ -151,15 +151,26 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None) -> Ret
     if not any(any(c not in ("", None) for c in row) for _, rows in sheets for row in rows):
         return _unreadable(data, "file_empty", "bảng tính không có dữ liệu.")
 
+    # The data sheet: the one with a "Mã … Số liệu" table holding the most
+    # catalog codes (a consolidated workbook also lists codes on other sheets).
     codes = set(catalog.codes)
     best = None
+    any_codes = False
     for name, rows in sheets:
         hits = sum(
             1 for row in rows for c in row if isinstance(c, str) and c.strip().upper() in codes
         )
-        if hits and (best is None or hits > best[0]):
+        any_codes = any_codes or bool(hits)
+        if not hits or _find_header_row(rows, [CODE_HEADERS, VALUE_HEADERS]) is None:
+            continue
+        if best is None or hits > best[0]:
             best = (hits, name, rows)
     if best is None:
+        if any_codes:
+            return _unreadable(
+                data, "no_value_column",
+                "có mã chỉ tiêu nhưng không tìm thấy hàng tiêu đề có cột “Mã” và cột “Số liệu”.",
+            )
         return _unreadable(
             data, "no_indicator_codes",
             "không tìm thấy bảng số liệu có cột “Mã” chứa mã chỉ tiêu. "
@@ -218,14 +229,7 @@ def _find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, d
 
 def _read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
                 xlsx_bytes: bytes | None) -> None:
-    found = _find_header_row(rows, [CODE_HEADERS, VALUE_HEADERS])
-    if found is None:
-        data.readable = False
-        data.add("error", "no_value_column",
-                 f"Tệp {data.path}: không tìm thấy hàng tiêu đề có cột “Mã” và cột “Số liệu”.",
-                 sheet=sheet)
-        return
-    header_row, folded = found
+    header_row, folded = _find_header_row(rows, [CODE_HEADERS, VALUE_HEADERS])
     code_col = next(c for c, t in folded.items() if t in CODE_HEADERS)
     value_col = next(c for c, t in folded.items() if t in VALUE_HEADERS)
 
