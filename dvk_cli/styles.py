@@ -1,0 +1,258 @@
+"""Shared look of every workbook dvk writes: Times New Roman, thin borders,
+shaded computed rows, A4 print setup, and safe writing of user text.
+
+openpyxl is imported inside the functions so that importing this module
+stays cheap; style objects are cached (openpyxl deduplicates them anyway).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from functools import cache
+
+from .numbers import EXCEL_DEC, excel_format
+
+FONT_NAME = "Times New Roman"
+FONT_SIZE = 12
+GREY = "E7E6E6"  # computed rows
+HEADER_FILL = "DDEBF7"  # table header rows
+ERROR_FILL = "F8CBAD"
+WARNING_FILL = "FFF2CC"
+DECIMAL_TYPES = ("money", "length")
+
+# Text that a spreadsheet would take for a formula or a signed number.
+_FORMULA_START = ("=", "+", "-", "@")
+# Control characters XML (hence xlsx) cannot store.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+
+
+# ------------------------------------------------------------------ objects
+
+@cache
+def font(bold: bool = False, italic: bool = False, size: float | None = None,
+         color: str | None = None):
+    from openpyxl.styles import Font
+
+    return Font(name=FONT_NAME, size=size or FONT_SIZE, bold=bold, italic=italic, color=color)
+
+
+@cache
+def alignment(horizontal: str | None = None, vertical: str = "center", wrap: bool = True,
+              indent: int = 0):
+    from openpyxl.styles import Alignment
+
+    return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap, indent=indent)
+
+
+@cache
+def thin_border():
+    from openpyxl.styles import Border, Side
+
+    side = Side(style="thin", color="808080")
+    return Border(left=side, right=side, top=side, bottom=side)
+
+
+@cache
+def dotted_bottom():
+    from openpyxl.styles import Border, Side
+
+    return Border(bottom=Side(style="dotted", color="808080"))
+
+
+@cache
+def fill(color: str):
+    from openpyxl.styles import PatternFill
+
+    return PatternFill(fill_type="solid", start_color=color, end_color=color)
+
+
+# ------------------------------------------------------------------ workbook
+
+def new_workbook():
+    """An empty openpyxl Workbook (no sheets) whose default font is Times New Roman.
+
+    Blank cells a clerk types into then show the same font as ours.
+    """
+    import openpyxl
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    try:  # private API: the first font is the workbook default ("Normal" style)
+        base = font()
+        wb._fonts = IndexedList([base])
+        wb._named_styles["Normal"].font = base
+    except Exception:  # pragma: no cover - a newer openpyxl; fonts are set per cell anyway
+        pass
+    return wb
+
+
+# ------------------------------------------------------------------ cells
+
+def clean_text(value: object) -> str:
+    """NFC text without the control characters xlsx cannot hold."""
+    text = unicodedata.normalize("NFC", str(value))
+    return _ILLEGAL.sub("", text)
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def set_text(cell, value: object):
+    """Write user-provided text as text, never as a formula.
+
+    "=SUM(A1)", "+84 912", "-abc", "@x" are stored as strings (and shown as
+    typed, with Excel's quote prefix); None / NaN leave the cell empty.
+    """
+    if _is_blank(value):
+        cell.value = None
+        return cell
+    text = clean_text(value)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(_FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def number_format(value: float | int | None, type_: str) -> str:
+    """Excel number format for a value (an empty money/km cell expects decimals)."""
+    if value is None and type_ in DECIMAL_TYPES:
+        return EXCEL_DEC
+    return excel_format(value, type_)
+
+
+def clean_number(value: object) -> float | int | None:
+    """None for blank/NaN; whole floats as int (1215.0 -> 1215)."""
+    if _is_blank(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    try:  # numpy scalars
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def set_number(cell, value: object, type_: str = "count"):
+    number = clean_number(value)
+    cell.value = number
+    cell.number_format = number_format(number, type_)
+    return cell
+
+
+def style(cell, *, bold: bool = False, italic: bool = False, size: float | None = None,
+          horizontal: str | None = None, wrap: bool = True, indent: int = 0,
+          border: bool = True, shade: str | None = None):
+    cell.font = font(bold, italic, size)
+    cell.alignment = alignment(horizontal, "center", wrap, indent)
+    if border:
+        cell.border = thin_border()
+    if shade:
+        cell.fill = fill(shade)
+    return cell
+
+
+# ------------------------------------------------------------------ blocks
+
+def title_row(ws, row: int, text: str, ncols: int, *, size: float = 14, bold: bool = True,
+              italic: bool = False, height: float | None = None) -> None:
+    """A centred line merged across the table width."""
+    cell = ws.cell(row, 1)
+    set_text(cell, text)
+    cell.font = font(bold, italic, size)
+    cell.alignment = alignment("center", "center", True)
+    if ncols > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    width = sum(column_width(ws, c) for c in range(1, ncols + 1))
+    lines = estimate_lines(text, width, size)
+    ws.row_dimensions[row].height = height or max(1, lines) * (size + 6)
+
+
+def header_row(ws, row: int, headers: list[str], *, start_col: int = 1, size: float | None = None,
+               height: float | None = None) -> None:
+    """Bold, shaded, bordered, centred table header cells."""
+    for i, text in enumerate(headers):
+        cell = ws.cell(row, start_col + i)
+        set_text(cell, text)
+        style(cell, bold=True, size=size, horizontal="center", shade=HEADER_FILL)
+    if height:
+        ws.row_dimensions[row].height = height
+    else:
+        fit_row_height(ws, row, start_col, start_col + len(headers) - 1, size or FONT_SIZE)
+
+
+def set_widths(ws, widths: list[float], start_col: int = 1) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(start_col + i)].width = width
+
+
+def column_width(ws, col: int) -> float:
+    from openpyxl.utils import get_column_letter
+
+    width = ws.column_dimensions[get_column_letter(col)].width
+    return width or 9.0
+
+
+def estimate_lines(text: str, width: float, size: float = FONT_SIZE) -> int:
+    """Lines a wrapped text needs in a column `width` characters wide."""
+    if not text:
+        return 1
+    per_line = max(4.0, width * 1.1 * FONT_SIZE / size)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def fit_row_height(ws, row: int, first_col: int, last_col: int, size: float = FONT_SIZE,
+                   indent: dict[int, int] | None = None) -> None:
+    """Set a row's height from its longest wrapped text (Excel does not autofit
+    rows of files it did not write)."""
+    lines = 1
+    for col in range(first_col, last_col + 1):
+        value = ws.cell(row, col).value
+        if isinstance(value, str) and not value.startswith("="):
+            width = column_width(ws, col) - 2 * (indent or {}).get(col, 0)
+            lines = max(lines, estimate_lines(value, width, size))
+    ws.row_dimensions[row].height = lines * (size + 4) + 4
+
+
+def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+    """Thin borders (and our font) on every cell of a block, filled or not."""
+    border = thin_border()
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col,
+                            max_col=last_col):
+        for cell in row:
+            cell.border = border
+            if cell.font is None or cell.font.name != FONT_NAME:
+                cell.font = font()
+
+
+def print_setup(ws, *, landscape: bool, title_rows: tuple[int, int] | None = None,
+                title_cols: str | None = None, fit_width: int = 1) -> None:
+    """A4, fitted to `fit_width` pages wide, header rows repeated, page numbers."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = fit_width
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = 0.5
+    ws.page_margins.right = 0.4
+    ws.page_margins.top = 0.6
+    ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
+    if title_cols:
+        ws.print_title_cols = title_cols
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.oddFooter.center.font = FONT_NAME
+    ws.oddFooter.center.size = 10
