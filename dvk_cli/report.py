@@ -1,0 +1,477 @@
+"""The narrative report: a Vietnamese Markdown draft written from a
+consolidation with a Jinja template (templates/bao-cao.md.j2 by default).
+
+Every phrase about a figure comes from the catalog's ``sentences`` (mini-syntax:
+"{CODE}" a formatted value, "{area}" the area word, "[ … ]" an optional part
+left out when one of its codes is missing). Nothing here names an indicator
+code: a clause for an indicator nobody reported never appears, and a missing
+figure is never written as 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+from .files import write_text_atomic
+from .findings import SEVERITY_LABEL, SEVERITY_ORDER
+from .numbers import fmt_money, fmt_number, fmt_percent, fmt_value
+from .periods import Period
+
+if TYPE_CHECKING:
+    from .aggregation import Consolidation
+    from .catalog import Catalog, Group, Sentence
+
+TEMPLATE_NAME = "bao-cao.md.j2"
+MAX_NAMED_MODELS = 10  # exemplary models named in prose; the rest are counted
+MAX_FINDINGS_LISTED = 200  # beyond this the workbook's sheet Kiểm tra has them all
+
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+_AREA = "area"
+
+
+# ------------------------------------------------------------------ phrases
+
+def _present(values: Mapping[str, Any], code: str) -> bool:
+    v = values.get(code)
+    if v is None:
+        return False
+    try:
+        return not math.isnan(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _split_optional(text: str) -> list[tuple[str, bool]]:
+    """Split a phrase into (part, optional) pieces at its [square brackets]."""
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    while pos < len(text):
+        start = text.find("[", pos)
+        if start < 0:
+            parts.append((text[pos:], False))
+            break
+        end = text.find("]", start + 1)
+        if end < 0 or "[" in text[start + 1:end]:
+            raise ValueError(f"catalog: unbalanced [ ] in phrase {text!r}")
+        if start > pos:
+            parts.append((text[pos:start], False))
+        parts.append((text[start + 1:end], True))
+        pos = end + 1
+    if any("]" in part for part, _ in parts):
+        raise ValueError(f"catalog: unbalanced [ ] in phrase {text!r}")
+    return parts
+
+
+def _placeholders(text: str, catalog: Catalog) -> list[str]:
+    """Indicator codes used by a piece of phrase ("{area}" excluded)."""
+    codes = []
+    for name in _PLACEHOLDER_RE.findall(text):
+        name = name.strip()
+        if name == _AREA:
+            continue
+        if name not in catalog.indicators:
+            raise ValueError(f"catalog: phrase uses unknown code {{{name}}}")
+        codes.append(name)
+    return codes
+
+
+def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
+            area: str) -> tuple[str | None, list[str]]:
+    """Render a phrase; also return the codes whose values it shows."""
+    out: list[str] = []
+    shown: list[str] = []
+    for part, optional in _split_optional(text):
+        codes = _placeholders(part, catalog)
+        missing = [c for c in codes if not _present(values, c)]
+        if missing:
+            if optional:
+                continue
+            return None, []
+
+        def repl(m: re.Match) -> str:
+            name = m.group(1).strip()
+            if name == _AREA:
+                return area
+            ind = catalog.indicators[name]
+            return fmt_value(values[name], ind.type, ind.unit)
+
+        out.append(_PLACEHOLDER_RE.sub(repl, part))
+        shown.extend(codes)
+    return "".join(out), shown
+
+
+def render_phrase(text: str, values: Mapping[str, float | int], catalog: Catalog,
+                  area: str) -> str | None:
+    """Fill a catalog phrase with formatted values.
+
+    "{CODE}" becomes the value formatted for its type (counts bare, money,
+    lengths and percentages with their unit); "{area}" becomes `area`. A part
+    in [brackets] is left out when one of its codes is missing; None is
+    returned when a code outside brackets is missing (nobody reported it).
+    """
+    return _render(text, values, catalog, area)[0]
+
+
+def _sentence(sentence: Sentence, values: Mapping[str, Any], catalog: Catalog,
+              area: str) -> tuple[str | None, set[str]]:
+    """One catalog sentence with its details, and the codes it accounts for
+    (shown, or deliberately left out because every value was 0)."""
+    text, shown = _render(sentence.text, values, catalog, area)
+    if text is None:
+        return None, set()
+    covered = set(shown)
+    details: list[str] = []
+    for detail in sentence.details:
+        rendered, codes = _render(detail, values, catalog, area)
+        if rendered is None:
+            continue
+        present = [c for c in _placeholders(detail, catalog) if _present(values, c)]
+        covered.update(present)
+        if present and all(float(values[c]) == 0 for c in present):
+            continue
+        details.append(rendered)
+    if details:
+        text = f"{text}, {sentence.detail_intro} {sentence.detail_sep.join(details)}"
+    return text, covered
+
+
+def group_sentences(group: Group, values: Mapping[str, float | int], catalog: Catalog,
+                    area: str) -> list[str]:
+    """The group's catalog sentences that can be said with the values given.
+
+    A sentence is dropped when a code of its main text is missing; a detail is
+    dropped when a code is missing or when all its values are 0. Details are
+    joined with the sentence's detail_sep after ", <detail_intro> ".
+    """
+    out = []
+    for sentence in group.sentences:
+        text, _ = _sentence(sentence, values, catalog, area)
+        if text is not None:
+            out.append(text)
+    return out
+
+
+def _uncovered_clauses(group: Group, values: Mapping[str, Any], catalog: Catalog,
+                       area: str) -> list[str]:
+    """Plain clauses for reported, non-zero figures no rendered sentence shows
+    (e.g. a detail reported while its total was left empty): a figure that
+    units reported is never silently left out of the prose."""
+    covered: set[str] = set()
+    for sentence in group.sentences:
+        covered |= _sentence(sentence, values, catalog, area)[1]
+    clauses = []
+    for ind in catalog.in_group(group.key):
+        if ind.code in covered or not _present(values, ind.code) or float(values[ind.code]) == 0:
+            continue
+        shown = fmt_value(values[ind.code], ind.type, ind.unit)
+        if ind.type == "count" and ind.unit:
+            shown = f"{shown} {ind.unit}"
+        clauses.append(f"{_lower_first(ind.label)}: {shown}")
+    return clauses
+
+
+# ------------------------------------------------------------- text helpers
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter only ("toàn tỉnh …" -> "Toàn tỉnh …");
+    str.capitalize would lower-case the rest (“Dân vận khéo”)."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1:]
+    return text
+
+
+def as_sentence(text: str) -> str:
+    """Capitalised, ending with a full stop (unless it already ends a sentence)."""
+    text = capitalize_first(str(text).strip())
+    if text and text[-1] not in ".!?…:":
+        text += "."
+    return text
+
+
+def join_vi(items) -> str:
+    """'a', 'a và b', 'a, b và c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def _quoted(name: str) -> str:
+    return "“" + name.strip().strip("“”\"'").strip() + "”"
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def next_period(p: Period) -> str:
+    """Label of the period the 'phương hướng, nhiệm vụ' section is about."""
+    if p.kind == "Y":
+        return Period(p.year + 1, "Y").label
+    if p.kind == "H":
+        return Period(p.year, "H", 2).label if p.index == 1 else Period(p.year + 1, "H", 1).label
+    if p.kind == "Q":
+        return (Period(p.year, "Q", p.index + 1) if p.index < 4
+                else Period(p.year + 1, "Q", 1)).label
+    if p.kind == "9M":
+        return f"3 tháng cuối năm {p.year}"
+    return (Period(p.year, "M", p.index + 1) if p.index < 12 else Period(p.year + 1, "M", 1)).label
+
+
+# ------------------------------------------------------------------ context
+
+def _indicator_dict(ind, value, reporting: int) -> dict:
+    if ind.type == "percent":
+        number = fmt_number(value, 1)
+    elif ind.type == "count" and float(value).is_integer():
+        number = fmt_number(value, 0)
+    else:
+        number = fmt_number(value, 2)
+    return {
+        "code": ind.code,
+        "label": ind.label,
+        "short": ind.short,
+        "unit": ind.unit,
+        "type": ind.type,
+        "computed": ind.computed,
+        "child": bool(ind.parent),
+        "value": value,
+        "number": number,  # the figure alone, Vietnamese notation ("1.520")
+        "text": fmt_value(value, ind.type, ind.unit),  # as in prose ("1,52 tỷ đồng")
+        "reporting": reporting,
+    }
+
+
+def _truthy(flag: Any) -> bool:
+    try:
+        return flag is not None and not (isinstance(flag, float) and math.isnan(flag)) and bool(flag)
+    except (TypeError, ValueError):  # pandas.NA
+        return False
+
+
+def _exemplary(c: Consolidation) -> list[dict]:
+    models = c.models
+    if models is None or not len(models) or "exemplary" not in models.columns:
+        return []
+    out = []
+    for m in models.to_dict("records"):
+        if not _truthy(m.get("exemplary")):
+            continue
+        unit = str(m.get("unit") or "")
+        info = c.units.get(unit)
+        unit_name = info.name if info else unit
+        name = str(m.get("name") or "").strip()
+        if not name:
+            continue
+        out.append({
+            "name": name.strip("“”\"'").strip(),
+            "unit": unit,
+            "unit_name": unit_name,
+            "field": str(m.get("field") or ""),
+            "kind": str(m.get("kind") or ""),
+            "implementer": str(m.get("implementer") or ""),
+            "label": f"{_quoted(name)} ({unit_name})" if unit_name else _quoted(name),
+        })
+    return out
+
+
+def _unit_names(c: Consolidation) -> dict[str, str]:
+    names = {s.unit: s.unit_name for s in c.sources if s.unit and s.unit_name}
+    names.update({u.code: u.name for u in c.missing})
+    names.update({code: info.name for code, info in c.units.items()})
+    return names
+
+
+def report_context(c: Consolidation) -> dict:
+    """Everything the report template needs, as plain dicts and strings."""
+    catalog = c.catalog
+    org = c.organization
+    area = org.area
+    values = c.totals
+
+    indicators = {
+        code: _indicator_dict(ind, values[code], c.reporting.get(code, 0))
+        for code, ind in catalog.indicators.items()
+        if code in values
+    }
+
+    model_key = catalog.model_exemplary or catalog.model_total
+    model_group = catalog.indicators[model_key].group if model_key in catalog.indicators else None
+    exemplary = _exemplary(c)
+
+    groups = []
+    table = []
+    for key, group in catalog.groups.items():
+        rows = [indicators[i.code] for i in catalog.in_group(key) if i.code in indicators]
+        if rows:
+            table.append({"key": key, "roman": group.roman, "title": group.title, "rows": rows})
+        sentences = group_sentences(group, values, catalog, area)
+        sentences += _uncovered_clauses(group, values, catalog, area)
+        models = exemplary if key == model_group else []
+        if not sentences and not models:
+            continue
+        groups.append({
+            "key": key,
+            "roman": group.roman,
+            "title": group.title,
+            "sentences": sentences,
+            "models": models[:MAX_NAMED_MODELS],
+            "models_more": max(0, len(models) - MAX_NAMED_MODELS),
+            "models_total": len(models),
+            "indicators": rows,
+        })
+
+    names = _unit_names(c)
+    findings = []
+    for f in sorted(c.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9)):
+        findings.append({
+            "severity": f.severity,
+            "severity_label": SEVERITY_LABEL.get(f.severity, f.severity),
+            "rule": f.rule,
+            "unit": f.unit,
+            "unit_name": names.get(f.unit, f.unit),
+            "where": f.where,
+            "message": f.message,
+        })
+    shown = findings[:MAX_FINDINGS_LISTED]
+    sections = []
+    for sev in sorted({f["severity"] for f in findings}, key=lambda s: SEVERITY_ORDER.get(s, 9)):
+        sections.append({
+            "severity": sev,
+            "label": SEVERITY_LABEL.get(sev, sev),
+            "count": sum(1 for f in findings if f["severity"] == sev),
+            "entries": [f for f in shown if f["severity"] == sev],  # those listed
+        })
+
+    expected = len(c.units) + len(c.missing)
+    return {
+        "organization": {
+            "name": org.name,
+            "name_upper": org.name.upper(),
+            "superior": org.superior,
+            "superior_upper": org.superior.upper(),
+            "place": org.place,
+            "area": area,
+        },
+        "period": {
+            "code": c.period.code,
+            "label": c.period.label,
+            "title": c.period.title,
+            "review_word": c.period.review_word,
+            "year": c.period.year,
+        },
+        "next_period": {"label": next_period(c.period)},
+        "returns": len(c.units),
+        "expected": expected,
+        "units": [info.name for info in c.units.values()],
+        "missing": [u.name for u in c.missing],
+        "unused_sources": [{"path": s.path, "status": s.status} for s in c.sources
+                           if not s.used],
+        "groups": groups,
+        "table": table,
+        "indicators": indicators,
+        "exemplary_models": exemplary,
+        "findings": shown,
+        "finding_sections": sections,
+        "findings_total": len(findings),
+        "findings_more": len(findings) - len(shown),
+        "n_errors": len(c.errors),
+        "n_warnings": len(c.warnings),
+        "workbook": f"tong-hop-{c.period.code}.xlsx",
+    }
+
+
+# -------------------------------------------------------------------- Jinja
+
+def _giatri(indicator: Any) -> str:
+    """An indicator dict (from the context) formatted as in prose."""
+    if isinstance(indicator, Mapping):
+        return fmt_value(indicator["value"], indicator.get("type", "count"),
+                         indicator.get("unit", ""))
+    return fmt_number(indicator)
+
+
+def _environment(search_path: Path | None = None):
+    import jinja2
+
+    loader = jinja2.FileSystemLoader(str(search_path)) if search_path else None
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=False,  # Markdown, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update({
+        "so": fmt_number,
+        "tien": fmt_money,
+        "phantram": fmt_percent,
+        "giatri": _giatri,
+        "cau": as_sentence,
+        "noi": join_vi,
+        "o_bang": _md_cell,
+    })
+    return env
+
+
+def default_template_text() -> str:
+    """The packaged template; from the checkout's templates/ when not installed."""
+    from importlib import resources
+
+    try:
+        return resources.files("dvk_cli.templates").joinpath(TEMPLATE_NAME).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
+        pass
+    fallback = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+    return fallback.read_text(encoding="utf-8")
+
+
+def render_report(c: Consolidation, template_path: Path | None = None) -> str:
+    """The report as Markdown text (NFC)."""
+    import jinja2
+
+    context = report_context(c)
+    try:
+        if template_path is None:
+            template = _environment().from_string(default_template_text())
+        else:
+            template_path = Path(template_path)
+            if not template_path.is_file():
+                raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
+            env = _environment(template_path.resolve().parent)
+            template = env.get_template(template_path.name)
+        text = template.render(**context)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"Mẫu báo cáo “{template_path}” phải lưu bằng mã UTF-8.") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise UsageError(
+            f"Mẫu báo cáo “{template_path or TEMPLATE_NAME}” sai cú pháp ở dòng {exc.lineno}: "
+            f"{exc.message}"
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise UsageError(
+            f"Mẫu báo cáo “{template_path or TEMPLATE_NAME}” dùng tên không có trong dữ liệu "
+            f"báo cáo: {exc.message}"
+        ) from exc
+    except jinja2.TemplateError as exc:
+        raise UsageError(f"Không dựng được báo cáo từ mẫu “{template_path or TEMPLATE_NAME}”: "
+                         f"{exc}") from exc
+    return unicodedata.normalize("NFC", text)
+
+
+def write_report(c: Consolidation, path: Path | str,
+                 template_path: Path | None = None) -> Path:
+    """Render and write the report atomically; returns the path written."""
+    return write_text_atomic(Path(path), render_report(c, template_path))
