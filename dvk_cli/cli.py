@@ -89,7 +89,13 @@ def _progress_factory(enabled: bool):
     def factory(total: int):
         if total < 20:
             return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         progress = Progress(TextColumn("Đang đọc biểu"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=_console(stderr=True), transient=True)
