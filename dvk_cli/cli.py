@@ -43,6 +43,24 @@ InputsArg = Annotated[
 ]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"dvk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="In phiên bản dvk.")
+    ] = False,
+) -> None:
+    """dvk — tổng hợp báo cáo công tác dân vận: biểu mẫu, đọc và kiểm tra biểu, tổng hợp số liệu,
+    dự thảo báo cáo."""
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 

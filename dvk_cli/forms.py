@@ -498,8 +498,8 @@ code = ""
 # (area word used in the narrative report)
 area = "toàn tỉnh"
 
-# Cơ quan cấp trên nhận báo cáo, ví dụ "Ban Dân vận Trung ương"
-# (superior body that receives the report)
+# Cấp ủy cấp trên trực tiếp, in ở góc trái đầu báo cáo, trên tên cơ quan,
+# ví dụ "Đảng bộ tỉnh Bình Phước" (superior body, printed above the issuing body)
 superior = ""
 
 # Địa danh ghi ở dòng ngày tháng của báo cáo, ví dụ "Đồng Xoài"

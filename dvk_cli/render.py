@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .aggregation import Consolidation
 from .findings import SEVERITY_LABEL
-from .numbers import fmt_number
+from .numbers import fmt_number, fmt_percent
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_FINDINGS_SHOWN = 40
@@ -79,8 +79,11 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
         if code not in c.totals:
             continue
         value = c.totals[code]
-        shown = fmt_number(value, 1 if ind.type == "percent" else 2)
-        table.add_row(ind.short, code, f"{shown} {ind.unit}", str(c.reporting.get(code, "")))
+        if ind.type == "percent":
+            shown = fmt_percent(value)
+        else:
+            shown = f"{fmt_number(value, 2)} {ind.unit}"
+        table.add_row(ind.short, code, shown, str(c.reporting.get(code, "")))
     console.print(table)
     _print_missing(console, c)
     _print_findings(console, c)

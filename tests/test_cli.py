@@ -195,3 +195,10 @@ def test_rollup_of_two_provinces(tmp_path, monkeypatch):
     assert data["totals"]["DON_NHAN"] == 100 and data["totals"]["DON_GQ"] == 58
     assert data["totals"]["DON_TYLE"] == pytest.approx(58.0)
     assert data["findings"] == []
+
+
+def test_version():
+    from dvk_cli import __version__
+
+    out = invoke("--version")
+    assert out.exit_code == 0 and out.output.strip() == f"dvk {__version__}"
