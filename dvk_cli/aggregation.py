@@ -67,6 +67,7 @@ class Consolidation:
     missing: list[Unit] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    registered: int = 0  # units in dvk.toml; 0 = no registry, so "missing" is unknown
 
     @property
     def errors(self) -> list[Finding]:
@@ -172,6 +173,7 @@ def consolidate(
         missing=registered_missing,
         findings=findings,
         sources=sources,
+        registered=len(registry_units),
     )
 
 

@@ -374,6 +374,7 @@ def report_context(c: Consolidation) -> dict:
         "next_period": {"label": next_period(c.period)},
         "returns": len(c.units),
         "expected": expected,
+        "has_registry": bool(c.registered),
         "units": [info.name for info in c.units.values()],
         "missing": [u.name for u in c.missing],
         "unused_sources": [{"path": s.path, "status": s.status} for s in c.sources

@@ -83,8 +83,11 @@ def models_df(items) -> pd.DataFrame:
 
 
 def build(split=SPLIT, models=EXEMPLARY, findings=(WARNING, ERROR), missing=MISSING,
-          period="2024", organization=None):
+          period="2024", organization=None, registry=True):
     units = {code: UNITS[code] for code in split}
+    # the registry holds the units that reported and those that did not
+    registry = ([Unit(code=u.code, name=u.name) for u in units.values()] + list(missing)
+                if registry else [])
     sources = [Source(path=u.file, sha256="0" * 64, unit=u.code, unit_name=u.name, period=period,
                       status="dùng") for u in units.values()]
     sources.append(Source(path="r/trung.xlsx", sha256="1" * 64, status="trùng báo cáo"))
@@ -92,7 +95,7 @@ def build(split=SPLIT, models=EXEMPLARY, findings=(WARNING, ERROR), missing=MISS
                                        superior="Tỉnh ủy Bình Phước", place="Bình Phước")
     return consolidate(
         tidy(split), models_df(models), units, period=parse_period(period), organization=org,
-        catalog=CAT, registry_units=list(missing), findings=list(findings), sources=sources,
+        catalog=CAT, registry_units=registry, findings=list(findings), sources=sources,
     )
 
 
@@ -272,6 +275,14 @@ def test_half_year_period_many_models_no_findings_all_reported():
     assert "Mô hình số 11" not in out
     assert "Tất cả các đơn vị đã nộp báo cáo." in out
     assert "Không phát hiện lỗi hay cảnh báo nào" in out
+
+
+def test_without_registry_the_report_does_not_claim_everyone_reported():
+    c = build(missing=[], findings=(), registry=False)
+    out = render_report(c)
+    assert "Tất cả các đơn vị đã nộp báo cáo" not in out
+    assert f"Đã nhận và tổng hợp báo cáo của {len(c.units)} đơn vị." in out
+    assert "Chưa khai báo danh sách đơn vị trong dvk.toml" in out
 
 
 def test_reported_detail_without_its_total_is_still_said():
