@@ -68,6 +68,10 @@ class Consolidation:
     findings: list[Finding] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     registered: int = 0  # units in dvk.toml; 0 = no registry, so "missing" is unknown
+    # Comparisons from the history store, when it has them:
+    # {"previous": {"period": code, "label": "năm 2023", "totals": {code: value}},
+    #  "same_period_last_year": {...}}; either key may be absent.
+    compare: dict = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:

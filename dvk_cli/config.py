@@ -30,6 +30,9 @@ class Config:
     organization: Organization = field(default_factory=Organization)
     registry: Registry = field(default_factory=lambda: Registry([]))
     path: Path | None = None
+    # The whole parsed dvk.toml, for sections other modules own
+    # ([report], [[rules]], [[indicators]], [checks] …).
+    raw: dict = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -87,4 +90,4 @@ def load_config(path: Path | None) -> Config:
             Unit(code=code, name=nfc(raw["name"]), group=nfc(raw.get("group", "")),
                  aliases=[nfc(a) for a in aliases])
         )
-    return Config(organization=org, registry=Registry(units), path=path)
+    return Config(organization=org, registry=Registry(units), path=path, raw=data)
