@@ -20,7 +20,10 @@ from .units import Unit
 if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
     import pandas as pd
 
-TIDY_COLUMNS = ["unit", "period", "indicator", "value", "file", "sheet", "cell"]
+# how: the row was recognised by its code (mã), its label (nhãn), a mapping
+# file (ánh xạ …) or as a column of a wide table (bảng ngang); note: any
+# conversion applied (unit of measure).
+TIDY_COLUMNS = ["unit", "period", "indicator", "value", "file", "sheet", "cell", "how", "note"]
 MODEL_COLUMNS = [
     "unit", "stt", "name", "field", "kind", "exemplary", "implementer", "note",
     "file", "sheet", "row",

@@ -24,6 +24,7 @@ class Indicator:
     group: str
     parent: str | None = None
     formula: str | None = None
+    synonyms: tuple[str, ...] = ()  # other wordings of the label, matched exactly
 
     @property
     def computed(self) -> bool:
@@ -92,6 +93,7 @@ class Catalog:
     model_exemplary: str
     model_fields: list[ModelCategory] = field(default_factory=list)
     model_kinds: list[ModelCategory] = field(default_factory=list)
+    retired: frozenset[str] = frozenset()  # codes of older forms no longer collected
 
     def __contains__(self, code: str) -> bool:
         return code in self.indicators
@@ -141,6 +143,7 @@ def _parse(data: dict) -> Catalog:
             group=raw["group"],
             parent=raw.get("parent"),
             formula=raw.get("formula"),
+            synonyms=tuple(raw.get("synonyms", ())),
         )
         if ind.type not in INDICATOR_TYPES:
             raise ValueError(f"catalog: {ind.code} has unknown type {ind.type!r}")
@@ -195,3 +198,128 @@ def default_catalog() -> Catalog:
 def codes_in(text: str) -> list[str]:
     """Indicator-code-like tokens in a phrase or expression, in order."""
     return _CODE_RE.findall(text)
+
+
+# ------------------------------------------------------------ dvk.toml extensions
+
+class CatalogError(ValueError):
+    """A dvk.toml catalog extension that cannot be applied (message in Vietnamese)."""
+
+
+_NEW_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_BRACKET = re.compile(r"\[[^\[\]]*\]")
+
+
+def _without_codes(text: str, gone: set[str]) -> str | None:
+    """A phrase without its optional [parts] that use retired codes; None if a
+    retired code is in its main text."""
+    def keep(m: re.Match) -> str:
+        return "" if set(_CODE_RE.findall(m.group(0))) & gone else m.group(0)
+
+    text = _BRACKET.sub(keep, text)
+    outside = _BRACKET.sub("", text)
+    return None if set(_CODE_RE.findall(outside)) & gone else text
+
+
+def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog:
+    """The base catalog with a dvk.toml's `[catalog] retire`, `version` and
+    `[[indicators]]` applied. Returns `base` itself when there is nothing to do."""
+    section = raw.get("catalog") or {}
+    extra = raw.get("indicators") or []
+    if not isinstance(section, dict) or not isinstance(extra, list):
+        raise CatalogError(f"{where}: mục [catalog] hoặc [[indicators]] không hợp lệ")
+    retire = {str(c).strip().upper() for c in section.get("retire", [])}
+    if not retire and not extra and "version" not in section:
+        return base
+    unknown = retire - set(base.indicators)
+    if unknown:
+        raise CatalogError(f"{where}: không thể bỏ mã {', '.join(sorted(unknown))}: không có trong danh mục")
+
+    # Computed indicators lose retired operands; a ratio (or an empty sum) goes too.
+    gone = set(retire)
+    indicators: dict[str, Indicator] = {}
+    for code, ind in base.indicators.items():
+        if code in gone:
+            continue
+        if ind.computed and set(ind.operands) & gone:
+            left = [c for c in ind.operands if c not in gone]
+            if ind.operation != "sum" or not left:
+                gone.add(code)
+                continue
+            ind = Indicator(**{**ind.__dict__, "formula": "sum: " + " + ".join(left)})
+        if ind.parent in gone:
+            ind = Indicator(**{**ind.__dict__, "parent": None})
+        indicators[code] = ind
+
+    groups = dict(base.groups)
+    for i, item in enumerate(extra, start=1):
+        if not isinstance(item, dict):
+            raise CatalogError(f"{where}: [[indicators]] thứ {i} không hợp lệ")
+        code = str(item.get("code", "")).strip().upper()
+        label = str(item.get("label", "")).strip()
+        if not _NEW_CODE.match(code):
+            raise CatalogError(f"{where}: [[indicators]] thứ {i}: mã “{code}” phải viết hoa, không dấu, "
+                               "có dấu gạch dưới (ví dụ CHO_SO)")
+        if code in indicators or code in base.indicators:
+            raise CatalogError(f"{where}: mã chỉ tiêu {code} đã có trong danh mục")
+        if not label or not item.get("unit"):
+            raise CatalogError(f"{where}: chỉ tiêu {code} cần label và unit")
+        kind_type = str(item.get("type", "count"))
+        if kind_type not in ("count", "money", "length"):
+            raise CatalogError(f"{where}: chỉ tiêu {code}: type phải là count, money hoặc length")
+        group = str(item.get("group", ""))
+        if group not in groups:
+            raise CatalogError(f"{where}: chỉ tiêu {code}: nhóm “{group}” không có; chọn một trong "
+                               f"{', '.join(groups)}")
+        parent = item.get("parent")
+        if parent and str(parent).upper() not in indicators:
+            raise CatalogError(f"{where}: chỉ tiêu {code}: parent {parent} không có trong danh mục")
+        synonyms = item.get("synonyms", [])
+        if not isinstance(synonyms, list):
+            raise CatalogError(f"{where}: chỉ tiêu {code}: synonyms phải là danh sách")
+        indicators[code] = Indicator(
+            code=code, label=label, short=str(item.get("short", label)), unit=str(item["unit"]),
+            type=kind_type, kind="input", group=group,
+            parent=str(parent).upper() if parent else None, synonyms=tuple(map(str, synonyms)),
+        )
+        phrase = item.get("phrase")
+        if phrase:
+            if "{" + code + "}" not in phrase:
+                raise CatalogError(f"{where}: phrase của {code} phải chứa {{{code}}}")
+            g = groups[group]
+            groups[group] = Group(g.key, g.roman, g.title, (*g.sentences, Sentence(text=str(phrase))))
+
+    # Phrases, checks and model categories lose what was retired.
+    for key, g in list(groups.items()):
+        sentences = []
+        for sentence in g.sentences:
+            text = _without_codes(sentence.text, gone)
+            if text is None:
+                continue
+            details = tuple(d for d in (_without_codes(x, gone) for x in sentence.details) if d)
+            sentences.append(Sentence(text, details, sentence.detail_intro, sentence.detail_sep))
+        groups[key] = Group(g.key, g.roman, g.title, tuple(sentences))
+    ordered = {i.code: i for key in groups for i in indicators.values() if i.group == key}
+    checks = [c for c in base.checks if not set(c.codes) & gone]
+    return Catalog(
+        version=int(section.get("version", base.version)),
+        indicators=ordered,
+        groups=groups,
+        checks=checks,
+        model_total=base.model_total if base.model_total not in gone else "",
+        model_exemplary=base.model_exemplary if base.model_exemplary not in gone else "",
+        model_fields=[f for f in base.model_fields if f.code not in gone],
+        model_kinds=[k for k in base.model_kinds if k.code not in gone],
+        retired=frozenset(base.retired | gone),
+    )
+
+
+def catalog_for(config) -> Catalog:
+    """The catalog a working folder uses: the default one plus its dvk.toml's extensions."""
+    from .errors import UsageError
+
+    raw = getattr(config, "raw", None) or {}
+    try:
+        return extend_catalog(default_catalog(), raw, str(getattr(config, "path", "") or "dvk.toml"))
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from exc

@@ -156,7 +156,7 @@ def template(
     config: ConfigOpt = None,
 ) -> None:
     """Tạo biểu mẫu báo cáo trống (có thể điền sẵn đơn vị và kỳ báo cáo)."""
-    from .catalog import default_catalog
+    from .catalog import catalog_for
     from .config import find_config, load_config
     from .forms import write_form, write_unit_forms
     from .periods import parse_period
@@ -167,7 +167,7 @@ def template(
         p = parse_period(period)
         if p is None:
             raise UsageError(f"Kỳ báo cáo “{period}” không hợp lệ. Ví dụ: 2024, 2024-H1, 2024-Q3.")
-    catalog = default_catalog()
+    catalog = catalog_for(cfg)
     console = _console()
     if unit and unit.lower() == "all":
         if not cfg.registry:
@@ -258,6 +258,28 @@ def aggregate(
     else:
         print_summary(_console(), result, [workbook_path, report_path])
     raise typer.Exit(_exit_code(result, strict))
+
+
+@app.command()
+@_guard
+def inspect(
+    file: Annotated[Path, typer.Argument(help="Tệp biểu cần xem (.xlsx, .xlsm, .xls, .ods).")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="Đọc theo tệp ánh xạ (.toml) này.")
+    ] = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Xem dvk đọc một tệp như thế nào: ô nào thành chỉ tiêu nào, nhận ra bằng cách nào."""
+    from .inspection import inspect_file, print_inspection
+
+    result = inspect_file(file, config_path=config, mapping_path=mapping)
+    if json_out:
+        _print_json(result.to_dict())
+    else:
+        print_inspection(_console(), result)
+    errors = any(f.severity == "error" for f in result.findings)
+    raise typer.Exit(EXIT_DATA if errors or not result.returns else EXIT_OK)
 
 
 def _print_json(data: dict) -> None:

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, Source, UnitInfo, consolidate
-from .catalog import Catalog, default_catalog
+from .catalog import Catalog, catalog_for
 from .checks import check_unit
 from .config import Config, find_config, load_config
 from .errors import UsageError
@@ -40,22 +40,27 @@ def _init_worker(catalog: Catalog) -> None:
     _worker_catalog = catalog
 
 
-def _read_in_worker(item: tuple[str, str]) -> ReturnData:
-    path, shown = item
-    return read_return(Path(path), _worker_catalog, shown)
+def _read_in_worker(item: tuple) -> ReturnData:
+    path, shown, mapping = item
+    return read_return(Path(path), _worker_catalog, shown, mapping)
 
 
 def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
-             progress: ProgressHook | None = None) -> list[ReturnData]:
-    """Read every file, in parallel across processes when there are many."""
-    items = [(str(p), display_path(p)) for p in files]
+             progress: ProgressHook | None = None,
+             mappings: dict[Path, object] | None = None) -> list[ReturnData]:
+    """Read every file, in parallel across processes when there are many.
+
+    `mappings` gives the mapping file that applies to a file, if any.
+    """
+    mappings = mappings or {}
+    items = [(str(p), display_path(p), mappings.get(p)) for p in files]
     cpus = os.cpu_count() or 1
     if workers is None:
         workers = min(cpus, 8) if len(files) >= PARALLEL_MIN_FILES and cpus > 1 else 1
     results: list[ReturnData] = []
     if workers <= 1:
-        for i, (path, shown) in enumerate(items, start=1):
-            results.append(read_return(Path(path), catalog, shown))
+        for i, (path, shown, mapping) in enumerate(items, start=1):
+            results.append(read_return(Path(path), catalog, shown, mapping))
             if progress:
                 progress(i, len(items))
         return results
@@ -66,6 +71,37 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
             if progress:
                 progress(i, len(items))
     return results
+
+
+def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, object]:
+    """The mapping file (dvk.toml [[mappings]] or a unit's `mapping`) for each file."""
+    from .mapping import mapping_for, mapping_rules
+
+    rules = mapping_rules(config.raw, config.folder)
+    if not rules:
+        return {}
+    cache: dict = {}
+    found = {}
+    for path in files:
+        m = mapping_for(path, rules, config.registry, catalog, cache)
+        if m is not None:
+            found[path] = m
+    return found
+
+
+def expand_wide(returns: list[ReturnData], findings: list[Finding]) -> list[ReturnData]:
+    """A wide table's rows become returns of their own; the table's own
+    findings (total row, ambiguous headers) go to `findings`."""
+    out: list[ReturnData] = []
+    for data in returns:
+        if data.parts:
+            findings.extend(data.findings)
+            for part in data.parts:
+                part.legacy_cells = data.legacy_cells
+                out.append(part)
+        else:
+            out.append(data)
+    return out
 
 
 def _identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Finding | None]:
@@ -161,12 +197,12 @@ def run(
     """
     import pandas as pd
 
-    catalog = catalog or default_catalog()
     for item in inputs:
         if not item.exists():
             raise UsageError(f"Không tìm thấy “{item}”.")
     if config is None:
         config = load_config(find_config(inputs, config_path))
+    catalog = catalog or catalog_for(config)
     requested = None
     if period:
         requested = parse_period(period)
@@ -180,15 +216,18 @@ def run(
         raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
 
     hook = progress(len(files)) if progress else None
-    returns = read_all(files, catalog, workers=workers, progress=hook)
+    returns = read_all(files, catalog, workers=workers, progress=hook,
+                       mappings=mappings_for_files(files, config, catalog))
+    table_findings: list[Finding] = []
+    returns = expand_wide(returns, table_findings)
 
-    findings: list[Finding] = []
+    findings: list[Finding] = table_findings
     sources: dict[str, Source] = {}
     identified: list[tuple[ReturnData, UnitInfo, Period]] = []
     for data in returns:
-        source = Source(path=data.path, sha256=data.sha256, values=len(data.values),
+        source = Source(path=data.key, sha256=data.sha256, values=len(data.values),
                         models=len(data.models))
-        sources[data.path] = source
+        sources[data.key] = source
         findings.extend(data.findings)
         if not data.readable:
             source.status = "không đọc được"
@@ -232,7 +271,7 @@ def run(
     in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
     for data, unit, p in identified:
         if p != requested:
-            sources[data.path].status = f"khác kỳ ({p.code})"
+            sources[data.key].status = f"khác kỳ ({p.code})"
             findings.append(Finding(
                 "error", "period_mismatch",
                 f"Tệp {data.path} ({unit.name}) là báo cáo {p.label}, không phải {requested.label}; "
@@ -249,7 +288,7 @@ def run(
         if len(group) > 1:
             files_list = ", ".join(d.path for d, _ in group)
             for data, unit in group:
-                sources[data.path].status = "trùng báo cáo"
+                sources[data.key].status = "trùng báo cáo"
                 findings.append(Finding(
                     "error", "duplicate_return",
                     f"Đơn vị {unit.name} có {len(group)} báo cáo cho {requested.label} ({files_list}); "
@@ -257,7 +296,7 @@ def run(
                     file=data.path, sheet=data.sheet, unit=code))
             continue
         data, unit = group[0]
-        sources[data.path].status = "dùng"
+        sources[data.key].status = "dùng"
         used_units[code] = unit
         values = {v.code: v.value for v in data.values}
         cells = {v.code: (v.sheet, v.cell) for v in data.values}
@@ -265,7 +304,8 @@ def run(
         findings.extend(check_unit(catalog, values, cells, unit=code, file=data.path,
                                    computed_typed=typed))
         for v in data.values:
-            tidy_rows.append((code, requested.code, v.code, v.value, data.path, v.sheet, v.cell))
+            tidy_rows.append((code, requested.code, v.code, v.value, data.path, v.sheet, v.cell,
+                              v.how, v.note))
         for m in data.models:
             model_rows.append((code, m["stt"], m["name"], m["field"], m["kind"], m["exemplary"],
                                m["implementer"], m["note"], data.path, m["sheet"], m["row"]))

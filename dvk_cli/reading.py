@@ -16,10 +16,16 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog
 from .findings import Finding
-from .numbers import NotANumber, parse_number
+from .labels import LabelIndex, strip_stt
+from .measures import UnknownMeasure, apply, conversion
+from .numbers import NotANumber, fmt_number, parse_number
+
+if TYPE_CHECKING:
+    from .mapping import Mapping
 
 EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -32,8 +38,10 @@ UNIT_LABELS = {"đơn vị báo cáo", "tên đơn vị", "đơn vị gửi báo
 UNIT_CODE_LABELS = {"mã đơn vị"}
 PERIOD_LABELS = {"kỳ báo cáo", "kì báo cáo"}
 CODE_HEADERS = {"mã", "mã số", "mã chỉ tiêu"}
-VALUE_HEADERS = {"số liệu", "số lượng", "kết quả", "thực hiện", "giá trị"}
-LABEL_HEADERS = {"chỉ tiêu", "nội dung", "tên chỉ tiêu"}
+VALUE_HEADERS = {"số liệu", "số lượng", "kết quả", "thực hiện", "giá trị", "kết quả thực hiện",
+                 "số liệu thực hiện", "số liệu báo cáo", "thực hiện trong kỳ", "kết quả đạt được"}
+LABEL_HEADERS = {"chỉ tiêu", "nội dung", "tên chỉ tiêu", "nội dung chỉ tiêu", "chỉ tiêu, nội dung"}
+MEASURE_HEADERS = {"đơn vị tính", "đvt", "đv tính", "đơn vị đo"}
 MODEL_NAME_HEADERS = {"tên mô hình", "tên mô hình, điển hình"}
 MODEL_COLUMNS = {
     "stt": {"stt", "số tt", "số thứ tự"},
@@ -75,6 +83,10 @@ class CellValue:
     value: float | int
     sheet: str
     cell: str
+    how: str = "mã"  # how the row was recognised: mã | nhãn | ánh xạ | bảng ngang
+    note: str = ""  # conversions applied (unit of measure, legacy encoding)
+    raw: object = None  # the cell's content as read
+    label: str = ""  # the row's label (or column header) as written
 
 
 @dataclass
@@ -94,6 +106,15 @@ class ReturnData:
     models: list[dict] = field(default_factory=list)
     model_sheet: str = ""
     findings: list[Finding] = field(default_factory=list)
+    layout: str = ""  # biểu dọc | bảng ngang | ánh xạ
+    part: str = ""  # for one row of a wide table: "dòng 7"
+    parts: list[ReturnData] = field(default_factory=list)  # the rows of a wide table
+    legacy_cells: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, encoding
+
+    @property
+    def key(self) -> str:
+        """Identifies this return among the run's sources (a file, or a row of a wide table)."""
+        return f"{self.path} [{self.part}]" if self.part else self.path
 
     def add(self, severity: str, rule: str, message: str, *, sheet: str = "", cell: str = "",
             indicator: str = "") -> None:
@@ -107,8 +128,13 @@ def _unreadable(data: ReturnData, rule: str, message: str) -> ReturnData:
     return data
 
 
-def read_return(path: Path, catalog: Catalog, display: str | None = None) -> ReturnData:
-    """Read one return. Never raises for bad input: problems become findings."""
+def read_return(path: Path, catalog: Catalog, display: str | None = None,
+                mapping: Mapping | None = None) -> ReturnData:
+    """Read one return. Never raises for bad input: problems become findings.
+
+    With a `mapping` (a layout nothing else can read), the cells it names are
+    read instead of looking for the table.
+    """
     data = ReturnData(path=display or str(path))
     try:
         raw = Path(path).read_bytes()
@@ -151,21 +177,38 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None) -> Ret
     if not any(any(c not in ("", None) for c in row) for _, rows in sheets for row in rows):
         return _unreadable(data, "file_empty", "bảng tính không có dữ liệu.")
 
-    # The data sheet: the one with a "Mã … Số liệu" table holding the most
-    # catalog codes (a consolidated workbook also lists codes on other sheets).
+    _convert_legacy(data, sheets)
+    if mapping is not None:
+        from .mapping import read_with_mapping
+
+        read_with_mapping(data, sheets, catalog, mapping)
+        _read_any_models(data, sheets)
+        return data
+
+    # The data sheet: the one whose long table ("Mã"/"Chỉ tiêu" … "Số liệu")
+    # recognises the most indicators (a consolidated workbook also lists
+    # codes on other sheets).
+    index = label_index(catalog)
     codes = set(catalog.codes)
     best = None
     any_codes = False
     for name, rows in sheets:
-        hits = sum(
-            1 for row in rows for c in row if isinstance(c, str) and c.strip().upper() in codes
-        )
-        any_codes = any_codes or bool(hits)
-        if not hits or _find_header_row(rows, [CODE_HEADERS, VALUE_HEADERS]) is None:
+        layout = _long_layout(rows, catalog, index)
+        if layout is None:
+            any_codes = any_codes or any(
+                isinstance(c, str) and c.strip().upper() in codes for row in rows for c in row)
             continue
-        if best is None or hits > best[0]:
-            best = (hits, name, rows)
+        if best is None or layout[0] > best[0][0]:
+            best = (layout, name, rows)
     if best is None:
+        from .wide import read_wide
+
+        if read_wide(data, sheets, catalog, index):
+            _read_header(data, data.sheet, dict(sheets)[data.sheet])
+            for part in data.parts:
+                part.period_text = part.period_text or data.period_text
+                part.header_cells.setdefault("period", data.header_cells.get("period", ""))
+            return data
         if any_codes:
             return _unreadable(
                 data, "no_value_column",
@@ -173,18 +216,60 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None) -> Ret
             )
         return _unreadable(
             data, "no_indicator_codes",
-            "không tìm thấy bảng số liệu có cột “Mã” chứa mã chỉ tiêu. "
-            "Đề nghị đơn vị dùng biểu mẫu do dvk tạo (lệnh dvk template).",
+            "không tìm thấy bảng số liệu (cột “Mã” hoặc “Chỉ tiêu” và cột “Số liệu”) có chỉ tiêu "
+            "nào trong danh mục. Đề nghị đơn vị dùng biểu mẫu do dvk tạo (lệnh dvk template), "
+            "hoặc khai báo tệp ánh xạ (xem dvk inspect).",
         )
-    _, sheet_name, rows = best
+    (_, header_row, cols), sheet_name, rows = best
     data.sheet = sheet_name
     data.readable = True
+    data.layout = "biểu dọc"
     _read_header(data, sheet_name, rows)
-    _read_table(data, sheet_name, rows, catalog, raw if suffix in {".xlsx", ".xlsm"} else None)
+    _read_table(data, sheet_name, rows, catalog, index, header_row, cols,
+                raw if suffix in {".xlsx", ".xlsm"} else None)
+    _read_any_models(data, sheets)
+    return data
+
+
+def _read_any_models(data: ReturnData, sheets) -> None:
     for name, model_rows in sheets:
         if _read_models(data, name, model_rows):
             break
-    return data
+
+
+# Characters an 8-bit legacy font's bytes turn into (Latin-1 and the cp1252
+# extras); a string with none of them cannot be TCVN3 or VNI text.
+_LEGACY_HINT = re.compile("[\x80-\xff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+                          "\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]")
+# Letters only Unicode Vietnamese has (ă ơ ư đ ạ ả ấ …): such a string is Unicode already.
+_UNICODE_VI = re.compile("[\u0100-\u01ff\u1ea0-\u1eff]")
+
+
+def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> None:
+    """Turn TCVN3 (.VnTime) and VNI text into Unicode, in place, and say where."""
+    try:
+        from .legacy import to_unicode
+    except ImportError:  # pragma: no cover - module always shipped
+        return
+    for name, rows in sheets:
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if (isinstance(v, str) and _LEGACY_HINT.search(v)
+                        and not _UNICODE_VI.search(v)):
+                    text, encoding = to_unicode(v)
+                    if encoding:
+                        row[c] = text
+                        data.legacy_cells.append((name, cell_ref(r, c), encoding))
+    if data.legacy_cells:
+        encodings = sorted({e for _, _, e in data.legacy_cells})
+        names = {"tcvn3": "TCVN3 (phông .VnTime)", "vni": "VNI (phông VNI-Times)"}
+        shown = ", ".join(f"{s}!{ref}" for s, ref, _ in data.legacy_cells[:5])
+        more = len(data.legacy_cells) - 5
+        data.add("info", "legacy_encoding",
+                 f"Tệp {data.path}: {len(data.legacy_cells)} ô gõ bằng bảng mã "
+                 f"{' và '.join(names.get(e, e) for e in encodings)} đã được chuyển sang Unicode "
+                 f"({shown}{f' và {more} ô khác' if more > 0 else ''}).",
+                 sheet=data.legacy_cells[0][0], cell=data.legacy_cells[0][1])
 
 
 def _right_value(row: list, col: int) -> tuple[object, int] | None:
@@ -217,6 +302,26 @@ def _read_header(data: ReturnData, sheet: str, rows: list[list]) -> None:
                     data.header_cells[key] = cell_ref(r, c)
     if isinstance(data.period_text, str) and data.period_text.endswith(".0"):
         data.period_text = data.period_text[:-2]
+    if "period" not in data.header_cells:
+        _period_from_title(data, rows)
+
+
+def _period_from_title(data: ReturnData, rows: list[list]) -> None:
+    """No "Kỳ báo cáo" cell: take the period from the title ("… NĂM 2024") when
+    the first rows name exactly one."""
+    from .periods import parse_period
+
+    found: dict[object, tuple[str, str]] = {}
+    for r, row in enumerate(rows[:12]):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and len(value) < 200 and not value.strip().isdigit():
+                p = parse_period(value)
+                if p is not None:
+                    found.setdefault(p, (cell_ref(r, c), unicodedata.normalize("NFC", value).strip()))
+    if len(found) == 1:
+        ((ref, text),) = found.values()
+        data.period_text = text
+        data.header_cells["period"] = ref
 
 
 def _find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, dict[int, str]] | None:
@@ -227,62 +332,129 @@ def _find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, d
     return None
 
 
-def _read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
-                xlsx_bytes: bytes | None) -> None:
-    header_row, folded = _find_header_row(rows, [CODE_HEADERS, VALUE_HEADERS])
-    code_col = next(c for c, t in folded.items() if t in CODE_HEADERS)
-    value_col = next(c for c, t in folded.items() if t in VALUE_HEADERS)
+_INDEX_CACHE: dict[int, tuple[Catalog, LabelIndex]] = {}
 
+
+def label_index(catalog: Catalog) -> LabelIndex:
+    """The catalog's label index, built once per catalog."""
+    cached = _INDEX_CACHE.get(id(catalog))
+    if cached is None or cached[0] is not catalog:
+        cached = (catalog, LabelIndex(catalog))
+        _INDEX_CACHE[id(catalog)] = cached
+    return cached[1]
+
+
+def _long_layout(rows: list[list], catalog: Catalog, index: LabelIndex):
+    """(score, header row, columns) of a long table on this sheet, or None.
+
+    The header row has a value column ("Số liệu", "Kết quả"…) and a code
+    column ("Mã") or a label column ("Chỉ tiêu", "Nội dung"); the score is
+    the number of rows below it recognised as indicators.
+    """
+    for r, row in enumerate(rows):
+        folded = {c: fold(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
+        value_col = next((c for c, t in folded.items() if t in VALUE_HEADERS), None)
+        if value_col is None:
+            continue
+        code_col = next((c for c, t in folded.items() if t in CODE_HEADERS), None)
+        label_col = next((c for c, t in folded.items() if t in LABEL_HEADERS), None)
+        if code_col is None and label_col is None:
+            continue
+        measure_col = next((c for c, t in folded.items() if t in MEASURE_HEADERS), None)
+        cols = {"code": code_col, "label": label_col, "value": value_col, "measure": measure_col}
+        score = 0
+        for below in rows[r + 1:]:
+            code = _cell(below, code_col)
+            if isinstance(code, str) and code.strip().upper() in catalog:
+                score += 1
+            elif (label := _row_label(below, cols)) and index.match(label).code:
+                score += 1
+        if score:
+            return score, r, cols
+    return None
+
+
+def _cell(row: list, col: int | None) -> object:
+    if col is None or col >= len(row):
+        return None
+    return row[col]
+
+
+def _row_label(row: list, cols: dict) -> str:
+    """The row's label: the Chỉ tiêu cell, else the first text cell left of the value."""
+    cell = _cell(row, cols["label"])
+    if isinstance(cell, str) and cell.strip():
+        return cell.strip()
+    for c in range(min(cols["value"], len(row))):
+        v = row[c]
+        if c in (cols["code"], cols["measure"]) or not isinstance(v, str):
+            continue
+        text = v.strip()
+        if text and strip_stt(text + " x") != "x":  # not a bare item number
+            return text
+    return ""
+
+
+def _read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
+                index: LabelIndex, header_row: int, cols: dict,
+                xlsx_bytes: bytes | None) -> None:
+    code_col, value_col, measure_col = cols["code"], cols["value"], cols["measure"]
     seen: dict[str, str] = {}
     duplicated: set[str] = set()
     empty_cells: dict[str, str] = {}
     for r in range(header_row + 1, len(rows)):
         row = rows[r]
-        if code_col >= len(row):
-            continue
-        raw_code = row[code_col]
-        if not isinstance(raw_code, str) or not raw_code.strip():
-            continue
-        code = unicodedata.normalize("NFC", raw_code).strip().upper()
-        if code not in catalog:
-            if re.fullmatch(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+", code):
-                data.add("warning", "unknown_code",
-                         f"Mã chỉ tiêu “{code}” không có trong danh mục; dòng này không được tổng hợp.",
-                         sheet=sheet, cell=cell_ref(r, code_col))
-            continue
+        value = _cell(row, value_col)
+        raw_code = _cell(row, code_col)
+        how, label, unit_text = "mã", "", ""
+        if isinstance(raw_code, str) and raw_code.strip():
+            code = unicodedata.normalize("NFC", raw_code).strip().upper()
+            if code not in catalog:
+                if code in catalog.retired:
+                    if value not in ("", None):
+                        data.add("info", "retired_code",
+                                 f"Chỉ tiêu {code} đã bỏ khỏi danh mục (biểu mẫu cũ); số liệu {value} "
+                                 "ở dòng này không được tổng hợp.", sheet=sheet,
+                                 cell=cell_ref(r, value_col))
+                elif re.fullmatch(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+", code):
+                    data.add("warning", "unknown_code",
+                             f"Mã chỉ tiêu “{code}” không có trong danh mục; dòng này không được tổng hợp.",
+                             sheet=sheet, cell=cell_ref(r, code_col))
+                continue
+        else:
+            label = _row_label(row, cols)
+            if not label:
+                continue
+            match = index.match(label)
+            has_value = value not in ("", None) and not (
+                isinstance(value, str) and value.strip() in ("", "-", "–", "—"))
+            if match.code is None:
+                if has_value and match.candidates:
+                    names = "; ".join(f"{c} – {catalog[c].label}" for c in match.candidates)
+                    data.add("warning", "label_ambiguous",
+                             f"Dòng “{label}” khớp với nhiều chỉ tiêu ({names}); dvk không đoán, số liệu "
+                             "dòng này không được tổng hợp. Ghi mã chỉ tiêu vào cột Mã hoặc dùng tệp ánh xạ.",
+                             sheet=sheet, cell=cell_ref(r, value_col))
+                elif has_value and _is_number(value):
+                    data.add("warning", "label_unknown",
+                             f"Không nhận ra chỉ tiêu “{label}” trong danh mục; số liệu dòng này "
+                             f"({value}) không được tổng hợp.", sheet=sheet, cell=cell_ref(r, value_col))
+                continue
+            code, how, unit_text = match.code, "nhãn", match.unit_text
+        ind = catalog[code]
         ref = cell_ref(r, value_col)
         if code in seen:
             duplicated.add(code)
             data.add("error", "duplicate_code",
-                     f"Mã {code} xuất hiện hai lần (ô {seen[code]} và {ref}); chỉ tiêu này không được dùng.",
-                     sheet=sheet, cell=ref, indicator=code)
+                     f"Chỉ tiêu {code} xuất hiện hai lần (ô {seen[code]} và {ref}); chỉ tiêu này "
+                     "không được dùng.", sheet=sheet, cell=ref, indicator=code)
             continue
         seen[code] = ref
-        value = row[value_col] if value_col < len(row) else None
-        ind = catalog[code]
-        try:
-            number = parse_number(value)
-        except NotANumber as exc:
-            data.add("error", "not_a_number",
-                     f"{ind.label} ({code}): {exc}; giá trị không được dùng.",
-                     sheet=sheet, cell=ref, indicator=code)
-            continue
-        if number is None:
-            if not ind.computed:
-                empty_cells[ref] = code
-            continue
-        if number < 0:
-            data.add("error", "negative",
-                     f"{ind.label} ({code}) là số âm ({value}); giá trị không được dùng.",
-                     sheet=sheet, cell=ref, indicator=code)
-            continue
-        if ind.type == "count" and not float(number).is_integer():
-            data.add("error", "fractional_count",
-                     f"{ind.label} ({code}) phải là số nguyên, ô ghi {value}; giá trị không được dùng.",
-                     sheet=sheet, cell=ref, indicator=code)
-            continue
-        target = data.computed if ind.computed else data.values
-        target.append(CellValue(code, number, sheet, ref))
+        measure = _cell(row, measure_col)
+        if isinstance(measure, str) and measure.strip():
+            unit_text = measure.strip()
+        _take_value(data, catalog, code, value, sheet, ref, how=how, label=label or ind.label,
+                    unit_text=unit_text, empty_cells=empty_cells)
     if duplicated:
         data.values = [v for v in data.values if v.code not in duplicated]
     if empty_cells and xlsx_bytes is not None:
@@ -292,6 +464,59 @@ def _read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog
                      f"{catalog[code].label} ({code}): ô có công thức nhưng chưa có giá trị đã tính. "
                      "Đề nghị mở tệp bằng Excel và lưu lại rồi gửi lại.",
                      sheet=sheet, cell=ref, indicator=code)
+
+
+def _is_number(value: object) -> bool:
+    try:
+        return parse_number(value) is not None
+    except NotANumber:
+        return False
+
+
+def _take_value(data: ReturnData, catalog: Catalog, code: str, value: object, sheet: str,
+                ref: str, *, how: str = "mã", label: str = "", unit_text: str = "",
+                empty_cells: dict[str, str] | None = None) -> None:
+    """Check one value cell and record it (or the finding that stops it)."""
+    ind = catalog[code]
+    try:
+        number = parse_number(value)
+    except NotANumber as exc:
+        data.add("error", "not_a_number",
+                 f"{ind.label} ({code}): {exc}; giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code)
+        return
+    if number is None:
+        if not ind.computed and empty_cells is not None:
+            empty_cells[ref] = code
+        return
+    if number < 0:
+        data.add("error", "negative",
+                 f"{ind.label} ({code}) là số âm ({value}); giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code)
+        return
+    note = ""
+    if unit_text:
+        try:
+            conv = conversion(ind.type, unit_text)
+        except UnknownMeasure:
+            data.add("error", "unit_of_measure",
+                     f"{ind.label} ({code}): không hiểu đơn vị tính “{unit_text}” (danh mục dùng "
+                     f"{ind.unit}); giá trị không được dùng.", sheet=sheet, cell=ref, indicator=code)
+            return
+        if conv is not None and not conv.identity:
+            converted = apply(number, conv)
+            note = (f"đã đổi {fmt_number(number, 6)} {conv.written} thành "
+                    f"{fmt_number(converted, 6)} {ind.unit}")
+            data.add("info", "unit_converted",
+                     f"{ind.label} ({code}): {note}.", sheet=sheet, cell=ref, indicator=code)
+            number = converted
+    if ind.type == "count" and not float(number).is_integer():
+        data.add("error", "fractional_count",
+                 f"{ind.label} ({code}) phải là số nguyên, ô ghi {value}; giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code)
+        return
+    target = data.computed if ind.computed else data.values
+    target.append(CellValue(code, number, sheet, ref, how=how, note=note, raw=value, label=label))
 
 
 def _formulas_without_value(raw: bytes, sheet: str, refs: set[str]) -> list[str]:

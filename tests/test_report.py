@@ -64,7 +64,7 @@ ERROR = Finding("error", "not_a_number",
 
 def tidy(split: dict) -> pd.DataFrame:
     rows = [
-        (unit, "2024", code, float(value), UNITS[unit].file, "Biểu số liệu", f"E{i + 7}")
+        (unit, "2024", code, float(value), UNITS[unit].file, "Biểu số liệu", f"E{i + 7}", "mã", "")
         for unit, values in split.items()
         for i, (code, value) in enumerate(values.items())
     ]

@@ -40,7 +40,7 @@ MODELS = [
 
 
 def make_consolidation(findings=None, data=DATA, models=MODELS):
-    rows = [(u, "2024", code, v, f"{u.lower()}.xlsx", "Biểu số liệu", f"E{10 + i}")
+    rows = [(u, "2024", code, v, f"{u.lower()}.xlsx", "Biểu số liệu", f"E{10 + i}", "mã", "")
             for u, values in data.items() for i, (code, v) in enumerate(values.items())]
     values = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     mrows = [(u, i + 1, name, field, kind, exemplary, "Hội Nông dân", "", f"{u.lower()}.xlsx",

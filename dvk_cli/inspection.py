@@ -1,0 +1,158 @@
+"""`dvk inspect FILE`: how dvk reads one file — which cell became which
+indicator and how it was recognised — so a clerk can check a layout, or
+write a mapping file for one dvk cannot read, in minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Catalog, catalog_for
+from .config import Config, find_config, load_config
+from .errors import UsageError
+from .findings import Finding, sort_findings
+from .numbers import fmt_number
+from .reading import ReturnData, read_return
+
+
+@dataclass
+class ReturnView:
+    """One return found in the file (a wide table holds several)."""
+
+    part: str
+    unit_text: str
+    unit_cell: str
+    unit: str  # "DONGXOAI – Thành phố Đồng Xoài", or the problem
+    period_text: str
+    period_cell: str
+    period: str
+    values: list[dict] = field(default_factory=list)
+    models: int = 0
+
+
+@dataclass
+class Inspection:
+    path: str
+    layout: str
+    sheet: str
+    mapping: str
+    returns: list[ReturnView]
+    findings: list[Finding]
+    legacy_cells: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.path, "layout": self.layout, "sheet": self.sheet, "mapping": self.mapping,
+            "returns": [r.__dict__ for r in self.returns],
+            "findings": [f.to_dict() for f in self.findings],
+            "legacy_cells": self.legacy_cells,
+        }
+
+
+def _raw_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def inspect_file(path: Path, *, config_path: Path | None = None,
+                 mapping_path: Path | None = None) -> Inspection:
+    """Read one file exactly as `dvk aggregate` would, and describe the reading."""
+    from .mapping import load_mapping
+    from .pipeline import _identify_period, _identify_unit, expand_wide, mappings_for_files
+
+    if not path.is_file():
+        raise UsageError(f"Không tìm thấy tệp “{path}”.")
+    config: Config = load_config(find_config([path], config_path))
+    catalog: Catalog = catalog_for(config)
+    if mapping_path is not None:
+        mapping = load_mapping(mapping_path, catalog)
+    else:
+        mapping = mappings_for_files([path], config, catalog).get(path)
+    data: ReturnData = read_return(path, catalog, str(path), mapping)
+    findings = list(data.findings) if not data.parts else []
+    views = []
+    table_findings: list[Finding] = []
+    for part in expand_wide([data], table_findings) if data.readable else []:
+        unit, problem = _identify_unit(part, config)
+        period, p_problem = _identify_period(part)
+        findings.extend(f for f in (problem, p_problem) if f)
+        if part is not data:
+            findings.extend(part.findings)
+        view = ReturnView(
+            part=part.part,
+            unit_text=part.unit_text or part.unit_code_text,
+            unit_cell=part.header_cells.get("unit", part.header_cells.get("code", "")),
+            unit=f"{unit.code} – {unit.name}" if unit else "không xác định",
+            period_text=part.period_text,
+            period_cell=part.header_cells.get("period", ""),
+            period=period.label if period else "không xác định",
+            models=len(part.models),
+        )
+        for v in sorted(part.values + part.computed, key=lambda v: (v.sheet, _order(v.cell))):
+            ind = catalog[v.code]
+            view.values.append({
+                "sheet": v.sheet, "cell": v.cell, "raw": _raw_text(v.raw), "label": v.label,
+                "indicator": v.code, "indicator_label": ind.label, "value": v.value,
+                "shown": f"{fmt_number(v.value, 6)} {ind.unit}", "how": v.how, "note": v.note,
+                "computed": ind.computed,
+            })
+        views.append(view)
+    findings.extend(table_findings)
+    return Inspection(
+        path=str(path), layout=data.layout or "không đọc được", sheet=data.sheet,
+        mapping=mapping.path if mapping else "", returns=views, findings=sort_findings(findings),
+        legacy_cells=len(data.legacy_cells),
+    )
+
+
+def _order(ref: str) -> tuple[int, str]:
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):] or 0), letters
+
+
+def print_inspection(console, ins: Inspection) -> None:
+    from rich.table import Table
+
+    from .findings import SEVERITY_LABEL
+
+    console.print(f"[bold]{ins.path}[/]")
+    console.print(f"Cách đọc: [bold]{ins.layout}[/]" + (f", trang “{ins.sheet}”" if ins.sheet else "")
+                  + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else ""))
+    if ins.legacy_cells:
+        console.print(f"Đã chuyển {ins.legacy_cells} ô từ bảng mã cũ (TCVN3/VNI) sang Unicode.")
+    for view in ins.returns:
+        head = f"— {view.part} —" if view.part else ""
+        if head:
+            console.print(f"\n[bold]{head}[/]")
+        console.print(f"Đơn vị: “{view.unit_text}”" + (f" (ô {view.unit_cell})" if view.unit_cell else "")
+                      + f" → [bold]{view.unit}[/]")
+        console.print(f"Kỳ báo cáo: “{view.period_text}”"
+                      + (f" (ô {view.period_cell})" if view.period_cell else "")
+                      + f" → [bold]{view.period}[/]")
+        table = Table(show_lines=False, pad_edge=False)
+        table.add_column("Ô", no_wrap=True)
+        table.add_column("Nội dung ô", justify="right", no_wrap=True)
+        table.add_column("Chỉ tiêu", no_wrap=True)
+        table.add_column("Giá trị", justify="right", no_wrap=True)
+        table.add_column("Nhận ra bằng", overflow="fold")
+        for v in view.values:
+            how = v["how"] if v["how"] == "mã" else f"{v['how']}: “{v['label']}”"
+            notes = [n for n in (v["note"], "tính toán, dvk tự tính lại" if v["computed"] else "") if n]
+            if notes:
+                how += f" ({'; '.join(notes)})"
+            cell = v["cell"] if v["sheet"] == ins.sheet else f"{v['sheet']}!{v['cell']}"
+            table.add_row(cell, v["raw"], v["indicator"], v["shown"], how)
+        console.print(table)
+        if view.models:
+            console.print(f"Danh sách mô hình: {view.models} mô hình.")
+    if ins.findings:
+        console.print()
+        for f in ins.findings:
+            where = ", ".join(x for x in (f.sheet and f"trang “{f.sheet}”", f.cell and f"ô {f.cell}") if x)
+            label = SEVERITY_LABEL.get(f.severity, f.severity)
+            style = {"error": "bold red", "warning": "yellow"}.get(f.severity, "cyan")
+            console.print(f"[{style}]{label}[/] {where}: {f.message}" if where else
+                          f"[{style}]{label}[/] {f.message}")
