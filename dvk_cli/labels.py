@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .catalog import Catalog
 
@@ -58,7 +59,12 @@ def split_unit_suffix(text: str) -> tuple[str, str]:
 
 def label_key(text: object) -> str:
     """The normalised form two labels must share to match."""
-    s = unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").lower()
+    return _label_key(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _label_key(text: str) -> str:
+    s = unicodedata.normalize("NFC", text).replace("\u00a0", " ").lower()
     s = strip_stt(s)
     return " ".join(_syllable_key(w) for w in _WORD.findall(s))
 

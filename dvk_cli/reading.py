@@ -15,6 +15,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,14 @@ _EXEMPLARY_MARKS = {"x", "có", "✓", "✔", "v", "1", "tiêu biểu", "tb"}
 
 
 def fold(value: object) -> str:
-    text = unicodedata.normalize("NFC", str(value)).replace("\u00a0", " ")
+    """Lower case, NFC, single spaces, no trailing colon (header labels repeat
+    across thousands of files, so the work is cached)."""
+    return _fold_text(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_text(value: str) -> str:
+    text = unicodedata.normalize("NFC", value).replace("\u00a0", " ")
     text = re.sub(r"\s+", " ", text).strip().lower()
     return text.rstrip(":：").strip()
 
@@ -438,7 +446,8 @@ def _read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog
                 elif has_value and _is_number(value):
                     data.add("warning", "label_unknown",
                              f"Không nhận ra chỉ tiêu “{label}” trong danh mục; số liệu dòng này "
-                             f"({value}) không được tổng hợp.", sheet=sheet, cell=cell_ref(r, value_col))
+                             f"({fmt_number(parse_number(value), 6)}) không được tổng hợp.",
+                             sheet=sheet, cell=cell_ref(r, value_col))
                 continue
             code, how, unit_text = match.code, "nhãn", match.unit_text
         ind = catalog[code]
@@ -503,7 +512,7 @@ def _take_value(data: ReturnData, catalog: Catalog, code: str, value: object, sh
                      f"{ind.label} ({code}): không hiểu đơn vị tính “{unit_text}” (danh mục dùng "
                      f"{ind.unit}); giá trị không được dùng.", sheet=sheet, cell=ref, indicator=code)
             return
-        if conv is not None and not conv.identity:
+        if conv is not None and not conv.identity and number != 0:
             converted = apply(number, conv)
             note = (f"đã đổi {fmt_number(number, 6)} {conv.written} thành "
                     f"{fmt_number(converted, 6)} {ind.unit}")
