@@ -533,6 +533,27 @@ place = ""
 # name = "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh"
 # group = "Mặt trận – đoàn thể"
 # aliases = ["Mặt trận Tổ quốc tỉnh", "UBMTTQ tỉnh"]
+#
+# Biểu không theo mẫu, không đọc được: chỉ cho dvk ô nào là chỉ tiêu nào bằng một
+# tệp ánh xạ (xem dvk inspect TỆP). (Mapping files for layouts dvk cannot read.)
+# [[mappings]]
+# files = "bao-cao-nhanh-*.xlsx"        # mẫu tên tệp áp dụng
+# mapping = "anh-xa/bao-cao-nhanh.toml" # đường dẫn tính từ thư mục chứa dvk.toml
+#
+# Thêm hoặc bỏ chỉ tiêu của danh mục (biểu mẫu, tổng hợp, báo cáo đều theo).
+# (Add or retire indicators.)
+# [catalog]
+# version = 2
+# retire = []                            # mã chỉ tiêu không thu thập nữa
+#
+# [[indicators]]
+# code = "CHO_SO"                        # chữ in hoa không dấu, có dấu gạch dưới
+# label = "Chợ dân sinh được xây mới, sửa chữa"
+# unit = "chợ"
+# type = "count"                         # count (số đếm) | money (triệu đồng) | length (km)
+# group = "an_sinh"                      # lanh_dao | dan_van_kheo | chinh_quyen | an_sinh
+# synonyms = ["Chợ dân sinh"]            # cách ghi khác trong biểu không có cột Mã
+# phrase = "xây mới, sửa chữa {{CHO_SO}} chợ dân sinh"   # câu trong báo cáo (tùy chọn)
 """
 
 

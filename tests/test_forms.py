@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from dvk_cli.catalog import default_catalog
+from dvk_cli.catalog import catalog_for, default_catalog
 from dvk_cli.config import Organization, load_config
 from dvk_cli.forms import (
     build_form,
@@ -374,14 +374,17 @@ def test_init_folder_writes_loadable_config(tmp_path):
     assert cfg.organization.area == "toàn tỉnh"
     assert list(cfg.registry) == []
 
-    # The commented examples are valid once uncommented.
-    example = re.compile(r"^# ((?:\[\[units\]\])|(?:code|name|group|aliases) = .*)$")
+    # The commented examples (tables and key = value lines) are valid once uncommented.
+    example = re.compile(r"^# ((?:\[\[?[a-z_.]+\]\]?)|(?:[a-z_]+ = .*))$")
     uncommented = "\n".join(
         m.group(1) if (m := example.match(line)) else line for line in text.splitlines()
     )
     config.write_text(uncommented, encoding="utf-8")
-    units = list(load_config(config).registry)
+    cfg = load_config(config)
+    units = list(cfg.registry)
     assert len(units) >= 2 and all(u.code and u.name for u in units)
+    catalog = catalog_for(cfg)  # the example indicator extension applies
+    assert len(catalog.indicators) > len(default_catalog().indicators)
 
 
 def test_init_folder_refuses_to_overwrite(tmp_path):
