@@ -39,6 +39,7 @@ class Inspection:
     returns: list[ReturnView]
     findings: list[Finding]
     legacy_cells: int = 0
+    legacy_encodings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -46,6 +47,7 @@ class Inspection:
             "returns": [r.__dict__ for r in self.returns],
             "findings": [f.to_dict() for f in self.findings],
             "legacy_cells": self.legacy_cells,
+            "legacy_encodings": self.legacy_encodings,
         }
 
 
@@ -105,6 +107,7 @@ def inspect_file(path: Path, *, config_path: Path | None = None,
         path=str(path), layout=data.layout or "không đọc được", sheet=data.sheet,
         mapping=mapping.path if mapping else "", returns=views, findings=sort_findings(findings),
         legacy_cells=len(data.legacy_cells),
+        legacy_encodings=sorted({e for *_, e in data.legacy_cells}),
     )
 
 
@@ -122,7 +125,10 @@ def print_inspection(console, ins: Inspection) -> None:
     console.print(f"Cách đọc: [bold]{ins.layout}[/]" + (f", trang “{ins.sheet}”" if ins.sheet else "")
                   + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else ""))
     if ins.legacy_cells:
-        console.print(f"Đã chuyển {ins.legacy_cells} ô từ bảng mã cũ (TCVN3/VNI) sang Unicode.")
+        from .legacy import ENCODING_NAMES
+
+        names = " và ".join(ENCODING_NAMES.get(e, e) for e in ins.legacy_encodings)
+        console.print(f"Đã chuyển {ins.legacy_cells} ô gõ bằng bảng mã {names} sang Unicode.")
     for view in ins.returns:
         head = f"— {view.part} —" if view.part else ""
         if head:

@@ -249,33 +249,42 @@ def _read_any_models(data: ReturnData, sheets) -> None:
 # extras); a string with none of them cannot be TCVN3 or VNI text.
 _LEGACY_HINT = re.compile("[\x80-\xff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                           "\u02c6\u02dc\u2013-\u2026\u2030\u2039\u203a\u20ac\u2122]")
-# Letters only Unicode Vietnamese has (ă ơ ư đ ạ ả ấ …): such a string is Unicode already.
-_UNICODE_VI = re.compile("[\u0100-\u01ff\u1ea0-\u1eff]")
+# Letters only Unicode Vietnamese has beyond Latin-1 (ă đ ĩ ũ ơ ư and the
+# Vietnamese block ạ ả ấ …): a string with one is Unicode already. The
+# Windows-1252 extras (Œ Š Ÿ ƒ) are deliberately not in this set.
+_UNICODE_VI = re.compile("[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169"
+                         "\u01a0\u01a1\u01af\u01b0\u1ea0-\u1eff]")
 
 
 def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> None:
-    """Turn TCVN3 (.VnTime) and VNI text into Unicode, in place, and say where."""
-    try:
-        from .legacy import to_unicode
-    except ImportError:  # pragma: no cover - module always shipped
+    """Turn TCVN3 (.VnTime) and VNI text into Unicode, in place, and say where.
+
+    A file is typed in one legacy font, so the encoding most of its texts read
+    in decides the ambiguous short ones ("Bé" is Unicode "bé" or TCVN3 "bộ").
+    Texts that already read as Unicode Vietnamese are never touched.
+    """
+    candidates = [(name, rows, r, c, v)
+                  for name, rows in sheets
+                  for r, row in enumerate(rows)
+                  for c, v in enumerate(row)
+                  if isinstance(v, str) and _LEGACY_HINT.search(v) and not _UNICODE_VI.search(v)]
+    if not candidates:
         return
-    for name, rows in sheets:
-        for r, row in enumerate(rows):
-            for c, v in enumerate(row):
-                if (isinstance(v, str) and _LEGACY_HINT.search(v)
-                        and not _UNICODE_VI.search(v)):
-                    text, encoding = to_unicode(v)
-                    if encoding:
-                        row[c] = text
-                        data.legacy_cells.append((name, cell_ref(r, c), encoding))
+    from .legacy import ENCODING_NAMES, file_encoding, to_unicode
+
+    hint = file_encoding(v for *_, v in candidates)
+    for name, rows, r, c, v in candidates:
+        text, encoding = to_unicode(v, hint)
+        if encoding:
+            rows[r][c] = text
+            data.legacy_cells.append((name, cell_ref(r, c), encoding))
     if data.legacy_cells:
         encodings = sorted({e for _, _, e in data.legacy_cells})
-        names = {"tcvn3": "TCVN3 (phông .VnTime)", "vni": "VNI (phông VNI-Times)"}
         shown = ", ".join(f"{s}!{ref}" for s, ref, _ in data.legacy_cells[:5])
         more = len(data.legacy_cells) - 5
         data.add("info", "legacy_encoding",
                  f"Tệp {data.path}: {len(data.legacy_cells)} ô gõ bằng bảng mã "
-                 f"{' và '.join(names.get(e, e) for e in encodings)} đã được chuyển sang Unicode "
+                 f"{' và '.join(ENCODING_NAMES.get(e, e) for e in encodings)} đã được chuyển sang Unicode "
                  f"({shown}{f' và {more} ô khác' if more > 0 else ''}).",
                  sheet=data.legacy_cells[0][0], cell=data.legacy_cells[0][1])
 
