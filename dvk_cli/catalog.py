@@ -66,6 +66,7 @@ class Check:
     expr: str
     message: str
     when: str | None = None
+    missing: str = "skip_any"  # skip_any | skip_all | zero (see checks.MISSING_STRATEGIES)
 
     @property
     def codes(self) -> list[str]:
@@ -168,6 +169,7 @@ def _parse(data: dict) -> Catalog:
             expr=c["assert"],
             message=c["message"],
             when=c.get("when"),
+            missing=c.get("missing", "skip_any"),
         )
         for c in data.get("checks", ())
     ]

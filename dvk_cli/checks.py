@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from .catalog import Catalog, Check
 from .findings import Finding
@@ -20,8 +21,18 @@ _OPS = {
     ">=": operator.ge, "<": operator.lt, ">": operator.gt,
 }
 _SPLIT = re.compile(r"(==|!=|<=|>=|<|>)")
-_TERM = re.compile(r"([+-]?)\s*([A-Z][A-Z0-9_]*|\d+(?:\.\d+)?)")
+# One signed term of a side: a number, a code, or a number times a code.
+_TERM = re.compile(r"([+-]?)([^+-]+)")
+_NUMBER = r"\d+(?:\.\d+)?"
+_BODY = re.compile(rf"^(?:({_NUMBER})\*)?([A-Z][A-Z0-9_]*)(?:\*({_NUMBER}))?$|^({_NUMBER})$")
 _TOLERANCE = 1e-6
+
+# What a rule does when codes it uses were not reported (DHIS2's missing value
+# strategies, applied to each side; the rule is skipped when a side is):
+#   skip_any  skip when any code of the side is missing (the default)
+#   skip_all  skip only when every code of the side is missing; missing ones count as 0
+#   zero      never skip; missing codes count as 0
+MISSING_STRATEGIES = ("skip_any", "skip_all", "zero")
 
 
 class RuleSyntaxError(ValueError):
@@ -36,35 +47,65 @@ def parse_comparison(expr: str) -> tuple[str, str, str]:
     return left, op, right
 
 
-def evaluate_side(side: str, values: Mapping[str, float]) -> float | None:
-    """Sum of +/- terms (codes or numbers); None if a code is missing."""
-    text = side.replace(" ", "")
+@lru_cache(maxsize=1024)
+def parse_side(side: str) -> tuple[tuple[float, str | None], ...]:
+    """A side as (factor, code) terms; code None for a constant:
+
+    'A_B + C_D', '10 * A_B', 'A_B - 2', '0.5 * A_B + C_D'.
+    """
+    text = re.sub(r"\s+", "", side)
     if not text:
         raise RuleSyntaxError("vế trống trong biểu thức kiểm tra")
-    pos, total = 0, 0.0
+    terms: list[tuple[float, str | None]] = []
+    pos = 0
     for m in _TERM.finditer(text):
         if m.start() != pos:
             raise RuleSyntaxError(f"biểu thức không hợp lệ: {side!r}")
-        sign, term = m.groups()
+        sign, body = m.groups()
         if pos and not sign:
             raise RuleSyntaxError(f"thiếu dấu + hoặc - trong {side!r}")
-        if term[0].isdigit():
-            number = float(term)
-        else:
-            if term not in values:
-                return None
-            number = float(values[term])
-        total += -number if sign == "-" else number
+        b = _BODY.match(body)
+        if not b:
+            raise RuleSyntaxError(f"không hiểu “{body}” trong {side!r} (chỉ dùng mã chỉ tiêu, số, "
+                                  "dấu + - và phép nhân với một số, ví dụ 10 * MA_SO)")
+        before, code, after, constant = b.groups()
+        factor = float(before or after or constant or 1)
+        terms.append((-factor if sign == "-" else factor, None if constant else code))
         pos = m.end()
     if pos != len(text):
         raise RuleSyntaxError(f"biểu thức không hợp lệ: {side!r}")
+    return tuple(terms)
+
+
+def _present(values: Mapping[str, float], code: str) -> bool:
+    value = values.get(code)
+    return value is not None and value == value  # NaN is "not reported"
+
+
+def evaluate_side(side: str, values: Mapping[str, float], missing: str = "skip_any") -> float | None:
+    """Sum of the side's terms; None when the missing-value strategy skips it."""
+    terms = parse_side(side)
+    codes = [code for _, code in terms if code]
+    reported = [code for code in codes if _present(values, code)]
+    if codes and missing != "zero":
+        if missing == "skip_all" and not reported:
+            return None
+        if missing != "skip_all" and len(reported) < len(codes):
+            return None
+    total = 0.0
+    for factor, code in terms:
+        if code is None:
+            total += factor
+        elif _present(values, code):
+            total += factor * float(values[code])
     return total
 
 
-def holds(expr: str, values: Mapping[str, float]) -> tuple[bool, float, float] | None:
-    """Evaluate 'LEFT op RIGHT'; None when a code is missing."""
+def holds(expr: str, values: Mapping[str, float],
+          missing: str = "skip_any") -> tuple[bool, float, float] | None:
+    """Evaluate 'LEFT op RIGHT'; None when a side is skipped for missing codes."""
     left, op, right = parse_comparison(expr)
-    lv, rv = evaluate_side(left, values), evaluate_side(right, values)
+    lv, rv = evaluate_side(left, values, missing), evaluate_side(right, values, missing)
     if lv is None or rv is None:
         return None
     if op == "==":
@@ -78,14 +119,23 @@ def holds(expr: str, values: Mapping[str, float]) -> tuple[bool, float, float] |
 
 def check_rule(check: Check, values: Mapping[str, float]) -> tuple[float, float] | None:
     """The two sides' values when the check fails; None when it holds or is skipped."""
+    missing = getattr(check, "missing", "skip_any")
     if check.when:
-        cond = holds(check.when, values)
+        cond = holds(check.when, values, missing)
         if cond is None or not cond[0]:
             return None
-    result = holds(check.expr, values)
+    result = holds(check.expr, values, missing)
     if result is None or result[0]:
         return None
     return result[1], result[2]
+
+
+def format_message(check: Check, left: float, right: float, values: Mapping[str, float]) -> str:
+    """The check's message with {left}, {right} and {CODE} (the rule's codes) filled in."""
+    fields = {code: fmt_number(values[code]) if _present(values, code) else "trống"
+              for code in check.codes}
+    fields.update(left=fmt_number(left), right=fmt_number(right))
+    return check.message.format_map(fields)
 
 
 def check_unit(
@@ -107,9 +157,11 @@ def check_unit(
         failed = check_rule(check, values)
         if failed is None:
             continue
-        code = check.first_code
+        # The cell of the first code the unit reported (with missing = "zero"
+        # the first code of the rule may be blank).
+        code = next((c for c in check.codes if c in cells), check.first_code)
         sheet, cell = cells.get(code, ("", ""))
-        message = check.message.format(left=fmt_number(failed[0]), right=fmt_number(failed[1]))
+        message = format_message(check, failed[0], failed[1], values)
         findings.append(Finding(check.severity, check.id, message, file=file, sheet=sheet,
                                 cell=cell, unit=unit, indicator=code))
     for code, (typed, sheet, cell) in (computed_typed or {}).items():

@@ -144,7 +144,16 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
     read instead of looking for the table.
     """
     data = ReturnData(path=display or str(path))
+    from .guards import current_limits
+
     try:
+        size = Path(path).stat().st_size
+        limit = current_limits().max_unpacked
+        if size > limit:  # never read a file larger than any return could be into memory
+            return _unreadable(data, "file_too_large",
+                               f"tệp quá lớn ({size / 2**20:,.0f} MB, giới hạn {limit / 2**20:,.0f} MB "
+                               "theo [limits] max_unpacked_mb), không đọc. Đề nghị đơn vị kiểm tra lại tệp."
+                               .replace(",", "."))
         raw = Path(path).read_bytes()
     except OSError as exc:
         return _unreadable(data, "file_unreadable", f"không mở được tệp ({exc.strerror}).")
@@ -162,6 +171,10 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
             data, "not_a_workbook",
             "không phải tệp Excel hoặc ODS (có thể là tệp khác bị đổi đuôi). Đề nghị đơn vị gửi lại tệp .xlsx.",
         )
+    from .guards import archive_problem  # zip bombs, huge sheets: refused before parsing
+
+    if hostile := archive_problem(raw):
+        return _unreadable(data, *hostile)
 
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 

@@ -1,0 +1,312 @@
+"""Feedback workbooks: for each return with problems, a copy of it in which
+every problem cell is filled red (error) or yellow (warning) and carries a
+comment in Vietnamese, with a first sheet "Cần sửa" listing the problems.
+
+The original file is only read. An .xlsx/.xlsm return is copied with
+openpyxl (formatting, formulas and macros kept); an .xls/.ods return (or an
+.xlsx openpyxl cannot open) becomes a new .xlsx holding the values read, and
+the "Cần sửa" sheet says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import styles
+from .findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding
+
+if TYPE_CHECKING:
+    from .aggregation import Consolidation
+
+SHEET = "Cần sửa"
+RED = "FFC7CE"
+YELLOW = "FFEB9C"
+FILLS = {"error": RED, "warning": YELLOW}
+SUFFIX = "-can-sua"
+_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+HEADERS = ["STT", "Mức độ", "Trang", "Ô", "Chỉ tiêu", "Vấn đề cần sửa"]
+WIDTHS = [6, 11, 20, 8, 28, 80]
+
+
+@dataclass
+class FeedbackFile:
+    source: str  # the return, as shown in findings
+    path: Path  # the feedback workbook written
+    units: list[str] = field(default_factory=list)  # unit codes
+    problems: int = 0
+    converted: bool = False  # values-only copy of an .xls/.ods return
+
+
+@dataclass
+class FeedbackResult:
+    written: list[FeedbackFile] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, Vietnamese reason)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def findings_by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Errors and warnings grouped by the file they are about (errors first)."""
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.file and f.severity in FILLS:
+            grouped[f.file].append(f)
+    for items in grouped.values():
+        items.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.sheet, _cell_key(f.cell)))
+    return dict(grouped)
+
+
+def _cell_key(ref: str) -> tuple[int, int]:
+    m = _CELL.match(ref or "")
+    if not m:
+        return (0, 0)
+    from openpyxl.utils import column_index_from_string
+
+    return int(m.group(2)), column_index_from_string(m.group(1))
+
+
+# ------------------------------------------------------------------ opening
+
+def _open_copy(path: Path):
+    """(workbook, converted, sheets): the return itself via openpyxl, or a
+    values-only copy read with calamine; `sheets` maps the sheet names the
+    reader saw (NFC) to the copy's worksheets."""
+    import openpyxl
+
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            wb = openpyxl.load_workbook(path, keep_vba=suffix == ".xlsm", keep_links=True)
+        except Exception:  # noqa: BLE001 - fall back on the values calamine reads
+            pass
+        else:
+            return wb, False, {_nfc(ws.title): ws for ws in wb.worksheets}
+    return _values_copy(path)
+
+
+def _values_copy(path: Path):
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    wb = styles.new_workbook()
+    used: set[str] = set()
+    sheets = {}
+    for meta in book.sheets_metadata:
+        if not str(meta.typ).endswith("WorkSheet"):
+            continue
+        ws = wb.create_sheet(_sheet_title(_nfc(meta.name), used))
+        sheets[_nfc(meta.name)] = ws
+        rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value in ("", None):
+                    continue
+                cell = ws.cell(r, c)
+                if isinstance(value, str):
+                    styles.set_text(cell, value)
+                elif isinstance(value, (bool, int, float, dt.date, dt.datetime, dt.time)):
+                    cell.value = value
+                else:
+                    styles.set_text(cell, str(value))
+    if not wb.sheetnames:
+        wb.create_sheet("Trang 1")
+    return wb, True, sheets
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = _BAD_TITLE.sub("_", name).strip("'")[:31] or "Trang"
+    base, n = title, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+# ------------------------------------------------------------------ marking
+
+def _target_cell(ws, ref: str):
+    """The cell to mark; the top-left cell of a merged range it lies in."""
+    from openpyxl.cell.cell import MergedCell
+
+    cell = ws[ref]
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if ref in rng:
+                return ws.cell(rng.min_row, rng.min_col)
+    return cell
+
+
+def mark_cells(sheets: dict, findings: list[Finding]) -> int:
+    """Fill and comment every cell a finding names (`sheets`: sheet name as
+    the reader saw it -> worksheet); returns the number of cells marked."""
+    from openpyxl.comments import Comment
+
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        ref = (f.cell or "").replace("$", "").upper()
+        if f.sheet and _CELL.match(ref) and _nfc(f.sheet) in sheets:
+            by_cell[(_nfc(f.sheet), ref)].append(f)
+    for (sheet, ref), items in by_cell.items():
+        cell = _target_cell(sheets[sheet], ref)
+        worst = min(items, key=lambda f: SEVERITY_ORDER.get(f.severity, 9)).severity
+        cell.fill = styles.fill(FILLS[worst])
+        text = "\n\n".join(f"{SEVERITY_LABEL[f.severity]}: {styles.clean_text(f.message)}"
+                           for f in items)
+        if cell.comment is not None and cell.comment.text:
+            text = f"{text}\n\n(Ghi chú cũ: {cell.comment.text})"
+        lines = sum(max(1, len(part) // 45 + 1) for part in text.split("\n"))
+        comment = Comment(text, "dvk", width=360, height=min(600, 18 * lines + 20))
+        cell.comment = comment
+    return len(by_cell)
+
+
+# ------------------------------------------------------------------ the "Cần sửa" sheet
+
+def add_problem_sheet(wb, findings: list[Finding], *, unit_name: str, period_label: str,
+                      source: str, organization: str = "", converted: bool = False,
+                      catalog=None, today: dt.date | None = None,
+                      sheets: dict | None = None) -> None:
+    """Insert the sheet "Cần sửa" first, listing every problem, and make it active."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    if SHEET in wb.sheetnames:  # a feedback copy sent back again
+        del wb[SHEET]
+    ws = wb.create_sheet(SHEET, 0)
+    ncols = len(HEADERS)
+    styles.set_widths(ws, WIDTHS)
+    styles.title_row(ws, 1, "CÁC VẤN ĐỀ CẦN SỬA TRONG BIỂU BÁO CÁO", ncols, size=14)
+    who = " – ".join(x for x in (unit_name, period_label) if x)
+    styles.title_row(ws, 2, who or source, ncols, size=12, bold=False, italic=True)
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    checked = (today or dt.date.today()).strftime("%d/%m/%Y")
+    notes = [
+        f"Tệp gốc: {source}. Kiểm tra ngày {checked}"
+        + (f" ({organization})" if organization else "")
+        + f": {errors} lỗi, {warnings} cảnh báo.",
+        "Ô tô đỏ: lỗi, phải sửa. Ô tô vàng: cảnh báo, đề nghị kiểm tra lại. Di chuột vào ô tô màu "
+        "để đọc ghi chú; bấm vào địa chỉ ô ở cột “Ô” để đến ô đó.",
+    ]
+    if converted:
+        notes.append(
+            f"Tệp gốc dạng {Path(source).suffix or 'khác'} nên bản này là tệp .xlsx chỉ gồm các giá trị "
+            "dvk đọc được (không giữ định dạng, công thức). Đề nghị sửa trên tệp gốc của đơn vị rồi gửi lại.")
+    notes.append("Sửa trực tiếp trong biểu (hoặc trên tệp gốc), có thể xóa trang này, rồi gửi lại.")
+    r = 3
+    for text in notes:
+        cell = ws.cell(r, 1)
+        styles.set_text(cell, text)
+        cell.font = styles.font(italic=True, size=11)
+        cell.alignment = styles.alignment("left", "top", True)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
+        width = sum(WIDTHS)
+        ws.row_dimensions[r].height = styles.estimate_lines(text, width, 11) * 15 + 3
+        r += 1
+    header = r + 1
+    styles.header_row(ws, header, HEADERS)
+    sheets = {k: ws for k, ws in (sheets or {}).items() if ws.title != SHEET}
+    for n, f in enumerate(findings, start=1):
+        row = header + n
+        ind = catalog.indicators.get(f.indicator) if catalog is not None and f.indicator else None
+        styles.style(ws.cell(row, 1, n), horizontal="center")
+        level = styles.set_text(ws.cell(row, 2), SEVERITY_LABEL.get(f.severity, f.severity))
+        styles.style(level, bold=True, horizontal="center", shade=FILLS.get(f.severity))
+        styles.style(styles.set_text(ws.cell(row, 3), f.sheet or None), size=11)
+        ref = styles.set_text(ws.cell(row, 4), f.cell or None)
+        styles.style(ref, horizontal="center", size=11)
+        if f.cell and _CELL.match(f.cell) and _nfc(f.sheet) in sheets:
+            target = sheets[_nfc(f.sheet)].title.replace("'", "''")
+            ref.hyperlink = Hyperlink(ref=ref.coordinate, location=f"'{target}'!{f.cell}")
+            ref.font = styles.font(size=11, color="0563C1")
+        label = ind.label if ind else (f.indicator or None)
+        styles.style(styles.set_text(ws.cell(row, 5), label), size=11)
+        styles.style(styles.set_text(ws.cell(row, 6), f.message))
+        styles.fit_row_height(ws, row, 1, ncols)
+    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
+    styles.print_setup(ws, landscape=True, title_rows=(header, header))
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet is ws
+    wb.active = 0
+
+
+# ------------------------------------------------------------------ the whole run
+
+def _output_name(stem: str, suffix: str, units: list[str], taken: set[str]) -> str:
+    prefix = f"{units[0]}-" if len(units) == 1 and not stem.upper().startswith(units[0]) else ""
+    name = f"{prefix}{stem}{SUFFIX}{suffix}"
+    n = 2
+    while name.lower() in taken:
+        name = f"{prefix}{stem}{SUFFIX}-{n}{suffix}"
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = None) -> FeedbackResult:
+    """Write one feedback workbook per return with errors or warnings into `out_dir`."""
+    from .files import save_workbook_atomic
+    from .guards import archive_problem
+
+    out_dir = Path(out_dir)
+    result = FeedbackResult()
+    status = {s.path: s for s in c.sources}
+    names = {u.code: u.name for u in c.missing}
+    names.update({code: info.name for code, info in c.units.items()})
+    taken: set[str] = set()
+    for source, findings in findings_by_file(c.findings).items():
+        path = Path(source)
+        src = status.get(source)
+        if (src is not None and not src.used and src.status == "không đọc được") or not path.is_file():
+            result.skipped.append((source, "tệp không đọc được, không tạo được bản sao để đánh dấu"))
+            continue
+        raw = path.read_bytes()
+        if archive_problem(raw):
+            result.skipped.append((source, "tệp vượt giới hạn an toàn, không mở"))
+            continue
+        try:
+            wb, converted, sheets = _open_copy(path)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+            result.skipped.append((source, f"không mở được tệp ({type(exc).__name__})"))
+            continue
+        units = list(dict.fromkeys(f.unit for f in findings if f.unit))
+        if not units and src is not None and src.unit:
+            units = [src.unit]
+        unit_name = ", ".join(names.get(u, u) for u in units)
+        if SHEET in sheets and sheets[SHEET].title == SHEET:
+            del sheets[SHEET]  # our own sheet in a feedback copy sent back: replaced
+        mark_cells(sheets, findings)
+        add_problem_sheet(wb, findings, unit_name=unit_name, period_label=c.period.label,
+                          source=source, organization=c.organization.name,
+                          converted=converted, catalog=c.catalog, today=today, sheets=sheets)
+        suffix = ".xlsm" if path.suffix.lower() == ".xlsm" and not converted else ".xlsx"
+        target = out_dir / _output_name(path.stem, suffix, units, taken)
+        save_workbook_atomic(wb, target)
+        result.written.append(FeedbackFile(source, target, units, len(findings), converted))
+    return result
+
+
+def check_feedback_dir(out_dir: Path, inputs: list[Path]) -> None:
+    """Refuse a feedback folder inside an input folder: the next run would read
+    the feedback copies as returns (UsageError, exit code 2)."""
+    from .errors import UsageError
+
+    target = Path(out_dir).resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"“{out_dir}” là một tệp; --feedback cần một thư mục.")
+    for item in inputs:
+        folder = Path(item).resolve()
+        if folder.is_dir() and (target == folder or folder in target.parents):
+            raise UsageError(
+                f"Thư mục phản hồi “{out_dir}” nằm trong thư mục biểu “{item}”: lần kiểm tra sau sẽ đọc "
+                "nhầm các bản phản hồi như biểu báo cáo. Hãy chọn thư mục khác, ví dụ ../phan-hoi.")

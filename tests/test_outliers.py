@@ -1,0 +1,133 @@
+"""Peer outliers and unit slips among the 11 units of one run."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from helpers import consistent_values, return_grid, write_config, write_xlsx
+from typer.testing import CliRunner
+
+from dvk_cli.catalog import default_catalog
+from dvk_cli.cli import app
+from dvk_cli.outliers import OutlierSettings, flag_values, modified_z
+from dvk_cli.pipeline import run
+
+CAT = default_catalog()
+ELEVEN = [
+    ("DONGXOAI", "Thành phố Đồng Xoài", 1.6), ("BINHLONG", "Thị xã Bình Long", 0.8),
+    ("PHUOCLONG", "Thị xã Phước Long", 0.7), ("CHONTHANH", "Thị xã Chơn Thành", 1.2),
+    ("DONGPHU", "Huyện Đồng Phú", 1.1), ("BUDANG", "Huyện Bù Đăng", 1.5),
+    ("BUGIAMAP", "Huyện Bù Gia Mập", 0.9), ("BUDOP", "Huyện Bù Đốp", 0.65),
+    ("LOCNINH", "Huyện Lộc Ninh", 1.3), ("HONQUAN", "Huyện Hớn Quản", 1.0),
+    ("PHURIENG", "Huyện Phú Riềng", 1.05),
+]
+
+
+def unit_values(size: float, **extra) -> dict:
+    """Figures of a unit `size` times an average district, passing every rule."""
+    values = consistent_values(round(100 * size), TT_BUOI=round(250 * size),
+                               TT_LUOT=round(14000 * size), QUA_SO=round(4000 * size),
+                               QUA_TIEN=round(2000 * size), VANDONG_TIEN=round(6500 * size),
+                               DUONG_GT_KM=round(1.2 * size, 2))
+    values.update(extra)
+    return values
+
+
+@pytest.fixture
+def province(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path, [(code, name, []) for code, name, _ in ELEVEN])
+    (tmp_path / "returns").mkdir()
+    return tmp_path
+
+
+def write_units(folder, changes: dict[str, dict]) -> None:
+    for code, name, size in ELEVEN:
+        write_xlsx(return_grid(unit_values(size, **changes.get(code, {})), unit=name, code=code),
+                   folder / "returns" / f"{code.lower()}.xlsx")
+
+
+def test_eleven_consistent_units_have_no_outliers(province):
+    write_units(province, {})
+    result = run([province / "returns"], period="2024")
+    assert result.findings == []
+
+
+def test_a_thousandfold_money_slip_and_a_count_outlier(province):
+    # Đồng Phú typed VANDONG_TIEN in nghìn đồng (7.150.000 for 7.150 triệu);
+    # Bù Đốp typed 1.625 sessions (an extra digit: 162 expected).
+    write_units(province, {"DONGPHU": {"VANDONG_TIEN": 7_150_000},
+                           "BUDOP": {"TT_BUOI": 1625}})
+    result = run([province / "returns"], period="2024")
+    found = {(f.rule, f.unit, f.indicator): f for f in result.findings}
+    assert set(found) == {("unit_slip", "DONGPHU", "VANDONG_TIEN"),
+                          ("outlier_peer", "BUDOP", "TT_BUOI")}
+    slip = found[("unit_slip", "DONGPHU", "VANDONG_TIEN")]
+    assert slip.severity == "warning" and slip.sheet == "Biểu số liệu" and slip.cell.startswith("E")
+    assert "ghi 7.150.000 triệu đồng" in slip.message
+    assert "có thể đã ghi theo nghìn đồng thay vì triệu đồng" in slip.message
+    assert "số đúng là 7.150 triệu đồng" in slip.message and "không tự sửa" in slip.message
+    # suggested, never applied: the total still holds the figure as typed
+    assert result.totals["VANDONG_TIEN"] == pytest.approx(
+        sum(round(6500 * s) for c, _, s in ELEVEN if c != "DONGPHU") + 7_150_000)
+    outlier = found[("outlier_peer", "BUDOP", "TT_BUOI")]
+    assert "ghi 1.625 buổi" in outlier.message and "gấp khoảng" in outlier.message
+    assert "điểm z hiệu chỉnh" in outlier.message
+
+
+def test_slips_of_a_million_and_of_ty_dong(province):
+    write_units(province, {"BUDANG": {"QUA_TIEN": 3_000_000_000},  # đồng
+                           "HONQUAN": {"QUA_TIEN": 2}})  # tỷ đồng
+    result = run([province / "returns"], period="2024")
+    slips = {f.unit: f.message for f in result.findings if f.rule == "unit_slip"}
+    assert set(slips) == {"BUDANG", "HONQUAN"}
+    assert "theo đồng thay vì triệu đồng" in slips["BUDANG"]
+    assert "số đúng là 3.000 triệu đồng" in slips["BUDANG"]
+    assert "theo tỷ đồng" in slips["HONQUAN"] and "số đúng là 2.000 triệu đồng" in slips["HONQUAN"]
+    # the value-per-gift rule sees the same slip from its own side
+    assert any(f.rule == "QUA_GIA_CAO" and f.unit == "BUDANG" for f in result.findings)
+
+
+def test_threshold_min_units_and_switch_from_dvk_toml(province):
+    write_units(province, {"BUDOP": {"TT_BUOI": 1625}})
+    config = province / "dvk.toml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + "\n[outliers]\nthreshold = 100\n", encoding="utf-8")
+    assert [f for f in run([province / "returns"], period="2024").findings] == []
+    config.write_text(base + "\n[outliers]\nmin_units = 12\n", encoding="utf-8")
+    assert run([province / "returns"], period="2024").findings == []
+    config.write_text(base + "\n[outliers]\nenabled = false\n", encoding="utf-8")
+    assert run([province / "returns"], period="2024").findings == []
+    config.write_text(base, encoding="utf-8")
+    out = CliRunner().invoke(app, ["validate", "returns", "--strict"])
+    assert out.exit_code == 1 and "Huyện Bù Đốp" in out.output
+
+
+def test_fewer_than_five_units_are_not_compared():
+    table = pd.DataFrame({"TT_BUOI": [100.0, 120.0, 90.0, 5000.0]}, index=list("ABCD"))
+    assert flag_values(table, CAT) == []
+    table.loc["E"] = 110.0
+    flags = flag_values(table, CAT)
+    assert [(f.unit, f.rule) for f in flags] == [("D", "outlier_peer")]
+    assert flags[0].median == 110.0
+
+
+def test_zeros_are_not_peers_and_small_counts_are_not_outliers():
+    # houses: most units build 1, some 3 or 4 — ordinary, not outliers
+    table = pd.DataFrame({"NHA_TN_SO": [1, 1, 3, 1, 1, 1, 3, 4, 1, 0, 0]}, dtype="float64")
+    assert flag_values(table, CAT) == []
+    z = modified_z(table["NHA_TN_SO"])
+    assert math.isnan(z.iloc[-1])  # a zero is not compared
+    assert z.iloc[0] == 0.0
+
+
+def test_modified_z_is_the_iglewicz_hoaglin_score_on_logs():
+    values = pd.Series([10.0, 100.0, 1000.0, 100.0, 10_000.0])
+    # logs 1, 2, 3, 2, 4: median 2, MAD 1
+    assert list(modified_z(values)) == pytest.approx([-0.6745, 0, 0.6745, 0, 1.349])
+
+
+def test_settings_default():
+    assert OutlierSettings() == OutlierSettings(3.5, 5, 3.0, True)
