@@ -75,6 +75,10 @@ class Consolidation:
     # {"previous": {"period": code, "label": "năm 2023", "totals": {code: value}},
     #  "same_period_last_year": {...}}; either key may be absent.
     compare: dict = field(default_factory=dict)
+    # The history store's part in the run (dvk_cli/history.py): store path,
+    # counts of new / unchanged / replaced / refused returns, lock, and
+    # "trend": [{"period", "label", "totals"}] over the stored periods of this kind.
+    history: dict = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -201,4 +205,6 @@ def to_json(c: Consolidation) -> dict:
         },
         "missing": [u.code for u in c.missing],
         "findings": [f.to_dict() for f in c.findings],
+        "compare": c.compare,
+        **({"history": c.history} if c.history else {}),
     }

@@ -15,6 +15,7 @@ from .checks import check_unit
 from .config import Config, find_config, load_config
 from .errors import UsageError
 from .findings import Finding, sort_findings
+from .history import HistoryOptions, Ledger
 from .periods import Period, parse_period, period_from_filename
 from .reading import ReturnData, find_returns, read_return
 from .units import ascii_key
@@ -35,9 +36,13 @@ def display_path(path: Path) -> str:
 _worker_catalog: Catalog | None = None
 
 
-def _init_worker(catalog: Catalog) -> None:
+def _init_worker(catalog: Catalog, limits=None) -> None:
     global _worker_catalog
     _worker_catalog = catalog
+    if limits is not None:  # the guards' limits from dvk.toml [limits]
+        from .guards import set_limits
+
+        set_limits(limits)
 
 
 def _read_in_worker(item: tuple) -> ReturnData:
@@ -65,7 +70,10 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
                 progress(i, len(items))
         return results
     chunk = max(1, min(64, len(items) // (workers * 8) or 1))
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(catalog,)) as pool:
+    from .guards import current_limits
+
+    with ProcessPoolExecutor(workers, initializer=_init_worker,
+                             initargs=(catalog, current_limits())) as pool:
         for i, data in enumerate(pool.map(_read_in_worker, items, chunksize=chunk), start=1):
             results.append(data)
             if progress:
@@ -189,8 +197,12 @@ def run(
     skip: set[Path] | None = None,
     workers: int | None = None,
     progress: Callable[[int], ProgressHook | None] | None = None,
+    history: HistoryOptions | None = None,
 ) -> Consolidation:
     """Read, identify, check and consolidate every return under `inputs`.
+
+    With `history`, the store beside dvk.toml (dvk_cli/history.py) records the
+    returns, decides resubmissions and locks, and fills the comparisons.
 
     Raises UsageError for problems that stop the run (exit code 2); data
     problems become findings in the result.
@@ -203,6 +215,12 @@ def run(
     if config is None:
         config = load_config(find_config(inputs, config_path))
     catalog = catalog or catalog_for(config)
+    from .guards import set_limits
+    from .rules import prepare
+
+    checking = prepare(config, catalog)  # dvk.toml [[rules]], [outliers], [limits]
+    catalog = checking.catalog
+    set_limits(checking.limits)
     requested = None
     if period:
         requested = parse_period(period)
@@ -268,6 +286,7 @@ def run(
                 f"Các biểu thuộc nhiều kỳ khác nhau: {listing}. Hãy chọn kỳ bằng --period."
             )
 
+    ledger = Ledger.open(history, config, requested, catalog, inputs) if history else None
     in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
     for data, unit, p in identified:
         if p != requested:
@@ -296,6 +315,10 @@ def run(
                     file=data.path, sheet=data.sheet, unit=code))
             continue
         data, unit = group[0]
+        if ledger is not None:  # the stored return when a changed file is not accepted
+            data = ledger.admit(data, unit, findings, sources)
+            if data is None:
+                continue
         sources[data.key].status = "dùng"
         used_units[code] = unit
         values = {v.code: v.value for v in data.values}
@@ -315,12 +338,19 @@ def run(
     models_df = pd.DataFrame(model_rows, columns=MODEL_COLUMNS)
     models_df["exemplary"] = models_df["exemplary"].astype(bool)
     ordered_units = _order_units(used_units, config)
-    return consolidate(
+    if ledger is not None:
+        ledger.commit(len(files))
+        findings.extend(ledger.findings + ledger.outliers())
+    result = consolidate(
         values_df, models_df, ordered_units,
         period=requested, organization=config.organization, catalog=catalog,
         registry_units=list(config.registry), findings=sort_findings(findings),
         sources=list(sources.values()),
     )
+    checking.review(result)  # model list against summary, peer outliers
+    if ledger is not None:
+        ledger.finish(result)  # comparisons with earlier periods, trend
+    return result
 
 
 def _order_units(units: dict[str, UnitInfo], config: Config) -> dict[str, UnitInfo]:

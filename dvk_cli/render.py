@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .aggregation import Consolidation
-from .findings import SEVERITY_LABEL
+from .findings import SEVERITY_LABEL, SEVERITY_ORDER
 from .numbers import fmt_number, fmt_percent
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -75,6 +75,7 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
     table.add_column("Mã", style="dim")
     table.add_column("Tổng cộng", justify="right")
     table.add_column("ĐV báo cáo", justify="right")
+    sets = _comparison_columns(table, c)
     for code, ind in c.catalog.indicators.items():
         if code not in c.totals:
             continue
@@ -83,8 +84,10 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
             shown = fmt_percent(value)
         else:
             shown = f"{fmt_number(value, 2)} {ind.unit}"
-        table.add_row(ind.short, code, shown, str(c.reporting.get(code, "")))
+        table.add_row(ind.short, code, shown, str(c.reporting.get(code, "")),
+                      *_comparison_cells(sets, ind, value))
     console.print(table)
+    _print_history(console, c)
     _print_missing(console, c)
     _print_findings(console, c)
     for path in outputs:
@@ -92,7 +95,108 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
     _print_verdict(console, c)
 
 
-def print_validation(console, c: Consolidation) -> None:
+def _comparison_columns(table, c: Consolidation) -> list[dict]:
+    """Columns kỳ trước / cùng kỳ, tăng/giảm, % when the history store has them."""
+    from .compare import comparison_sets
+
+    sets = comparison_sets(c.compare or {}, c.period)
+    for s in sets:
+        table.add_column(s["title"], justify="right")
+        table.add_column("Tăng/giảm", justify="right")
+        table.add_column("%", justify="right")
+    return sets
+
+
+def _comparison_cells(sets: list[dict], ind, value) -> list[str]:
+    from .compare import change
+
+    cells = []
+    for s in sets:
+        before = s["data"].get("totals", {}).get(ind.code)
+        diff, pct = change(value, before, ind.type)
+        decimals = 1 if ind.type == "percent" else 2
+        cells.append("" if before is None else fmt_number(before, decimals))
+        if diff is None:
+            cells += ["", ""]
+            continue
+        sign = "+" if diff > 0 else "−" if diff < 0 else ""
+        style = "green" if diff > 0 else "red" if diff < 0 else ""
+        text = f"{sign}{fmt_number(abs(diff), decimals)}"
+        cells.append(f"[{style}]{text}[/]" if style else text)
+        cells.append("" if pct is None else f"{'+' if pct > 0 else '−' if pct < 0 else ''}"
+                                            f"{fmt_percent(abs(pct))}")
+    return cells
+
+
+def _print_history(console, c: Consolidation) -> None:
+    """One line on what the run did to the history store."""
+    h = c.history
+    if not h:
+        return
+    parts = []
+    for key, word in (("new", "báo cáo mới"), ("unchanged", "không đổi"),
+                      ("replaced", "thay thế"), ("refused", "không nhận")):
+        if h.get(key):
+            parts.append(f"{h[key]} {word}")
+    verb = "Kho lịch sử" + (" (mới tạo)" if h.get("created") else "")
+    if not h.get("written"):
+        verb += " (chỉ đọc)"
+    text = ", ".join(parts) or "không có báo cáo nào"
+    if h.get("locked"):
+        text += f"; kỳ {c.period.label} đã khóa"
+    console.print(f"[cyan]{verb}[/] {h.get('store', '')}: {text}.")
+
+
+def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
+    """Findings grouped by unit (files of no known unit first), errors first;
+    groups with errors before groups with warnings only."""
+    groups: dict[str, list] = {}
+    for f in c.findings:
+        groups.setdefault(f.unit, []).append(f)
+    order = {code: i for i, code in enumerate(c.units)}
+
+    def key(item):
+        unit, items = item
+        worst = min(SEVERITY_ORDER.get(f.severity, 9) for f in items)
+        return (unit != "", worst, order.get(unit, len(order)), unit)
+
+    out = []
+    for unit, items in sorted(groups.items(), key=key):
+        items = sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.file, f.sheet))
+        out.append((unit, items))
+    return out
+
+
+def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
+    from rich.table import Table
+
+    names = {u.code: u.name for u in c.missing}
+    names.update({code: info.name for code, info in c.units.items()})
+    table = Table(title="Vấn đề phát hiện, theo đơn vị", title_justify="left")
+    table.add_column("Đơn vị", overflow="fold")
+    table.add_column("Mức độ")
+    table.add_column("Ô", overflow="fold")
+    table.add_column("Nội dung", overflow="fold")
+    shown = 0
+    for unit, items in _unit_groups(c):
+        if shown >= limit:
+            break
+        name = names.get(unit, unit) if unit else "(chưa xác định đơn vị)"
+        for i, f in enumerate(items):
+            if shown >= limit:
+                break
+            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or Path(f.file).name)
+            table.add_row(f"[bold]{name}[/]" if i == 0 else "",
+                          f"[{_STYLE.get(f.severity, '')}]{SEVERITY_LABEL.get(f.severity, f.severity)}[/]",
+                          where, f.message)
+            shown += 1
+        table.add_section()
+    return table, shown
+
+
+def print_validation(console, c: Consolidation, feedback=None) -> None:
+    """The per-unit table, the findings grouped by unit, clean units, feedback
+    files written, and the verdict."""
     from rich.table import Table
 
     table = Table(title=f"Kiểm tra biểu {c.period.label}", title_justify="left")
@@ -101,14 +205,34 @@ def print_validation(console, c: Consolidation) -> None:
     table.add_column("Lỗi", justify="right")
     table.add_column("Cảnh báo", justify="right")
     table.add_column("Kết quả")
+    clean = []
     for code, info in c.units.items():
         errs = sum(1 for f in c.findings if f.unit == code and f.severity == "error")
         warns = sum(1 for f in c.findings if f.unit == code and f.severity == "warning")
         status = ("[red]cần sửa[/]" if errs else "[yellow]xem cảnh báo[/]" if warns
                   else "[green]hợp lệ[/]")
+        if not errs and not warns:
+            clean.append(info.name)
         table.add_row(info.name, info.file, str(errs), str(warns), status)
     for unit in c.missing:
         table.add_row(unit.name, "—", "", "", "[yellow]chưa nộp[/]")
     console.print(table)
-    _print_findings(console, c)
+    if c.findings:
+        findings_table, shown = _grouped_findings_table(c)
+        console.print(findings_table)
+        if len(c.findings) > shown:
+            console.print(f"… và {len(c.findings) - shown} vấn đề khác "
+                          "(dùng --json, hoặc --feedback để có bản đánh dấu cho từng đơn vị).")
+    else:
+        console.print("[green]Không phát hiện vấn đề nào trong các biểu.[/]")
+    if clean:
+        console.print(f"[green]Hợp lệ ({len(clean)}):[/] {', '.join(clean)}")
+    _print_missing(console, c)
+    if feedback is not None:
+        for item in feedback.written:
+            console.print(f"[green]Đã ghi bản phản hồi[/] {item.path} ({item.problems} vấn đề)")
+        for file, reason in feedback.skipped:
+            console.print(f"[yellow]Không tạo bản phản hồi cho[/] {file}: {reason}")
+        if clean:
+            console.print(f"Không tạo bản phản hồi cho {len(clean)} đơn vị hợp lệ.")
     _print_verdict(console, c)

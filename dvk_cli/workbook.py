@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import styles
+from . import workbook_history as history_sheets
 from .findings import SEVERITY_LABEL, sort_findings
 from .forms import add_signature, fill_form_sheet, fill_model_sheet, is_exemplary, iter_form_rows
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # openpyxl is imported lazily
 
     from .aggregation import Consolidation
 
-SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp")
+SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
+          "Xu hướng")
 MAIN_TITLE = "TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 FORM_TITLE = "BIỂU TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 TOTAL_LABEL = "Tổng cộng"
@@ -62,8 +64,10 @@ def _reported_note(c: Consolidation) -> str:
 
 def _totals_sheet(ws, c: Consolidation) -> None:
     headers = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", TOTAL_LABEL, "Số đơn vị báo cáo"]
+    extra, extra_widths = history_sheets.headers(c)  # kỳ trước, cùng kỳ, tăng/giảm, %
+    headers += extra
     ncols = len(headers)
-    styles.set_widths(ws, [6, 56, 16, 12, 16, 12])
+    styles.set_widths(ws, [6, 56, 16, 12, 16, 12] + extra_widths)
     header = _titles(ws, c, MAIN_TITLE, ncols, _reported_note(c))
     styles.header_row(ws, header, headers)
     r = header
@@ -97,6 +101,7 @@ def _totals_sheet(ws, c: Consolidation) -> None:
         styles.style(cells[4], bold=not child, horizontal="right", shade=shade)
         cells[5].value = int(c.reporting.get(ind.code, 0))
         styles.style(cells[5], horizontal="center", shade=shade)
+        history_sheets.fill_totals_row(ws, r, 7, c, ind, shade)
         styles.fit_row_height(ws, r, 1, ncols, indent={2: 2 if child else 0})
     _note_row(
         ws, r + 2,
@@ -105,6 +110,8 @@ def _totals_sheet(ws, c: Consolidation) -> None:
         "tỷ lệ được tính lại từ tổng số của các thành phần (không cộng tỷ lệ của từng đơn vị).",
         ncols,
     )
+    if extra:
+        _note_row(ws, r + 3, history_sheets.COMPARE_NOTE, ncols)
     ws.freeze_panes = ws.cell(header + 1, 1).coordinate
     styles.print_setup(ws, landscape=True, title_rows=(header, header))
 
@@ -189,6 +196,7 @@ def _units_sheet(ws, c: Consolidation) -> None:
               "Ô để trống: đơn vị không báo cáo chỉ tiêu đó. Cột tô xám là chỉ tiêu tính toán; "
               "tỷ lệ ở dòng Tổng cộng được tính lại từ tổng số các thành phần.",
               min(ncols, 12))
+    history_sheets.units_table(ws, c, r + 4)  # comparison by unit, when the store has one
 
     ws.freeze_panes = ws.cell(code_row + 1, nfixed + 1).coordinate
     pages = max(1, math.ceil(len(indicators) / 14))
@@ -365,7 +373,7 @@ def _form_sheet(ws, c: Consolidation) -> None:
 def build_workbook(c: Consolidation) -> openpyxl.Workbook:
     wb = styles.new_workbook()
     builders = (_totals_sheet, _units_sheet, _models_sheet, _checks_sheet, _sources_sheet,
-                _form_sheet)
+                _form_sheet, history_sheets.trend_sheet)
     for name, build in zip(SHEETS, builders, strict=True):
         build(wb.create_sheet(name), c)
     wb.active = 0

@@ -60,7 +60,7 @@ def test_aggregate_writes_outputs_and_json(folder):
     assert (folder / "out" / "bao-cao-2024.md").is_file()
     wb = openpyxl.load_workbook(folder / "out" / "tong-hop-2024.xlsx")
     assert wb.sheetnames == ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn",
-                             "Biểu tổng hợp"]
+                             "Biểu tổng hợp", "Xu hướng"]
 
 
 def test_data_errors_exit_1_and_still_write(folder):

@@ -58,7 +58,10 @@ def test_sample_2023_is_clean():
 def test_quick_start_command(tmp_path, monkeypatch):
     """The README's quick start: dvk aggregate sample_data/binh-phuoc/2024 --period 2024."""
     monkeypatch.chdir(tmp_path)
-    out = CliRunner().invoke(app, ["aggregate", str(SAMPLE / "2024"), "--period", "2024"])
+    # --no-store: the shipped sample folder must not get a history store (dvk.sqlite)
+    had_store = (SAMPLE / "dvk.sqlite").exists()
+    out = CliRunner().invoke(app, ["aggregate", str(SAMPLE / "2024"), "--period", "2024",
+                                   "--no-store"])
     assert out.exit_code == 0, out.output
     report = (tmp_path / "bao-cao-2024.md").read_text(encoding="utf-8")
     for phrase in ("1.215 mô hình", "16 mô hình", "40 văn bản", "7.257 lượt công dân",
@@ -76,6 +79,7 @@ def test_quick_start_command(tmp_path, monkeypatch):
         assert back[code] == pytest.approx(expected), code
     # inputs untouched by the run: nothing written beside them
     assert not list((SAMPLE / "2024").glob("tong-hop-*"))
+    assert (SAMPLE / "dvk.sqlite").exists() == had_store
 
 
 def test_generator_reproduces_the_sample(tmp_path):

@@ -20,7 +20,8 @@ from dvk_cli.units import Unit
 from dvk_cli.workbook import build_workbook, write_workbook
 
 CAT = default_catalog()
-SHEETS = ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp"]
+SHEETS = ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
+          "Xu hướng"]
 ORG = Organization(name="Ban Dân vận Tỉnh ủy Thử nghiệm", code="THUNGHIEM", area="toàn tỉnh",
                    place="Đồng Xoài")
 NAMES = {"BUDANG": "Huyện Bù Đăng", "BUDOP": "Huyện Bù Đốp", "DONGXOAI": "Thành phố Đồng Xoài",

@@ -1,0 +1,315 @@
+"""Comparisons with earlier periods: which periods to compare with, their
+figures from the history store, the changes, and how to say them in
+Vietnamese ("tăng 128 mô hình, 11,8% so với năm 2023", "bằng cùng kỳ").
+
+Also the history-aware outliers: a unit's figure far from its own earlier
+periods of the same kind.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .findings import Finding
+from .numbers import fmt_money, fmt_number, fmt_percent
+from .periods import Period, parse_period
+
+if TYPE_CHECKING:
+    from .catalog import Catalog, Indicator
+    from .store import Store
+
+PREVIOUS = "previous"
+SAME_LAST_YEAR = "same_period_last_year"
+
+# History outliers: at least this many earlier periods of the same kind, and a
+# value further than OUTLIER_SPREAD robust spreads from the unit's median.
+MIN_HISTORY = 3
+OUTLIER_SPREAD = 3.0
+_MIN_RELATIVE_SPREAD = 0.25  # of the median: small histories must not flag ordinary change
+_MIN_ABSOLUTE_SPREAD = 1.0
+
+
+# ------------------------------------------------------------------ periods
+
+def previous_period(p: Period) -> Period:
+    """The period of the same kind just before `p` (2024-Q1 -> 2023-Q4, 2024-9M -> 2023-9M)."""
+    if p.kind == "H":
+        return Period(p.year, "H", 1) if p.index == 2 else Period(p.year - 1, "H", 2)
+    if p.kind == "Q":
+        return Period(p.year, "Q", p.index - 1) if p.index > 1 else Period(p.year - 1, "Q", 4)
+    if p.kind == "M":
+        return Period(p.year, "M", p.index - 1) if p.index > 1 else Period(p.year - 1, "M", 12)
+    return Period(p.year - 1, p.kind, p.index)  # a year, 9 months
+
+
+def same_period_last_year(p: Period) -> Period:
+    return Period(p.year - 1, p.kind, p.index)
+
+
+def reference(key: str, current: Period, other: Period) -> str:
+    """How the report names the period compared with: 'năm 2023', 'cùng kỳ năm 2023',
+    'quý II năm 2024'."""
+    if key == SAME_LAST_YEAR and current.kind != "Y":
+        return f"cùng kỳ năm {other.year}"
+    return other.label
+
+
+# ------------------------------------------------------------------ figures
+
+def period_figures(store: Store, period: Period, catalog: Catalog,
+                   cache: dict | None = None) -> dict | None:
+    """A stored period's figures in the shape of Consolidation.compare entries:
+    {"period", "label", "totals", "per_unit", "units", "source"}; None when the
+    store has nothing for it. A baseline (figures typed from a report made
+    before dvk) gives the totals; returns give the units' figures (and the
+    totals when there is no baseline)."""
+    from .store import AREA, KIND_BASELINE
+
+    if cache is not None:
+        if period not in cache:
+            cache[period] = period_figures(store, period, catalog)
+        return cache[period]
+    per_unit = store.period_values(period.code)
+    base = store.current(AREA, period.code, KIND_BASELINE)
+    if not per_unit and base is None:
+        return None
+    unit_totals, unit_table = _totals(per_unit, period, catalog) if per_unit else ({}, {})
+    if base is not None:
+        values = {v.indicator: v.value for v in store.values(base.id)}
+        totals, _ = _totals({"": values}, period, catalog)
+        source = "baseline"
+    else:
+        totals, source = unit_totals, "returns"
+    return {
+        "period": period.code,
+        "label": period.label,
+        "totals": totals,
+        "per_unit": unit_table,
+        "units": len(per_unit),
+        "source": source,
+    }
+
+
+def _totals(per_unit: Mapping[str, Mapping[str, float]], period: Period,
+            catalog: Catalog) -> tuple[dict, dict]:
+    """Totals and per-unit values (computed indicators included) exactly as a
+    run would compute them: through aggregation.consolidate."""
+    import pandas as pd
+
+    from .aggregation import MODEL_COLUMNS, TIDY_COLUMNS, UnitInfo, consolidate
+    from .config import Organization
+
+    inputs = set(catalog.input_codes)
+    rows = [(unit, period.code, code, float(value), "", "", "", "", "")
+            for unit, values in per_unit.items() for code, value in values.items()
+            if code in inputs]
+    values_df = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    values_df["value"] = values_df["value"].astype("float64")
+    units = {u: UnitInfo(u, u) for u in per_unit}
+    c = consolidate(values_df, pd.DataFrame([], columns=MODEL_COLUMNS), units, period=period,
+                    organization=Organization(), catalog=catalog, registry_units=[],
+                    findings=[], sources=[])
+    table = {}
+    for unit in units:
+        row = c.per_unit.loc[unit]
+        table[unit] = {k: _clean(v) for k, v in row.items() if not math.isnan(v)}
+    return dict(c.totals), table
+
+
+def _clean(value: float) -> float | int:
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 6)
+
+
+def build_compare(store: Store, period: Period, catalog: Catalog,
+                  cache: dict | None = None) -> dict:
+    """Consolidation.compare for `period`: either key absent when the store has no data."""
+    out = {}
+    for key, other in ((PREVIOUS, previous_period(period)),
+                       (SAME_LAST_YEAR, same_period_last_year(period))):
+        figures = period_figures(store, other, catalog, cache)
+        if figures is not None:
+            out[key] = figures
+    return out
+
+
+def trend(store: Store, period: Period, catalog: Catalog, current_totals: Mapping,
+          cache: dict | None = None) -> list[dict]:
+    """Totals of every stored period of the same kind up to `period` (the
+    current run's totals for `period` itself), oldest first."""
+    found = []
+    for code in store.periods():
+        p = parse_period(code)
+        if p is not None and p.kind == period.kind and p < period:
+            found.append(p)
+    series = []
+    for p in sorted(found):
+        figures = period_figures(store, p, catalog, cache)
+        if figures is not None:
+            series.append({"period": p.code, "label": p.label, "totals": figures["totals"]})
+    series.append({"period": period.code, "label": period.label, "totals": dict(current_totals)})
+    return series
+
+
+# ------------------------------------------------------------------ changes
+
+def comparison_sets(compare: Mapping, period: Period) -> list[dict]:
+    """The comparisons to show, each {"key", "title", "ref", "data"}. When the
+    previous period is also the same period last year (a year, 9 months) it
+    is shown once."""
+    sets = []
+    prev = compare.get(PREVIOUS)
+    same = compare.get(SAME_LAST_YEAR)
+    if prev and same and prev.get("period") == same.get("period"):
+        other = parse_period(same["period"])
+        sets.append({"key": SAME_LAST_YEAR, "title": f"Kỳ trước, cùng kỳ ({same['label']})",
+                     "ref": reference(SAME_LAST_YEAR, period, other), "data": same})
+        return sets
+    for key, data, word in ((PREVIOUS, prev, "Kỳ trước"), (SAME_LAST_YEAR, same, "Cùng kỳ")):
+        if data:
+            other = parse_period(data["period"])
+            sets.append({"key": key, "title": f"{word} ({data['label']})",
+                         "ref": reference(key, period, other), "data": data})
+    return sets
+
+
+def change(now: object, before: object, type_: str = "count") -> tuple[float | None, float | None]:
+    """(difference, percent change) — None where it cannot be said. A
+    percentage's change is its difference in points, with no percent of it."""
+    if not _present(now) or not _present(before):
+        return None, None
+    diff = _clean(float(now) - float(before))
+    if type_ == "percent" or float(before) == 0:
+        return diff, None
+    return diff, round((float(now) - float(before)) / abs(float(before)) * 100, 6)
+
+
+def _present(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return not math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _amount(ind: Indicator, diff: float) -> str:
+    amount = abs(diff)
+    if ind.type == "percent":
+        return f"{fmt_number(amount, 1)} điểm phần trăm"
+    if ind.type == "money":
+        return fmt_money(amount)
+    if ind.type == "length":
+        return f"{fmt_number(amount, 2)} {ind.unit or 'km'}"
+    text = fmt_number(amount, 0 if float(amount).is_integer() else 2)
+    return f"{text} {ind.unit}" if ind.unit else text
+
+
+def change_phrase(ind: Indicator, now: object, before: object, ref: str) -> str | None:
+    """'tăng 128 mô hình, 11,8% so với năm 2023' / 'bằng cùng kỳ năm 2023' /
+    'giảm 3 mô hình so với quý II năm 2024'; None when either value is missing."""
+    diff, pct = change(now, before, ind.type)
+    if diff is None:
+        return None
+    if diff == 0:
+        return f"bằng {ref}"
+    word = "tăng" if diff > 0 else "giảm"
+    text = f"{word} {_amount(ind, diff)}"
+    if pct is not None and abs(pct) >= 0.05:
+        text += f", {fmt_percent(abs(pct))}"
+    return f"{text} so với {ref}"
+
+
+def comparison_clause(ind: Indicator, now: object, compare: Mapping, period: Period,
+                      unit: str | None = None) -> str | None:
+    """Every comparison of one figure, joined with '; ' (None when there is none)."""
+    parts = []
+    for s in comparison_sets(compare, period):
+        data = s["data"]
+        source = data.get("per_unit", {}).get(unit, {}) if unit else data.get("totals", {})
+        phrase = change_phrase(ind, now, source.get(ind.code), s["ref"])
+        if phrase:
+            parts.append(phrase)
+    return "; ".join(parts) or None
+
+
+_CODE_RE = re.compile(r"\{([^{}]*)\}")
+
+
+def main_codes(catalog: Catalog) -> list[str]:
+    """The headline indicator of each report sentence (its first figure outside
+    [optional] parts), in catalog order: the indicators charted and compared."""
+    out: list[str] = []
+    for group in catalog.groups.values():
+        for sentence in group.sentences:
+            code = headline_code(sentence.text, catalog)
+            if code and code not in out:
+                out.append(code)
+    return out
+
+
+def headline_code(text: str, catalog: Catalog) -> str | None:
+    plain = re.sub(r"\[[^\[\]]*\]", "", text)
+    for name in _CODE_RE.findall(plain):
+        if name.strip() in catalog.indicators:
+            return name.strip()
+    return None
+
+
+# ------------------------------------------------------------------ outliers
+
+def history_outliers(store: Store, period: Period, catalog: Catalog,
+                     admitted: list[tuple[str, str, str, list]]) -> list[Finding]:
+    """Warnings for figures far from the unit's own history.
+
+    `admitted` holds (unit code, unit name, file, values) for the returns the
+    run uses; values are objects with code, value, sheet and cell. History:
+    the unit's stored returns for earlier periods of the same kind (at least
+    MIN_HISTORY of them)."""
+    findings = []
+    for unit, name, file, values in admitted:
+        history = store.unit_history(unit)
+        earlier = sorted(
+            (p, figures) for p, figures in
+            ((parse_period(code), figures) for code, figures in history.items())
+            if p is not None and p.kind == period.kind and p < period
+        )
+        if len(earlier) < MIN_HISTORY:
+            continue
+        for v in values:
+            ind = catalog.indicators.get(v.code)
+            if ind is None or ind.computed:
+                continue
+            past = [(p, figures[v.code]) for p, figures in earlier if v.code in figures]
+            if len(past) < MIN_HISTORY:
+                continue
+            series = [float(x) for _, x in past]
+            median = statistics.median(series)
+            mad = statistics.median(abs(x - median) for x in series)
+            spread = max(1.4826 * mad, _MIN_RELATIVE_SPREAD * abs(median), _MIN_ABSOLUTE_SPREAD)
+            if abs(float(v.value) - median) <= OUTLIER_SPREAD * spread:
+                continue
+            fmt = _figure(ind)
+            listing = ", ".join(f"{p.label}: {fmt(x)}" for p, x in past)
+            findings.append(Finding(
+                "warning", "outlier_history",
+                f"{name}: {ind.short} ({ind.code}) = {fmt(v.value)}, khác xa số liệu các kỳ trước "
+                f"của chính đơn vị (trung vị {len(past)} kỳ: {fmt(median)}; {listing}). "
+                "Đề nghị kiểm tra lại.",
+                file=file, sheet=v.sheet, cell=v.cell, unit=unit, indicator=ind.code))
+    return findings
+
+
+def _figure(ind: Indicator):
+    def fmt(value) -> str:
+        if ind.type == "percent":
+            return fmt_percent(value)
+        if ind.type == "money":
+            return fmt_money(value)
+        text = fmt_number(value, 0 if float(value).is_integer() else 2)
+        return f"{text} {ind.unit}" if ind.unit else text
+    return fmt

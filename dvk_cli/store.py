@@ -1,0 +1,438 @@
+"""The history store: one SQLite file (dvk.sqlite) beside dvk.toml.
+
+It keeps every return dvk has read (unit, period, file, SHA-256, time read,
+every value with its cell, the model list), baselines typed from reports made
+before dvk, every `dvk aggregate` run, and period locks. No server: the
+standard library's sqlite3.
+
+The schema is versioned with ``PRAGMA user_version`` and a list of migration
+steps; each step and each run's writes happen in one transaction, so a run
+that dies midway leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import UsageError
+
+STORE_NAME = "dvk.sqlite"
+AREA = ""  # the unit code of a baseline: the whole area, not one unit
+KIND_RETURN = "return"
+KIND_BASELINE = "baseline"
+CURRENT = "current"
+SUPERSEDED = "superseded"
+
+# One entry per schema version; entry i brings a store from version i to i + 1.
+MIGRATIONS: list[tuple[str, ...]] = [
+    # v1: returns, their values and models, runs
+    (
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            command TEXT NOT NULL,
+            period TEXT,
+            inputs TEXT,
+            files INTEGER NOT NULL DEFAULT 0,
+            new_submissions INTEGER NOT NULL DEFAULT 0,
+            replaced INTEGER NOT NULL DEFAULT 0,
+            refused INTEGER NOT NULL DEFAULT 0,
+            dvk_version TEXT
+        )""",
+        """CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            unit TEXT NOT NULL,
+            period TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'return',
+            file TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            file_mtime REAL,
+            read_at TEXT NOT NULL,
+            sheet TEXT,
+            run_id INTEGER REFERENCES runs(id),
+            status TEXT NOT NULL DEFAULT 'current',
+            superseded_by INTEGER REFERENCES submissions(id),
+            superseded_at TEXT,
+            UNIQUE (unit, period, kind, sha256)
+        )""",
+        # at most one current submission per unit, period and kind
+        """CREATE UNIQUE INDEX submissions_current
+            ON submissions(unit, period, kind) WHERE status = 'current'""",
+        """CREATE TABLE cell_values (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            indicator TEXT NOT NULL,
+            value REAL NOT NULL,
+            sheet TEXT,
+            cell TEXT,
+            how TEXT,
+            note TEXT,
+            PRIMARY KEY (submission_id, indicator)
+        )""",
+        """CREATE TABLE models (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            position INTEGER NOT NULL,
+            stt TEXT,
+            name TEXT,
+            field TEXT,
+            kind TEXT,
+            exemplary INTEGER NOT NULL DEFAULT 0,
+            implementer TEXT,
+            note TEXT,
+            sheet TEXT,
+            row INTEGER,
+            PRIMARY KEY (submission_id, position)
+        )""",
+    ),
+    # v2: period locks and their history; runs remember whether the period was locked
+    (
+        """CREATE TABLE locks (
+            period TEXT PRIMARY KEY,
+            locked_at TEXT NOT NULL,
+            reason TEXT
+        )""",
+        """CREATE TABLE lock_events (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            action TEXT NOT NULL,
+            at TEXT NOT NULL,
+            reason TEXT
+        )""",
+        "ALTER TABLE runs ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> str:
+    """Local time with its offset, to the second (2024-12-20T09:15:02+07:00)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def shown_time(stamp: str) -> str:
+    """'2024-12-20T09:15:02+07:00' -> '09:15 ngày 20/12/2024'."""
+    try:
+        t = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    return f"{t:%H:%M} ngày {t:%d/%m/%Y}"
+
+
+@dataclass
+class Submission:
+    id: int
+    unit: str
+    period: str
+    kind: str
+    file: str
+    file_name: str
+    sha256: str
+    file_mtime: float | None
+    read_at: str
+    sheet: str
+    run_id: int | None
+    status: str
+    superseded_by: int | None
+    superseded_at: str | None
+
+    @property
+    def current(self) -> bool:
+        return self.status == CURRENT
+
+
+@dataclass
+class StoredValue:
+    indicator: str
+    value: float | int
+    sheet: str
+    cell: str
+    how: str = ""
+    note: str = ""
+
+
+@dataclass
+class Lock:
+    period: str
+    locked_at: str
+    reason: str
+
+
+_SUBMISSION_COLUMNS = ("id, unit, period, kind, file, file_name, sha256, file_mtime, read_at, "
+                       "sheet, run_id, status, superseded_by, superseded_at")
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the store to schema version `target`, one transaction per step."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise UsageError(
+            f"Kho lịch sử được tạo bởi phiên bản dvk mới hơn (lược đồ {version}, phiên bản này "
+            f"hiểu đến {SCHEMA_VERSION}); hãy cập nhật dvk."
+        )
+    while version < target:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version
+
+
+class Store:
+    """An open history store. Use as a context manager, or call close()."""
+
+    def __init__(self, path: Path | str, *, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise UsageError(f"Chưa có kho lịch sử {self.path}.")
+        existed = self.path.is_file()
+        if not existed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            raise UsageError(
+                f"Tệp {self.path} không phải là kho lịch sử của dvk hoặc đã hỏng ({exc})."
+            ) from exc
+        self.created = not existed
+
+    # -------------------------------------------------------------- plumbing
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: commit at the end, roll back on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # -------------------------------------------------------------- reading
+
+    def _submissions(self, where: str = "", args: tuple = ()) -> list[Submission]:
+        sql = f"SELECT {_SUBMISSION_COLUMNS} FROM submissions"
+        if where:
+            sql += f" WHERE {where}"
+        sql += " ORDER BY id"
+        return [Submission(*row) for row in self.conn.execute(sql, args)]
+
+    def submission(self, submission_id: int) -> Submission | None:
+        found = self._submissions("id = ?", (submission_id,))
+        return found[0] if found else None
+
+    def current(self, unit: str, period: str, kind: str = KIND_RETURN) -> Submission | None:
+        found = self._submissions("unit = ? AND period = ? AND kind = ? AND status = ?",
+                                  (unit, period, kind, CURRENT))
+        return found[0] if found else None
+
+    def find(self, unit: str, period: str, sha256: str,
+             kind: str = KIND_RETURN) -> Submission | None:
+        found = self._submissions("unit = ? AND period = ? AND kind = ? AND sha256 = ?",
+                                  (unit, period, kind, sha256))
+        return found[0] if found else None
+
+    def submissions(self, unit: str | None = None, period: str | None = None,
+                    kind: str | None = None) -> list[Submission]:
+        clauses, args = [], []
+        for column, value in (("unit", unit), ("period", period), ("kind", kind)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        return self._submissions(" AND ".join(clauses), tuple(args))
+
+    def values(self, submission_id: int) -> list[StoredValue]:
+        rows = self.conn.execute(
+            "SELECT indicator, value, sheet, cell, how, note FROM cell_values "
+            "WHERE submission_id = ? ORDER BY rowid", (submission_id,))
+        return [StoredValue(code, _number(v), sheet or "", cell or "", how or "", note or "")
+                for code, v, sheet, cell, how, note in rows]
+
+    def models(self, submission_id: int) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT stt, name, field, kind, exemplary, implementer, note, sheet, row FROM models "
+            "WHERE submission_id = ? ORDER BY position", (submission_id,))
+        keys = ("stt", "name", "field", "kind", "exemplary", "implementer", "note", "sheet", "row")
+        out = []
+        for row in rows:
+            m = dict(zip(keys, row, strict=True))
+            m["exemplary"] = bool(m["exemplary"])
+            out.append(m)
+        return out
+
+    def period_values(self, period: str, kind: str = KIND_RETURN) -> dict[str, dict[str, float]]:
+        """{unit: {indicator: value}} from the current submissions of a period."""
+        out: dict[str, dict[str, float]] = {}
+        rows = self.conn.execute(
+            "SELECT s.unit, v.indicator, v.value FROM submissions s "
+            "JOIN cell_values v ON v.submission_id = s.id "
+            "WHERE s.period = ? AND s.kind = ? AND s.status = ? ORDER BY s.id, v.rowid",
+            (period, kind, CURRENT))
+        for unit, code, value in rows:
+            out.setdefault(unit, {})[code] = _number(value)
+        return out
+
+    def unit_history(self, unit: str) -> dict[str, dict[str, float]]:
+        """{period: {indicator: value}} of a unit's current returns."""
+        out: dict[str, dict[str, float]] = {}
+        rows = self.conn.execute(
+            "SELECT s.period, v.indicator, v.value FROM submissions s "
+            "JOIN cell_values v ON v.submission_id = s.id "
+            "WHERE s.unit = ? AND s.kind = ? AND s.status = ?", (unit, KIND_RETURN, CURRENT))
+        for period, code, value in rows:
+            out.setdefault(period, {})[code] = _number(value)
+        return out
+
+    def periods(self) -> list[str]:
+        """Every period with a current return or baseline."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT period FROM submissions WHERE status = ?", (CURRENT,))
+        return [r[0] for r in rows]
+
+    def runs(self) -> list[dict]:
+        cur = self.conn.execute("SELECT * FROM runs ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def lock_state(self, period: str) -> Lock | None:
+        row = self.conn.execute("SELECT period, locked_at, reason FROM locks WHERE period = ?",
+                                (period,)).fetchone()
+        return Lock(*row) if row else None
+
+    def lock_events(self, period: str | None = None) -> list[dict]:
+        sql = "SELECT period, action, at, reason FROM lock_events"
+        args: tuple = ()
+        if period is not None:
+            sql += " WHERE period = ?"
+            args = (period,)
+        rows = self.conn.execute(sql + " ORDER BY id", args)
+        return [dict(zip(("period", "action", "at", "reason"), r, strict=True)) for r in rows]
+
+    # -------------------------------------------------------------- writing
+    # (call inside `with store.transaction():`)
+
+    def start_run(self, command: str, period: str, inputs: str, files: int,
+                  version: str = "") -> int:
+        cur = self.conn.execute(
+            "INSERT INTO runs (started_at, command, period, inputs, files, dvk_version) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (now(), command, period, inputs, files, version))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, *, new: int, replaced: int, refused: int,
+                   locked: bool) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?, new_submissions = ?, replaced = ?, refused = ?, "
+            "locked = ? WHERE id = ?", (now(), new, replaced, refused, int(locked), run_id))
+
+    def insert_submission(self, *, unit: str, period: str, file: str, file_name: str,
+                          sha256: str, values: list[StoredValue], models: list[dict],
+                          kind: str = KIND_RETURN, file_mtime: float | None = None,
+                          sheet: str = "", run_id: int | None = None) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO submissions (unit, period, kind, file, file_name, sha256, file_mtime, "
+            "read_at, sheet, run_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (unit, period, kind, file, file_name, sha256, file_mtime, now(), sheet, run_id,
+             CURRENT))
+        sid = int(cur.lastrowid)
+        self.conn.executemany(
+            "INSERT INTO cell_values (submission_id, indicator, value, sheet, cell, how, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(sid, v.indicator, float(v.value), v.sheet, v.cell, v.how, v.note) for v in values])
+        self.conn.executemany(
+            "INSERT INTO models (submission_id, position, stt, name, field, kind, exemplary, "
+            "implementer, note, sheet, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sid, i, _text(m.get("stt")), _text(m.get("name")), _text(m.get("field")),
+              _text(m.get("kind")), int(bool(m.get("exemplary"))), _text(m.get("implementer")),
+              _text(m.get("note")), _text(m.get("sheet")), _int(m.get("row")))
+             for i, m in enumerate(models)])
+        return sid
+
+    def supersede(self, old_id: int) -> None:
+        """Retire a current submission (it stays in history)."""
+        self.conn.execute(
+            "UPDATE submissions SET status = ?, superseded_at = ? WHERE id = ?",
+            (SUPERSEDED, now(), old_id))
+
+    def link_successor(self, old_id: int, new_id: int) -> None:
+        self.conn.execute("UPDATE submissions SET superseded_by = ? WHERE id = ?",
+                          (new_id, old_id))
+
+    def reinstate(self, submission_id: int) -> None:
+        """Make an older submission current again (the same file sent back)."""
+        self.conn.execute(
+            "UPDATE submissions SET status = ?, superseded_by = NULL, superseded_at = NULL "
+            "WHERE id = ?", (CURRENT, submission_id))
+
+    def lock(self, period: str, reason: str = "") -> str:
+        at = now()
+        self.conn.execute("INSERT INTO locks (period, locked_at, reason) VALUES (?, ?, ?)",
+                          (period, at, reason))
+        self.conn.execute(
+            "INSERT INTO lock_events (period, action, at, reason) VALUES (?, 'lock', ?, ?)",
+            (period, at, reason))
+        return at
+
+    def unlock(self, period: str, reason: str) -> str:
+        at = now()
+        self.conn.execute("DELETE FROM locks WHERE period = ?", (period,))
+        self.conn.execute(
+            "INSERT INTO lock_events (period, action, at, reason) VALUES (?, 'unlock', ?, ?)",
+            (period, at, reason))
+        return at
+
+    def dump(self) -> str:
+        """The whole store as SQL text (for comparing states in tests and checks)."""
+        return "\n".join(self.conn.iterdump())
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return str(value)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def store_path_for(config) -> Path | None:
+    """dvk.sqlite beside the dvk.toml in use; None without a dvk.toml."""
+    return config.path.parent / STORE_NAME if getattr(config, "path", None) else None
