@@ -190,11 +190,35 @@ def template(
     console.print(f"[green]Đã tạo biểu mẫu[/] {path}")
 
 
-def _run(inputs, period, config, json_out, skip=None):
+ReplaceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--replace", help="Mã đơn vị có biểu gửi lại thay cho báo cáo đã lưu trong kho "
+                 "lịch sử (dùng nhiều lần cho nhiều đơn vị)."),
+]
+AcceptNewerOpt = Annotated[
+    bool, typer.Option("--accept-newer", help="Biểu khác bản đã lưu và mới sửa hơn thì thay thế.")
+]
+NoStoreOpt = Annotated[
+    bool, typer.Option("--no-store", help="Không dùng kho lịch sử dvk.sqlite (không so sánh kỳ trước).")
+]
+
+
+def _history(no_store: bool, replace, accept_newer: bool, write: bool, command: str):
+    if no_store:
+        if replace or accept_newer:
+            raise UsageError("--replace và --accept-newer cần kho lịch sử; bỏ --no-store.")
+        return None
+    from .history import HistoryOptions
+
+    codes = frozenset(code.strip().upper() for code in (replace or []) if code.strip())
+    return HistoryOptions(write=write, replace=codes, accept_newer=accept_newer, command=command)
+
+
+def _run(inputs, period, config, json_out, skip=None, history=None):
     from .pipeline import run
 
     return run(list(inputs), period=period, config_path=config, skip=skip,
-               progress=_progress_factory(not json_out))
+               progress=_progress_factory(not json_out), history=history)
 
 
 def _exit_code(result, strict: bool) -> int:
@@ -211,16 +235,39 @@ def validate(
     json_out: JsonOpt = False,
     strict: StrictOpt = False,
     config: ConfigOpt = None,
+    feedback: Annotated[
+        Path | None,
+        typer.Option("--feedback", help="Ghi vào THƯ_MỤC này, cho mỗi biểu có vấn đề, một bản sao tô màu "
+                     "các ô cần sửa kèm ghi chú và trang “Cần sửa” (tệp gốc không bị sửa)."),
+    ] = None,
+    replace: ReplaceOpt = None,
+    accept_newer: AcceptNewerOpt = False,
+    no_store: NoStoreOpt = False,
 ) -> None:
-    """Đọc và kiểm tra các biểu báo cáo, không ghi tệp nào."""
+    """Đọc và kiểm tra các biểu báo cáo; chỉ ghi tệp khi có --feedback."""
     from .aggregation import to_json
     from .render import print_validation
 
-    result = _run(inputs, period, config, json_out)
+    if feedback is not None:
+        from .feedback import check_feedback_dir
+
+        check_feedback_dir(feedback, list(inputs))
+    # the store is consulted (resubmissions, locks, comparisons), never written
+    result = _run(inputs, period, config, json_out,
+                  history=_history(no_store, replace, accept_newer, False, "validate"))
+    written = None
+    if feedback is not None:
+        from .feedback import write_feedback
+
+        written = write_feedback(result, feedback)
     if json_out:
-        _print_json(to_json(result))
+        data = to_json(result)
+        if written is not None:
+            data["feedback"] = {"written": [str(f.path) for f in written.written],
+                                "skipped": [file for file, _ in written.skipped]}
+        _print_json(data)
     else:
-        print_validation(_console(), result)
+        print_validation(_console(), result, written)
     raise typer.Exit(_exit_code(result, strict))
 
 
@@ -236,6 +283,13 @@ def aggregate(
     template_path: Annotated[
         Path | None, typer.Option("--template", help="Mẫu báo cáo Jinja thay cho mẫu mặc định.")
     ] = None,
+    replace: ReplaceOpt = None,
+    accept_newer: AcceptNewerOpt = False,
+    no_store: NoStoreOpt = False,
+    docx: Annotated[
+        bool, typer.Option("--docx", help="Ghi thêm bao-cao-<kỳ>.docx (báo cáo Word theo thể thức "
+                           "văn bản của Đảng).")
+    ] = False,
 ) -> None:
     """Tổng hợp các biểu: ghi tong-hop-<kỳ>.xlsx và bao-cao-<kỳ>.md, in bảng tóm tắt."""
     from .aggregation import to_json
@@ -247,16 +301,75 @@ def aggregate(
         raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
     # Our own earlier outputs in --out are not returns of this level.
     skip = set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
-    result = _run(inputs, period, config, json_out, skip=skip)
+    result = _run(inputs, period, config, json_out, skip=skip,
+                  history=_history(no_store, replace, accept_newer, True, "aggregate"))
     code = result.period.code
     workbook_path = write_workbook(result, out / f"tong-hop-{code}.xlsx")
     report_path = write_report(result, out / f"bao-cao-{code}.md", template_path)
+    written = [workbook_path, report_path]
+    if docx:
+        from .report_docx import settings_for, write_docx_report
+
+        written.append(write_docx_report(result, out / f"bao-cao-{code}.docx",
+                                         settings_for(inputs, config)))
     if json_out:
         data = to_json(result)
         data["outputs"] = {"workbook": str(workbook_path), "report": str(report_path)}
+        if docx:
+            data["outputs"]["docx"] = str(written[-1])
         _print_json(data)
     else:
-        print_summary(_console(), result, [workbook_path, report_path])
+        print_summary(_console(), result, written)
+    raise typer.Exit(_exit_code(result, strict))
+
+
+@app.command()
+@_guard
+def report(
+    inputs: InputsArg,
+    period: PeriodOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="docx (báo cáo Word, mặc định) hoặc md (Markdown).")
+    ] = "docx",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Thư mục ghi báo cáo.")] = Path("."),
+    json_out: JsonOpt = False,
+    strict: StrictOpt = False,
+    config: ConfigOpt = None,
+    template_path: Annotated[
+        Path | None, typer.Option("--template", help="Mẫu báo cáo (.docx cho docx, .j2 cho md) "
+                                  "thay cho mẫu mặc định.")
+    ] = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Dự thảo báo cáo: ghi bao-cao-<kỳ>.docx (hoặc .md với --format md), không ghi bảng tổng hợp."""
+    from .aggregation import to_json
+    from .render import print_summary
+
+    fmt = fmt.strip().lower().lstrip(".")
+    if fmt not in ("docx", "md"):
+        raise UsageError(f"Định dạng “{fmt}” không hỗ trợ; chọn --format docx hoặc --format md.")
+    if template_path is not None and not template_path.is_file():
+        raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
+    if fmt == "docx" and template_path is not None and template_path.suffix.lower() != ".docx":
+        raise UsageError("Với --format docx, mẫu báo cáo phải là tệp Word .docx.")
+    skip = set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
+    result = _run(inputs, period, config, json_out, skip=skip,
+                  history=_history(no_store, None, False, False, "report"))
+    target = out / f"bao-cao-{result.period.code}.{fmt}"
+    if fmt == "docx":
+        from .report_docx import settings_for, write_docx_report
+
+        path = write_docx_report(result, target, settings_for(inputs, config), template_path)
+    else:
+        from .report import write_report
+
+        path = write_report(result, target, template_path)
+    if json_out:
+        data = to_json(result)
+        data["outputs"] = {"report": str(path)}
+        _print_json(data)
+    else:
+        print_summary(_console(), result, [path])
     raise typer.Exit(_exit_code(result, strict))
 
 
@@ -284,6 +397,12 @@ def inspect(
 
 def _print_json(data: dict) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# dvk history, diff, lock, unlock, baseline, trend (the history store)
+from .history_cli import register as _register_history  # noqa: E402
+
+_register_history(app, guard=_guard, console=_console, print_json=_print_json)
 
 
 def main() -> None:

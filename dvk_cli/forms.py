@@ -554,6 +554,48 @@ place = ""
 # group = "an_sinh"                      # lanh_dao | dan_van_kheo | chinh_quyen | an_sinh
 # synonyms = ["Chợ dân sinh"]            # cách ghi khác trong biểu không có cột Mã
 # phrase = "xây mới, sửa chữa {{CHO_SO}} chợ dân sinh"   # câu trong báo cáo (tùy chọn)
+#
+# Quy tắc kiểm tra: thêm quy tắc mới, hoặc đổi mức độ của quy tắc có sẵn
+# (xem [[checks]] trong danh mục dvk_cli/catalog.toml). (Validation rules.)
+# [[rules]]
+# id = "CHO_TOIDA"                       # tên quy tắc: chữ không dấu, không khoảng trắng
+# assert = "CHO_SO <= 50"                # VẾ_TRÁI phép_so VẾ_PHẢI: == != <= >= < >; mã, số, + -, 10 * MÃ
+# when = "CHO_SO > 0"                    # chỉ kiểm tra khi điều kiện này đúng (tùy chọn)
+# severity = "warning"                   # error (lỗi) | warning (cảnh báo) | off (tắt)
+# missing = "skip_any"                   # bỏ qua khi thiếu một mã (skip_any), khi thiếu hết (skip_all), coi trống là 0 (zero)
+# message = "Số chợ ({{left}}) nhiều bất thường, vượt {{right}}"   # {{left}}, {{right}}, {{CHO_SO}}: giá trị
+#
+# [[rules]]
+# id = "MH_LOAI"                         # quy tắc có sẵn: chỉ đổi mức độ
+# severity = "error"
+#
+# So sánh giữa các đơn vị (giá trị khác xa các đơn vị khác; số tiền ghi nhầm đồng,
+# nghìn đồng thay vì triệu đồng). (Peer outliers.)
+# [outliers]
+# threshold = 3.5                        # ngưỡng điểm z hiệu chỉnh
+# min_units = 5                          # cần ít nhất chừng này đơn vị báo cáo chỉ tiêu
+# min_factor = 3                         # và giá trị gấp (hoặc chỉ bằng 1/) chừng này lần trung vị
+#
+# Giới hạn an toàn khi mở tệp (tệp “bom nén”, trang quá rộng). (Limits for hostile files.)
+# [limits]
+# max_unpacked_mb = 200                  # dung lượng tối đa khi giải nén một tệp, MB
+# max_cells = 5000000                    # số ô tối đa của vùng dữ liệu một trang
+#
+# Báo cáo Word (dvk report, dvk aggregate --docx) theo thể thức văn bản của Đảng.
+# Bỏ trống thì dvk lấy từ [organization]. (Header and signature of the Word report.)
+# [report]
+# superior = "Đảng bộ tỉnh Bình Phước"   # cấp ủy cấp trên, dòng đầu góc trái
+# issuing_body = "Ban Dân vận"           # cơ quan ban hành, in đậm, dưới cấp ủy cấp trên
+# symbol = "BC/BDVTU"                    # ký hiệu: dòng “Số     -BC/BDVTU”
+# number = ""                            # số văn bản, để trống cho văn thư ghi
+# place = "Đồng Xoài"                    # địa danh ở dòng “…, ngày … tháng … năm …”
+# date = ""                              # ngày ban hành, ví dụ "2024-12-15" (trống: ngày … tháng …)
+# signer_for = ""                        # ví dụ "K/T TRƯỞNG BAN" khi cấp phó ký thay
+# signer_title = "TRƯỞNG BAN"            # chức vụ người ký
+# signer_name = ""                       # họ tên người ký (trống: để ký tay)
+# recipients = ["Ban Dân vận Trung ương (b/c)", "Thường trực Tỉnh ủy (b/c)", "Lưu Văn phòng"]
+# unit_table = ["CHO_SO"]               # mã các cột của bảng theo đơn vị (mặc định: dvk_cli/catalog.toml)
+# template = "mau-bao-cao.docx"          # mẫu Word riêng (sao chép từ templates/bao-cao.docx)
 """
 
 

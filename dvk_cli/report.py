@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,8 +82,13 @@ def _placeholders(text: str, catalog: Catalog) -> list[str]:
 
 
 def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
-            area: str) -> tuple[str | None, list[str]]:
-    """Render a phrase; also return the codes whose values it shows."""
+            area: str, clause: Callable[[str], str | None] | None = None,
+            ) -> tuple[str | None, list[str]]:
+    """Render a phrase; also return the codes whose values it shows.
+
+    `clause(code)` gives a comparison for the phrase's headline figure (the
+    first outside [brackets]); it is put in parentheses after that part.
+    """
     out: list[str] = []
     shown: list[str] = []
     for part, optional in _split_optional(text):
@@ -102,8 +107,22 @@ def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
             return fmt_value(values[name], ind.type, ind.unit)
 
         out.append(_PLACEHOLDER_RE.sub(repl, part))
+        if clause is not None and codes and not optional:
+            out[-1] = _with_clause(out[-1], clause(codes[0]))
+            clause = None
         shown.extend(codes)
     return "".join(out), shown
+
+
+def _with_clause(text: str, clause: str | None) -> str:
+    """'… mô hình “Dân vận khéo”' + clause -> '… (tăng 128 mô hình, 11,8% so với năm 2023)';
+    a part already ending in parentheses takes the clause inside them."""
+    if not clause:
+        return text
+    stripped = text.rstrip()
+    if stripped.endswith(")"):
+        return f"{stripped[:-1]}; {clause}){text[len(stripped):]}"
+    return f"{stripped} ({clause}){text[len(stripped):]}"
 
 
 def render_phrase(text: str, values: Mapping[str, float | int], catalog: Catalog,
@@ -119,10 +138,11 @@ def render_phrase(text: str, values: Mapping[str, float | int], catalog: Catalog
 
 
 def _sentence(sentence: Sentence, values: Mapping[str, Any], catalog: Catalog,
-              area: str) -> tuple[str | None, set[str]]:
+              area: str, clause: Callable[[str], str | None] | None = None,
+              ) -> tuple[str | None, set[str]]:
     """One catalog sentence with its details, and the codes it accounts for
     (shown, or deliberately left out because every value was 0)."""
-    text, shown = _render(sentence.text, values, catalog, area)
+    text, shown = _render(sentence.text, values, catalog, area, clause)
     if text is None:
         return None, set()
     covered = set(shown)
@@ -142,7 +162,7 @@ def _sentence(sentence: Sentence, values: Mapping[str, Any], catalog: Catalog,
 
 
 def group_sentences(group: Group, values: Mapping[str, float | int], catalog: Catalog,
-                    area: str) -> list[str]:
+                    area: str, clause: Callable[[str], str | None] | None = None) -> list[str]:
     """The group's catalog sentences that can be said with the values given.
 
     A sentence is dropped when a code of its main text is missing; a detail is
@@ -151,7 +171,7 @@ def group_sentences(group: Group, values: Mapping[str, float | int], catalog: Ca
     """
     out = []
     for sentence in group.sentences:
-        text, _ = _sentence(sentence, values, catalog, area)
+        text, _ = _sentence(sentence, values, catalog, area, clause)
         if text is not None:
             out.append(text)
     return out
@@ -184,10 +204,13 @@ def _lower_first(text: str) -> str:
 
 def capitalize_first(text: str) -> str:
     """Upper-case the first letter only ("toàn tỉnh …" -> "Toàn tỉnh …");
-    str.capitalize would lower-case the rest (“Dân vận khéo”)."""
+    str.capitalize would lower-case the rest (“Dân vận khéo”). Text that
+    starts with a number stays as it is ("6 tháng đầu năm 2023")."""
     for i, ch in enumerate(text):
         if ch.isalpha():
             return text[:i] + ch.upper() + text[i + 1:]
+        if ch.isdigit():
+            return text
     return text
 
 
@@ -293,12 +316,102 @@ def _unit_names(c: Consolidation) -> dict[str, str]:
     return names
 
 
+def _group_paragraph(period: Period, sentences: list[str]) -> str:
+    if not sentences:
+        return ""
+    return as_sentence(f"Trong {period.label}, " + "; ".join(sentences))
+
+
+def _models_sentence(models: list[dict]) -> str:
+    if not models:
+        return ""
+    named = [m["label"] for m in models[:MAX_NAMED_MODELS]]
+    if len(models) > MAX_NAMED_MODELS:
+        named.append(f"{len(models) - MAX_NAMED_MODELS} mô hình khác")
+    return f"Các mô hình tiêu biểu: {join_vi(named)}."
+
+
+def _reporting_status(c: Consolidation) -> list[dict]:
+    """Sentences on who sent a return; `todo` marks one the clerk must complete."""
+    if not c.registered:
+        return [
+            {"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)} đơn vị.", "todo": False},
+            {"text": "Chưa khai báo danh sách đơn vị trong dvk.toml nên chưa xác định được các "
+                     "đơn vị chưa nộp báo cáo.", "todo": True},
+        ]
+    out = [{"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)}/"
+                    f"{len(c.units) + len(c.missing)} đơn vị.", "todo": False}]
+    if c.missing:
+        names = join_vi(u.name for u in c.missing)
+        out.append({"text": f"Các đơn vị chưa nộp báo cáo ({len(c.missing)}): {names}.",
+                    "todo": False})
+    else:
+        out.append({"text": "Tất cả các đơn vị đã nộp báo cáo.", "todo": False})
+    return out
+
+
+def _todo_texts(period: Period) -> dict:
+    """Texts of the sections the figures cannot write (marked [CẦN BỔ SUNG])."""
+    return {
+        "limits": f"Nêu những hạn chế, khó khăn, vướng mắc trong công tác dân vận {period.label} "
+                  "(lãnh đạo, chỉ đạo; phong trào thi đua “Dân vận khéo”; dân vận chính quyền; "
+                  "chăm lo an sinh xã hội…) và nguyên nhân khách quan, chủ quan. Phần này không "
+                  "tự tạo được từ số liệu.",
+        "tasks": f"Nêu phương hướng, các nhiệm vụ và giải pháp trọng tâm của công tác dân vận "
+                 f"{next_period(period)}, chỉ tiêu phấn đấu (nếu có) và kiến nghị, đề xuất với "
+                 "cấp trên.",
+    }
+
+
+def report_comparisons(c: Consolidation) -> dict:
+    """Comparisons with earlier periods from c.compare (the history store):
+    "clause" gives, for an indicator code, the words appended to its sentence
+    ("tăng 128 mô hình, 11,8% so với năm 2023"), or None; "context" is the
+    template's `compare` (columns, and for each code the figures compared)."""
+    from .compare import change, comparison_clause, comparison_sets
+
+    sets = comparison_sets(c.compare or {}, c.period)
+    catalog = c.catalog
+
+    def clause(code: str) -> str | None:
+        ind = catalog.indicators.get(code)
+        if ind is None or code not in c.totals or not sets:
+            return None
+        return comparison_clause(ind, c.totals[code], c.compare, c.period)
+
+    rows: dict[str, dict] = {}
+    for code, ind in catalog.indicators.items():
+        if code not in c.totals:
+            continue
+        entry = {}
+        for s in sets:
+            before = s["data"].get("totals", {}).get(code)
+            diff, pct = change(c.totals[code], before, ind.type)
+            decimals = 1 if ind.type == "percent" else 2
+            entry[s["key"]] = {
+                "before": before,
+                "number": fmt_number(before, decimals) if before is not None else "",
+                "diff": diff,
+                "change": (("+" if diff > 0 else "−" if diff < 0 else "") +
+                           fmt_number(abs(diff), decimals)) if diff is not None else "",
+                "percent": (("+" if pct > 0 else "−" if pct < 0 else "") +
+                            fmt_percent(abs(pct))) if pct is not None else "",
+            }
+        rows[code] = entry
+    columns = [{"key": s["key"], "title": s["title"], "label": s["data"]["label"],
+                "heading": capitalize_first(s["data"]["label"]),
+                "ref": s["ref"], "source": s["data"].get("source", "returns"),
+                "units": s["data"].get("units", 0)} for s in sets]
+    return {"clause": clause, "context": {"columns": columns, "rows": rows}}
+
+
 def report_context(c: Consolidation) -> dict:
     """Everything the report template needs, as plain dicts and strings."""
     catalog = c.catalog
     org = c.organization
     area = org.area
     values = c.totals
+    comparisons = report_comparisons(c)  # kỳ trước, cùng kỳ: clauses and table columns
 
     indicators = {
         code: _indicator_dict(ind, values[code], c.reporting.get(code, 0))
@@ -316,7 +429,7 @@ def report_context(c: Consolidation) -> dict:
         rows = [indicators[i.code] for i in catalog.in_group(key) if i.code in indicators]
         if rows:
             table.append({"key": key, "roman": group.roman, "title": group.title, "rows": rows})
-        sentences = group_sentences(group, values, catalog, area)
+        sentences = group_sentences(group, values, catalog, area, comparisons["clause"])
         sentences += _uncovered_clauses(group, values, catalog, area)
         models = exemplary if key == model_group else []
         if not sentences and not models:
@@ -326,6 +439,10 @@ def report_context(c: Consolidation) -> dict:
             "roman": group.roman,
             "title": group.title,
             "sentences": sentences,
+            # the group's prose as one paragraph, and the sentence naming its
+            # exemplary models: shared by the .md and .docx reports
+            "paragraph": _group_paragraph(c.period, sentences),
+            "models_sentence": _models_sentence(models),
             "models": models[:MAX_NAMED_MODELS],
             "models_more": max(0, len(models) - MAX_NAMED_MODELS),
             "models_total": len(models),
@@ -370,11 +487,14 @@ def report_context(c: Consolidation) -> dict:
             "title": c.period.title,
             "review_word": c.period.review_word,
             "year": c.period.year,
+            "kind": c.period.kind,
         },
         "next_period": {"label": next_period(c.period)},
         "returns": len(c.units),
         "expected": expected,
         "has_registry": bool(c.registered),
+        "reporting_status": _reporting_status(c),
+        "placeholders": _todo_texts(c.period),
         "units": [info.name for info in c.units.values()],
         "missing": [u.name for u in c.missing],
         "unused_sources": [{"path": s.path, "status": s.status} for s in c.sources
@@ -382,6 +502,7 @@ def report_context(c: Consolidation) -> dict:
         "groups": groups,
         "table": table,
         "indicators": indicators,
+        "compare": comparisons["context"],
         "exemplary_models": exemplary,
         "findings": shown,
         "finding_sections": sections,

@@ -38,6 +38,16 @@ area = "toàn tỉnh"
 superior = "Đảng bộ tỉnh Bình Phước"
 place = "Đồng Xoài"
 
+# Báo cáo Word (dvk report, dvk aggregate --docx): đầu văn bản, nơi nhận, chữ ký.
+[report]
+superior = "Đảng bộ tỉnh Bình Phước"
+issuing_body = "Ban Dân vận"
+symbol = "BC/BDVTU"
+place = "Đồng Xoài"
+signer_title = "TRƯỞNG BAN"
+signer_name = ""
+recipients = ["Ban Dân vận Trung ương (b/c)", "Thường trực Tỉnh ủy (b/c)", "Lưu Văn phòng"]
+
 [[units]]
 code = "DONGXOAI"
 name = "Thành phố Đồng Xoài"

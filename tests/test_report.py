@@ -375,3 +375,33 @@ def test_many_warnings_no_errors_listed_up_to_the_cap():
     assert f"Cảnh báo thử số {MAX_FINDINGS_LISTED - 1}." in out
     assert f"Cảnh báo thử số {MAX_FINDINGS_LISTED}." not in out
     assert "… và 5 vấn đề khác (xem trang Kiểm tra trong tệp `tong-hop-2024.xlsx`)." in out
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("toàn tỉnh đã xây dựng", "Toàn tỉnh đã xây dựng"),
+    ("“dân vận khéo”", "“Dân vận khéo”"),
+    ("6 tháng đầu năm 2023", "6 tháng đầu năm 2023"),   # a column heading, not "6 Tháng"
+    ("năm 2023", "Năm 2023"),
+])
+def test_capitalize_first_touches_only_a_leading_letter(text, expected):
+    from dvk_cli.report import capitalize_first
+
+    assert capitalize_first(text) == expected
+
+
+def test_outputs_are_not_private_files(consolidation, tmp_path):
+    """The temp file is 0600; the output gets the umask's mode, or keeps the
+    mode of the file it replaces (a shared folder stays shared)."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        fresh = write_report(consolidation, tmp_path / "moi.md")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "cu.md"
+        kept.write_text("cũ", encoding="utf-8")
+        kept.chmod(0o664)
+        write_report(consolidation, kept)
+        assert kept.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)

@@ -1,0 +1,603 @@
+"""The Word report (bao-cao-<kỳ>.docx): the draft in the Party's document
+format (Hướng dẫn 36-HD/VPTW), rendered with docxtpl from templates/bao-cao.docx.
+
+The wording of every figure comes from `report.report_context` — the same
+paragraphs the Markdown report prints — so the .md and the .docx never
+disagree. This module adds what only the Word document has: the header block
+and signature from the `[report]` section of dvk.toml, the period-aware
+headings, the tables (main figures, with comparisons when the history store
+filled `Consolidation.compare`; units) and the chart.
+
+docxtpl, python-docx and matplotlib are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tempfile
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Config, ConfigError, Organization
+from .errors import UsageError
+from .files import atomic_path
+from .numbers import fmt_money, fmt_number, fmt_percent
+from .periods import Period
+from .report import (
+    _giatri,
+    _indicator_dict,
+    as_sentence,
+    join_vi,
+    next_period,
+    report_context,
+)
+
+if TYPE_CHECKING:
+    from .aggregation import Consolidation
+    from .catalog import Catalog, Indicator
+
+TEMPLATE_NAME = "bao-cao.docx"
+TODO = "[CẦN BỔ SUNG]"
+TEXT_WIDTH_CM = 16.5  # A4 with the template's 30 mm / 15 mm side margins
+CHART_WIDTH_MM = 150
+COMPACT_ABOVE = 6  # tables with more columns get smaller text
+COMPACT_HALF_POINTS = 20  # 10 pt
+
+# Words of a party committee's name ("Ban Dân vận Tỉnh ủy Bình Phước") and the
+# letters they give in a document symbol ("BC/BDVTU").
+_LEVELS = [
+    ("tỉnh ủy", "TU"), ("thành ủy", "TU"), ("thị ủy", "TU"), ("huyện ủy", "HU"),
+    ("quận ủy", "QU"), ("đảng ủy", "ĐU"),
+]
+_LEVEL_RE = re.compile(r"\s+(" + "|".join(w for w, _ in _LEVELS) + r")\b.*$", re.IGNORECASE)
+
+_KEYS = {
+    "superior": "cấp ủy cấp trên (dòng đầu, góc trái)",
+    "issuing_body": "cơ quan ban hành (in đậm, dưới cấp ủy cấp trên)",
+    "symbol": "ký hiệu văn bản, ví dụ BC/BDVTU",
+    "number": "số văn bản (để trống cho văn thư ghi)",
+    "place": "địa danh ở dòng ngày tháng",
+    "date": "ngày ban hành, dạng 2024-12-15 (để trống: ngày … tháng …)",
+    "signer_for": "dòng trên chức vụ người ký, ví dụ K/T TRƯỞNG BAN",
+    "signer_title": "chức vụ người ký, ví dụ TRƯỞNG BAN",
+    "signer_name": "họ tên người ký",
+    "recipients": "danh sách nơi nhận",
+    "unit_table": "mã các chỉ tiêu ở bảng số liệu theo đơn vị",
+    "template": "mẫu báo cáo Word (.docx) thay cho mẫu mặc định",
+}
+
+
+# ----------------------------------------------------------------- settings
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The `[report]` section of dvk.toml, with defaults from `[organization]`."""
+
+    superior: str = ""
+    issuing_body: str = "Ban Dân vận"
+    symbol: str = "BC/BDV"
+    number: str = ""
+    place: str = ""
+    date: dt.date | None = None
+    signer_for: str = ""
+    signer_title: str = "TRƯỞNG BAN"
+    signer_name: str = ""
+    recipients: tuple[str, ...] = ("Lưu Văn phòng",)
+    unit_table: tuple[str, ...] | None = None  # None: the catalog's choice
+    template: Path | None = None
+
+
+def issuing_body_of(name: str) -> str:
+    """'Ban Dân vận Tỉnh ủy Bình Phước' -> 'Ban Dân vận' (the committee's name
+    is on the line above); a name without a committee word stays whole."""
+    short = _LEVEL_RE.sub("", name.strip()).strip()
+    return short or name.strip()
+
+
+def _initials(text: str) -> str:
+    letters = []
+    for word in text.split():
+        first = word[0]
+        if first in "đĐ":
+            letters.append("Đ")
+            continue
+        base = unicodedata.normalize("NFD", first)[0]
+        if base.isalpha():
+            letters.append(base.upper())
+    return "".join(letters)
+
+
+def symbol_of(name: str, issuing_body: str) -> str:
+    """Default document symbol: 'BC/' + initials of the issuing body + the
+    committee's letters ('Ban Dân vận Tỉnh ủy Bình Phước' -> 'BC/BDVTU')."""
+    suffix = ""
+    m = _LEVEL_RE.search(" " + name.strip())
+    if m:
+        word = m.group(1).lower()
+        suffix = next(s for w, s in _LEVELS if w == word)
+    return f"BC/{_initials(issuing_body)}{suffix}"
+
+
+def _text(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: [report] {key} phải là một chuỗi trong dấu ngoặc kép")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def report_settings(config: Config | None = None) -> ReportSettings:
+    """Parse `[report]` of a dvk.toml; every key is optional."""
+    config = config or Config()
+    org: Organization = config.organization
+    where = str(config.path or "dvk.toml")
+    raw = (config.raw or {}).get("report", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: mục [report] không hợp lệ")
+    unknown = sorted(set(raw) - set(_KEYS))
+    if unknown:
+        known = "; ".join(f"{k} ({v})" for k, v in _KEYS.items())
+        raise ConfigError(f"{where}: [report] không có khóa {', '.join(unknown)}. Các khóa dùng được: "
+                          f"{known}")
+
+    def get(key: str, default: str) -> str:
+        return _text(raw[key], key, where) if key in raw else default
+
+    issuing = get("issuing_body", issuing_body_of(org.name))
+    date = raw.get("date")
+    if isinstance(date, str) and date.strip():
+        try:
+            date = dt.date.fromisoformat(date.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [report] date “{date}” phải có dạng 2024-12-15") from exc
+    elif isinstance(date, dt.datetime):
+        date = date.date()
+    elif date in (None, ""):
+        date = None
+    elif not isinstance(date, dt.date):
+        raise ConfigError(f"{where}: [report] date phải có dạng 2024-12-15")
+
+    recipients = raw.get("recipients", list(ReportSettings.recipients))
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise ConfigError(f"{where}: [report] recipients phải là danh sách chuỗi, "
+                          'ví dụ ["Ban Dân vận Trung ương (b/c)", "Lưu Văn phòng"]')
+    unit_table = raw.get("unit_table")
+    if unit_table is not None:
+        if not isinstance(unit_table, list) or not all(isinstance(u, str) for u in unit_table):
+            raise ConfigError(f"{where}: [report] unit_table phải là danh sách mã chỉ tiêu")
+        unit_table = tuple(u.strip().upper() for u in unit_table)
+    template = raw.get("template")
+    if template is not None:
+        template = config.folder / _text(template, "template", where)
+
+    return ReportSettings(
+        superior=get("superior", org.superior),
+        issuing_body=issuing,
+        symbol=get("symbol", symbol_of(org.name, issuing)),
+        number=get("number", ""),
+        place=get("place", org.place),
+        date=date,
+        signer_for=get("signer_for", ""),
+        signer_title=get("signer_title", ReportSettings.signer_title),
+        signer_name=get("signer_name", ""),
+        recipients=tuple(_text(r, "recipients", where) for r in recipients if r.strip()),
+        unit_table=unit_table,
+        template=template,
+    )
+
+
+def settings_for(inputs: list[Path], config_path: Path | None = None) -> ReportSettings:
+    """The report settings of the dvk.toml a run over `inputs` uses."""
+    from .config import find_config, load_config
+
+    return report_settings(load_config(find_config(list(inputs), config_path)))
+
+
+@cache
+def _catalog_report_section() -> dict:
+    from importlib import resources
+
+    text = resources.files("dvk_cli").joinpath("catalog.toml").read_text(encoding="utf-8")
+    section = tomllib.loads(text).get("report", {})
+    return section if isinstance(section, dict) else {}
+
+
+def unit_table_codes(catalog: Catalog, settings: ReportSettings) -> list[str]:
+    """Indicators shown as columns of the table of units (dvk.toml, else the catalog)."""
+    codes = settings.unit_table
+    if codes is None:
+        codes = tuple(_catalog_report_section().get("unit_table", ()))
+    return [code for code in codes if code in catalog.indicators]
+
+
+# ------------------------------------------------------------------ wording
+
+def wording(p: Period) -> dict:
+    """Period-aware titles and headings, as real reports word them: a year is
+    'tổng kết', a half-year or 9 months 'sơ kết', a quarter or month 'kết quả'
+    with 'nhiệm vụ trọng tâm' for the next one."""
+    nxt = next_period(p)
+    plan = (f"nhiệm vụ trọng tâm {nxt}" if p.kind in ("Q", "M")
+            else f"phương hướng, nhiệm vụ {nxt}")
+    review = {"Y": "tổng kết", "H": "sơ kết", "9M": "sơ kết"}.get(p.kind, "kết quả")
+    lead = "Sơ kết" if p.kind == "H" else "Kết quả"
+    return {
+        "subject": f"{lead} công tác dân vận {p.label}, {plan}",
+        "review": review,
+        "plan": plan,
+        "headings": {
+            "results": f"I. KẾT QUẢ CÔNG TÁC DÂN VẬN {p.label.upper()}",
+            "limits": "II. HẠN CHẾ, NGUYÊN NHÂN",
+            "tasks": f"III. {plan.upper()}",
+        },
+    }
+
+
+def _date_line(settings: ReportSettings, year: int) -> str:
+    place = settings.place or "……"
+    if settings.date:
+        d = settings.date
+        return f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+    return f"{place}, ngày … tháng … năm {year}"
+
+
+def _number_line(settings: ReportSettings) -> str:
+    """'Số     -BC/BDVTU' (no colon; the number is left for the văn thư)."""
+    number = settings.number or "    "
+    return f"Số {number}-{settings.symbol}"
+
+
+def _recipient_lines(recipients) -> list[str]:
+    items = [r.strip().lstrip("-–").strip().rstrip(".,;") for r in recipients]
+    items = [r for r in items if r]
+    return [f"- {r}{'.' if i == len(items) - 1 else ','}" for i, r in enumerate(items)]
+
+
+# ------------------------------------------------------------------- tables
+
+def _figure(value: float | int, ind: Indicator) -> str:
+    return _indicator_dict(ind, value, 0)["number"]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def figures_table(ctx: dict) -> dict:
+    """Main figures: the rows of the Markdown table; when the history store
+    gave comparisons, the same kỳ trước / cùng kỳ, tăng/giảm and % columns
+    (from the context's `compare`, so the .md and .docx show the same)."""
+    compare = ctx.get("compare") or {}
+    columns = compare.get("columns") or []
+    by_code = compare.get("rows") or {}
+    headers = ["Kết quả"]
+    for col in columns:
+        headers += [col["heading"], "Tăng/giảm", "%"]
+    rows = []
+    for group in ctx["table"]:
+        rows.append({"label": group["title"], "bold": True, "unit": "",
+                     "cells": [""] * len(headers), "code": ""})
+        for r in group["rows"]:
+            cells = [r["number"]]
+            entry = by_code.get(r["code"], {})
+            for col in columns:
+                x = entry.get(col["key"], {})
+                cells += [x.get("number", ""), x.get("change", ""), x.get("percent", "")]
+            rows.append({"label": ("– " if r["child"] else "") + r["label"], "bold": False,
+                         "unit": r["unit"], "cells": cells, "code": r["code"]})
+    return {"headers": headers, "rows": rows,
+            "comparisons": [col.get("label", col["heading"]) for col in columns]}
+
+
+def units_table(c: Consolidation, settings: ReportSettings) -> dict:
+    codes = [code for code in unit_table_codes(c.catalog, settings) if code in c.totals]
+    if not codes or not c.units:
+        return {"headers": [], "rows": [], "total": [], "codes": [], "blank": False}
+    inds = [c.catalog.indicators[code] for code in codes]
+    rows, blank = [], False
+    for unit, info in c.units.items():
+        cells = []
+        for ind in inds:
+            value = (c.per_unit.at[unit, ind.code]
+                     if unit in c.per_unit.index and ind.code in c.per_unit.columns else None)
+            if _missing(value):
+                cells.append("")
+                blank = True
+            else:
+                cells.append(_figure(value, ind))
+        rows.append({"name": info.name, "cells": cells})
+    return {
+        "headers": [ind.short for ind in inds],
+        "rows": rows,
+        "total": [_figure(c.totals[ind.code], ind) for ind in inds],
+        "codes": codes,
+        "blank": blank,
+    }
+
+
+# ------------------------------------------------------------------ context
+
+def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> dict:
+    """Everything the Word template needs (plain data; the chart is added
+    when rendering). Built on `report_context`, so the prose is the .md's."""
+    settings = settings or report_settings(Config(organization=c.organization))
+    ctx = report_context(c)
+    words = wording(c.period)
+    by_key = {g["key"]: g for g in ctx["groups"]}
+
+    sections = []
+    for i, (key, group) in enumerate(c.catalog.groups.items(), start=1):
+        g = by_key.get(key)
+        sections.append({
+            "key": key,
+            "heading": f"{i}. {group.title}",
+            "paragraph": g["paragraph"] if g else "",
+            "models_sentence": g["models_sentence"] if g else "",
+            "todo": "" if g else ("Chưa có số liệu về nội dung này trong báo cáo của các đơn vị; "
+                                  "bổ sung đánh giá (nếu có)."),
+        })
+
+    figures = figures_table(ctx)
+    units = units_table(c, settings)
+    n_table = 0
+    if figures["rows"]:
+        n_table += 1
+        figures["caption"] = f"Bảng {n_table}. Số liệu chủ yếu {c.period.label}"
+    if units["rows"]:
+        n_table += 1
+        units["caption"] = f"Bảng {n_table}. Một số chỉ tiêu theo đơn vị {c.period.label}"
+        notes = []
+        if units["blank"]:
+            notes.append("Ô để trống: đơn vị không báo cáo chỉ tiêu này.")
+        notes.append(f"Số liệu chi tiết của từng đơn vị: xem tệp {ctx['workbook']}.")
+        units["note"] = " ".join(notes)
+
+    counts = [f"{s['count']} {s['label'].lower()}" for s in ctx["finding_sections"]]
+    note = (f"Bản dự thảo do dvk tạo tự động từ {ctx['returns']} báo cáo của các đơn vị. "
+            f"Đề nghị rà soát số liệu, bổ sung các phần có đánh dấu {TODO} và xóa ghi chú này "
+            "trước khi trình ký.")
+    if counts:
+        note += (f" Khi kiểm tra số liệu đã phát hiện {join_vi(counts)} (xem trang Kiểm tra trong "
+                 f"tệp {ctx['workbook']}).")
+
+    org = c.organization
+    ctx.update({
+        "header": {
+            "superior": settings.superior.upper(),
+            "issuing": settings.issuing_body.upper(),
+            "number": _number_line(settings),
+            "date_line": _date_line(settings, c.period.year),
+        },
+        "subject": words["subject"],
+        "headings": {**words["headings"],
+                     "figures": f"{len(sections) + 1}. Số liệu chủ yếu"},
+        "intro": as_sentence(f"{org.name} báo cáo {words['review']} công tác dân vận "
+                             f"{c.period.label}, {words['plan']} như sau:"),
+        "draft_note": note,
+        "sections": sections,
+        "figures": figures,
+        "units_table": units,
+        "chart": None,
+        "chart_caption": (f"Biểu đồ 1. Mô hình “Dân vận khéo” xây dựng mới {c.period.label} "
+                          "theo lĩnh vực và theo đơn vị"),
+        "recipients": _recipient_lines(settings.recipients),
+        "signer": {
+            "on_behalf": settings.signer_for.upper(),
+            "title": settings.signer_title.upper(),
+            "name": settings.signer_name,
+        },
+    })
+    return _nfc(ctx)
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- rendering
+
+def default_template_path() -> Path:
+    """The packaged Word template; from the checkout's templates/ when not installed."""
+    from importlib import resources
+
+    try:
+        res = resources.files("dvk_cli.templates").joinpath(TEMPLATE_NAME)
+        if res.is_file():
+            return Path(str(res))
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+
+
+def _jinja_env():
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters.update({
+        "so": fmt_number, "tien": fmt_money, "phantram": fmt_percent, "giatri": _giatri,
+        "cau": as_sentence, "noi": join_vi,
+    })
+    return env
+
+
+def _widths_for(caption: str, ncols: int) -> list[float] | None:
+    if caption == "dvk-so-lieu" and ncols >= 3:
+        extra = ncols - 2
+        if extra == 1:
+            return [9.5, 3.0, 4.0]
+        unit_w = 2.0
+        value_w = min(1.9, (TEXT_WIDTH_CM - unit_w - 4.2) / extra)
+        return [TEXT_WIDTH_CM - unit_w - extra * value_w, unit_w] + [value_w] * extra
+    if caption == "dvk-don-vi" and ncols >= 2:
+        first = 4.6
+        return [first] + [(TEXT_WIDTH_CM - first) / (ncols - 1)] * (ncols - 1)
+    return None
+
+
+def _fit_tables(document) -> None:
+    """Column widths of the generated tables (docxtpl's column loops leave them
+    equal): the label column wide, the figures narrow."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    for tbl in document.element.body.iter(qn("w:tbl")):
+        tbl_pr = tbl.find(qn("w:tblPr"))
+        cap = tbl_pr.find(qn("w:tblCaption")) if tbl_pr is not None else None
+        if cap is None:
+            continue
+        rows = tbl.findall(qn("w:tr"))
+        if not rows:
+            continue
+        ncols = len(rows[0].findall(qn("w:tc")))
+        widths = _widths_for(cap.get(qn("w:val")), ncols)
+        if not widths:
+            continue
+        twips = [int(Cm(w).twips) for w in widths]
+        grid = tbl.find(qn("w:tblGrid"))
+        for col in list(grid):
+            grid.remove(col)
+        for w in twips:
+            col = OxmlElement("w:gridCol")
+            col.set(qn("w:w"), str(w))
+            grid.append(col)
+        for tr in rows:
+            for tc, w in zip(tr.findall(qn("w:tc")), twips, strict=False):
+                tc_pr = tc.get_or_add_tcPr()
+                tc_w = tc_pr.find(qn("w:tcW"))
+                if tc_w is None:
+                    tc_w = OxmlElement("w:tcW")
+                    tc_pr.insert(0, tc_w)
+                tc_w.set(qn("w:w"), str(w))
+                tc_w.set(qn("w:type"), "dxa")
+        layout = tbl_pr.find(qn("w:tblLayout"))
+        if layout is None:
+            layout = OxmlElement("w:tblLayout")
+            tbl_pr.append(layout)
+        layout.set(qn("w:type"), "fixed")
+        if ncols > COMPACT_ABOVE:
+            _compact(tbl, tbl_pr)
+
+
+def _compact(tbl, tbl_pr) -> None:
+    """A wide table (two comparisons): 10 pt text, narrow cell margins."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = tbl_pr.find(qn("w:tblCellMar"))
+    if margins is None:
+        margins = OxmlElement("w:tblCellMar")
+        tbl_pr.append(margins)
+    for side in ("left", "right"):
+        el = margins.find(qn(f"w:{side}"))
+        if el is None:
+            el = OxmlElement(f"w:{side}")
+            margins.append(el)
+        el.set(qn("w:w"), "45")
+        el.set(qn("w:type"), "dxa")
+    for run in tbl.iter(qn("w:r")):
+        r_pr = run.get_or_add_rPr()
+        for tag in ("w:sz", "w:szCs"):
+            el = r_pr.find(qn(tag))
+            if el is None:
+                el = OxmlElement(tag)
+                r_pr.append(el)
+            el.set(qn("w:val"), str(COMPACT_HALF_POINTS))
+
+
+def _update_fields_on_open(document) -> None:
+    """Ask Word to update fields (page numbers, a table of contents) on opening."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    settings = document.settings.element
+    el = settings.find(qn("w:updateFields"))
+    if el is None:
+        el = OxmlElement("w:updateFields")
+        settings.append(el)
+    el.set(qn("w:val"), "true")
+
+
+def _rich_rows(tpl, rows: list[dict]) -> list[dict]:
+    from docxtpl import RichText
+
+    return [{**row, "label": RichText(row["label"], bold=row["bold"])} for row in rows]
+
+
+def _load_template(path: Path):
+    import zipfile
+
+    from docx.opc.exceptions import PackageNotFoundError
+    from docxtpl import DocxTemplate
+
+    if not path.is_file():
+        raise UsageError(f"Không tìm thấy mẫu báo cáo Word “{path}”.")
+    tpl = DocxTemplate(str(path))
+    try:
+        tpl.init_docx()
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise UsageError(f"Mẫu báo cáo “{path}” không phải tệp Word (.docx) hợp lệ.") from exc
+    return tpl
+
+
+def render_docx(c: Consolidation, settings: ReportSettings | None = None,
+                template_path: Path | None = None):
+    """The rendered report as a python-docx Document (not saved)."""
+    import jinja2
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    from .chart import models_chart
+
+    settings = settings or report_settings(Config(organization=c.organization))
+    path = Path(template_path or settings.template or default_template_path())
+    tpl = _load_template(path)
+    context = docx_context(c, settings)
+    context["figures"] = {**context["figures"],
+                          "rows": _rich_rows(tpl, context["figures"]["rows"])}
+    with tempfile.TemporaryDirectory(prefix="dvk-") as tmp:
+        chart = models_chart(c, Path(tmp) / "bieu-do.png")
+        if chart is not None:
+            context["chart"] = InlineImage(tpl, str(chart), width=Mm(CHART_WIDTH_MM))
+        try:
+            tpl.render(context, _jinja_env(), autoescape=True)
+        except jinja2.TemplateSyntaxError as exc:
+            raise UsageError(f"Mẫu báo cáo Word “{path.name}” sai cú pháp: {exc.message}") from exc
+        except jinja2.UndefinedError as exc:
+            raise UsageError(f"Mẫu báo cáo Word “{path.name}” dùng tên không có trong dữ liệu "
+                             f"báo cáo: {exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"Không dựng được báo cáo từ mẫu “{path.name}”: {exc}") from exc
+    document = tpl.docx
+    _fit_tables(document)
+    _update_fields_on_open(document)
+    props = document.core_properties
+    props.title = context["subject"]
+    props.author = c.organization.name
+    props.comments = "Dự thảo do dvk tạo"
+    now = dt.datetime.now().replace(microsecond=0)
+    props.created = props.modified = now
+    return document
+
+
+def write_docx_report(c: Consolidation, path: Path | str, settings: ReportSettings | None = None,
+                      template_path: Path | None = None) -> Path:
+    """Render and write bao-cao-<kỳ>.docx atomically; returns the path written."""
+    document = render_docx(c, settings, template_path)
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        document.save(str(tmp))
+    return target
