@@ -107,16 +107,22 @@ def _rows_text(rows: list[int]) -> str:
     return f"dòng {first}" if first == last else f"dòng {first}–{last}"
 
 
-def check_unit_models(models: pd.DataFrame, summary: dict[str, float],
+# The columns of Consolidation.models the check reads.
+_COLUMNS = ("file", "sheet", "row", "field", "kind", "exemplary")
+
+
+def check_unit_models(models: pd.DataFrame | dict[str, list], summary: dict[str, float],
                       cells: dict[str, tuple[str, str, str]], catalog: Catalog, *,
                       unit: str = "", locate: bool = True) -> list[Finding]:
     """Findings for one unit's model list (`models`: its rows of
     Consolidation.models) against its summary values (`summary`: code ->
     value, reported codes only; `cells`: code -> (file, sheet, cell))."""
-    if models.empty or not catalog.model_total:
+    if not isinstance(models, dict):  # a DataFrame: its columns as plain lists
+        models = {key: models[key].tolist() for key in _COLUMNS}
+    if not models["row"] or not catalog.model_total:
         return []
-    file = str(models["file"].iloc[0])
-    sheet = str(models["sheet"].iloc[0])
+    file = str(models["file"][0])
+    sheet = str(models["sheet"][0])
     rows = [int(r) for r in models["row"]]
     listed = f"Danh sách mô hình (tệp {file}, trang “{sheet}”, {_rows_text(rows)})"
     findings: list[Finding] = []
@@ -136,7 +142,7 @@ def check_unit_models(models: pd.DataFrame, summary: dict[str, float],
     used: dict[str, bool] = {}
     for key, word, categories in groups:
         counts[key] = {c.code: 0 for c in categories}
-        used[key] = bool(categories) and bool(models[key].astype(str).str.strip().ne("").any())
+        used[key] = bool(categories) and any(str(t).strip() for t in models[key])
         if not categories:
             continue
         for text, row in zip(models[key], models["row"], strict=True):
@@ -160,7 +166,7 @@ def check_unit_models(models: pd.DataFrame, summary: dict[str, float],
 
     total_code, exemplary_code = catalog.model_total, catalog.model_exemplary
     total = summary.get(total_code)
-    n = len(models)
+    n = len(rows)
     exemplary_rows = [int(r) for r, x in zip(models["row"], models["exemplary"], strict=True) if x]
     if total is not None and n > total:
         findings.append(Finding(
@@ -211,9 +217,19 @@ def check_model_lists(c: Consolidation, *, locate: bool = True) -> list[Finding]
     where: dict[str, dict[str, tuple[str, str, str]]] = {}
     for r in c.values[["unit", "indicator", "file", "sheet", "cell"]].itertuples():
         where.setdefault(r.unit, {})[r.indicator] = (r.file, r.sheet, r.cell)
+    # Plain lists per unit: a DataFrame per unit costs more than the check itself.
+    by_unit: dict[str, dict[str, list]] = {}
+    columns = {key: c.models[key].tolist() for key in ("unit", *_COLUMNS)}
+    for i, unit in enumerate(columns["unit"]):
+        lists = by_unit.get(unit)
+        if lists is None:
+            lists = by_unit[unit] = {key: [] for key in _COLUMNS}
+        for key in _COLUMNS:
+            lists[key].append(columns[key][i])
+    per_unit = c.per_unit.to_dict("index")
     findings: list[Finding] = []
-    for unit, models in c.models.groupby("unit", sort=False):
-        row = c.per_unit.loc[unit] if unit in c.per_unit.index else None
+    for unit, models in by_unit.items():
+        row = per_unit.get(unit)
         summary = {} if row is None else {k: float(v) for k, v in row.items() if not math.isnan(v)}
         findings.extend(check_unit_models(models, summary, where.get(unit, {}), c.catalog,
                                           unit=str(unit), locate=locate))

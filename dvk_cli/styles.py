@@ -149,15 +149,48 @@ def set_number(cell, value: object, type_: str = "count"):
     return cell
 
 
+def _array(cell):
+    """The cell's own style indices (a new cell has none yet)."""
+    if cell._style is None:
+        from openpyxl.styles.cell_style import StyleArray
+
+        cell._style = StyleArray()
+    return cell._style
+
+
+def _style_ids(workbook, key: tuple) -> tuple[int, int, int | None, int | None]:
+    """The workbook's indices of a style's font, alignment, border and fill.
+
+    Assigning a style object to a cell makes openpyxl hash it to find it in the
+    workbook's list (about 0.1 ms a cell: most of the time of a big sheet);
+    the index is the same for every cell with the same style, so it is looked
+    up once per workbook.
+    """
+    cache = workbook.__dict__.setdefault("_dvk_style_ids", {})
+    ids = cache.get(key)
+    if ids is None:
+        bold, italic, size, horizontal, wrap, indent, border, shade = key
+        ids = cache[key] = (
+            workbook._fonts.add(font(bold, italic, size)),
+            workbook._alignments.add(alignment(horizontal, "center", wrap, indent)),
+            workbook._borders.add(thin_border()) if border else None,
+            workbook._fills.add(fill(shade)) if shade else None,
+        )
+    return ids
+
+
 def style(cell, *, bold: bool = False, italic: bool = False, size: float | None = None,
           horizontal: str | None = None, wrap: bool = True, indent: int = 0,
           border: bool = True, shade: str | None = None):
-    cell.font = font(bold, italic, size)
-    cell.alignment = alignment(horizontal, "center", wrap, indent)
-    if border:
-        cell.border = thin_border()
-    if shade:
-        cell.fill = fill(shade)
+    font_id, alignment_id, border_id, fill_id = _style_ids(
+        cell.parent.parent, (bold, italic, size, horizontal, wrap, indent, border, shade))
+    array = _array(cell)
+    array.fontId = font_id
+    array.alignmentId = alignment_id
+    if border_id is not None:
+        array.borderId = border_id
+    if fill_id is not None:
+        array.fillId = fill_id
     return cell
 
 
@@ -193,6 +226,7 @@ def header_row(ws, row: int, headers: list[str], *, start_col: int = 1, size: fl
 def set_widths(ws, widths: list[float], start_col: int = 1) -> None:
     from openpyxl.utils import get_column_letter
 
+    ws.__dict__.pop("_dvk_widths", None)
     for i, width in enumerate(widths):
         ws.column_dimensions[get_column_letter(start_col + i)].width = width
 
@@ -202,6 +236,15 @@ def column_width(ws, col: int) -> float:
 
     width = ws.column_dimensions[get_column_letter(col)].width
     return width or 9.0
+
+
+def _width(ws, col: int) -> float:
+    """column_width, remembered per sheet (set_widths forgets)."""
+    widths = ws.__dict__.setdefault("_dvk_widths", {})
+    width = widths.get(col)
+    if width is None:
+        width = widths[col] = column_width(ws, col)
+    return width
 
 
 def estimate_lines(text: str, width: float, size: float = FONT_SIZE) -> int:
@@ -217,23 +260,29 @@ def fit_row_height(ws, row: int, first_col: int, last_col: int, size: float = FO
     """Set a row's height from its longest wrapped text (Excel does not autofit
     rows of files it did not write)."""
     lines = 1
+    cells = ws._cells  # read only the cells that exist (ws.cell would create them)
     for col in range(first_col, last_col + 1):
-        value = ws.cell(row, col).value
+        cell = cells.get((row, col))
+        value = None if cell is None else cell.value
         if isinstance(value, str) and not value.startswith("="):
-            width = column_width(ws, col) - 2 * (indent or {}).get(col, 0)
+            width = _width(ws, col) - 2 * (indent or {}).get(col, 0)
             lines = max(lines, estimate_lines(value, width, size))
     ws.row_dimensions[row].height = lines * (size + 4) + 4
 
 
 def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
     """Thin borders (and our font) on every cell of a block, filled or not."""
-    border = thin_border()
+    workbook = ws.parent
+    border_id = workbook._borders.add(thin_border())
+    ours = {i for i, f in enumerate(workbook._fonts) if f.name == FONT_NAME}
+    plain = workbook._fonts.add(font())
     for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col,
                             max_col=last_col):
         for cell in row:
-            cell.border = border
-            if cell.font is None or cell.font.name != FONT_NAME:
-                cell.font = font()
+            array = _array(cell)
+            array.borderId = border_id
+            if array.fontId not in ours:
+                array.fontId = plain
 
 
 def print_setup(ws, *, landscape: bool, title_rows: tuple[int, int] | None = None,

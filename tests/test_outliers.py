@@ -131,3 +131,18 @@ def test_modified_z_is_the_iglewicz_hoaglin_score_on_logs():
 
 def test_settings_default():
     assert OutlierSettings() == OutlierSettings(3.5, 5, 3.0, True)
+
+
+def test_medians_of_others_equal_the_median_without_each_value():
+    """The O(n log n) leave-one-out medians against pandas, with ties, odd and even n."""
+    import numpy as np
+    import pandas as pd
+
+    from dvk_cli.outliers import medians_of_others
+
+    rng = np.random.default_rng(7)
+    for n in range(2, 30):
+        for values in (rng.integers(1, 6, n).astype(float), rng.random(n) * 1000):
+            s = pd.Series(values)
+            expected = [s.drop(i).median() for i in range(n)]
+            assert np.allclose(medians_of_others(values), expected)
