@@ -67,7 +67,10 @@ class Consolidation:
     per_unit: pd.DataFrame  # index unit code, columns catalog codes (NaN = not reported)
     totals: dict[str, float | int]  # only indicators someone reported (incl. computed)
     reporting: dict[str, int]  # indicator -> number of units that reported it
-    missing: list[Unit] = field(default_factory=list)
+    missing: list[Unit] = field(default_factory=list)  # registered, sent nothing
+    # registered units that sent a return which could not be used (unreadable,
+    # duplicate…): not "missing", the unit must fix and resend
+    held: list[Unit] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     registered: int = 0  # units in dvk.toml; 0 = no registry, so "missing" is unknown
@@ -79,6 +82,11 @@ class Consolidation:
     # counts of new / unchanged / replaced / refused returns, lock, and
     # "trend": [{"period", "label", "totals"}] over the stored periods of this kind.
     history: dict = field(default_factory=dict)
+
+    @property
+    def expected(self) -> int:
+        """Units expected to report: used, held back by errors, and missing."""
+        return len(self.units) + len(self.held) + len(self.missing)
 
     @property
     def errors(self) -> list[Finding]:
@@ -171,6 +179,9 @@ def consolidate(
                     reporting[ind.code] = int(both.sum())
 
     registered_missing = [u for u in registry_units if u.code not in units]
+    with_errors = {f.unit for f in findings if f.severity == "error" and f.unit}
+    held = [u for u in registered_missing if u.code in with_errors]
+    registered_missing = [u for u in registered_missing if u.code not in with_errors]
     return Consolidation(
         period=period,
         organization=organization,
@@ -182,6 +193,7 @@ def consolidate(
         totals=totals,
         reporting=reporting,
         missing=registered_missing,
+        held=held,
         findings=findings,
         sources=sources,
         registered=len(registry_units),
@@ -204,6 +216,7 @@ def to_json(c: Consolidation) -> dict:
             for code, info in c.units.items()
         },
         "missing": [u.code for u in c.missing],
+        "held": [u.code for u in c.held],
         "findings": [f.to_dict() for f in c.findings],
         "compare": c.compare,
         **({"history": c.history} if c.history else {}),

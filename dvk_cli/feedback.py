@@ -261,7 +261,7 @@ def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = N
     out_dir = Path(out_dir)
     result = FeedbackResult()
     status = {s.path: s for s in c.sources}
-    names = {u.code: u.name for u in c.missing}
+    names = {u.code: u.name for u in (*c.missing, *c.held)}
     names.update({code: info.name for code, info in c.units.items()})
     taken: set[str] = set()
     for source, findings in findings_by_file(c.findings).items():

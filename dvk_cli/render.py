@@ -16,7 +16,7 @@ def verdict(c: Consolidation) -> str:
     """'9/11 đơn vị hợp lệ, 2 đơn vị cần sửa, 1 đơn vị chưa nộp'."""
     with_problems = {f.unit for f in c.findings if f.unit and f.severity in ("error", "warning")}
     clean = [u for u in c.units if u not in with_problems]
-    expected = len(c.units) + len(c.missing)
+    expected = c.expected
     parts = [f"{len(clean)}/{expected} đơn vị hợp lệ"]
     fix = len({u for u in with_problems})
     if fix:
@@ -163,6 +163,10 @@ def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
     out = []
     for unit, items in sorted(groups.items(), key=key):
         items = sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.file, f.sheet))
+        # one finding told for each of several files (a duplicate return) is shown once
+        seen: set[tuple[str, str]] = set()
+        items = [f for f in items if (f.severity, f.message) not in seen
+                 and not seen.add((f.severity, f.message))]
         out.append((unit, items))
     return out
 
@@ -170,7 +174,7 @@ def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
 def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
     from rich.table import Table
 
-    names = {u.code: u.name for u in c.missing}
+    names = {u.code: u.name for u in (*c.missing, *c.held)}
     names.update({code: info.name for code, info in c.units.items()})
     table = Table(title="Vấn đề phát hiện, theo đơn vị", title_justify="left")
     table.add_column("Đơn vị", overflow="fold")
@@ -214,6 +218,14 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
         if not errs and not warns:
             clean.append(info.name)
         table.add_row(info.name, info.file, str(errs), str(warns), status)
+    for unit in c.held:
+        mine = [f for f in c.findings if f.unit == unit.code]
+        files = sorted({f.file for f in mine if f.file})
+        told = {(f.severity, f.message) for f in mine}  # a duplicate is told once per file
+        table.add_row(unit.name, "\n".join(files) or "—",
+                      str(sum(sev == "error" for sev, _ in told)),
+                      str(sum(sev == "warning" for sev, _ in told)),
+                      "[red]cần sửa (chưa tổng hợp)[/]")
     for unit in c.missing:
         table.add_row(unit.name, "—", "", "", "[yellow]chưa nộp[/]")
     console.print(table)

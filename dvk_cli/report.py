@@ -311,7 +311,7 @@ def _exemplary(c: Consolidation) -> list[dict]:
 
 def _unit_names(c: Consolidation) -> dict[str, str]:
     names = {s.unit: s.unit_name for s in c.sources if s.unit and s.unit_name}
-    names.update({u.code: u.name for u in c.missing})
+    names.update({u.code: u.name for u in (*c.missing, *c.held)})
     names.update({code: info.name for code, info in c.units.items()})
     return names
 
@@ -340,12 +340,16 @@ def _reporting_status(c: Consolidation) -> list[dict]:
                      "đơn vị chưa nộp báo cáo.", "todo": True},
         ]
     out = [{"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)}/"
-                    f"{len(c.units) + len(c.missing)} đơn vị.", "todo": False}]
+                    f"{c.expected} đơn vị.", "todo": False}]
+    if c.held:
+        names = join_vi(u.name for u in c.held)
+        out.append({"text": f"Báo cáo của {names} chưa được tổng hợp vì có lỗi (xem trang Kiểm "
+                            "tra); đề nghị đơn vị sửa và gửi lại.", "todo": True})
     if c.missing:
         names = join_vi(u.name for u in c.missing)
         out.append({"text": f"Các đơn vị chưa nộp báo cáo ({len(c.missing)}): {names}.",
                     "todo": False})
-    else:
+    elif not c.held:
         out.append({"text": "Tất cả các đơn vị đã nộp báo cáo.", "todo": False})
     return out
 
@@ -471,7 +475,7 @@ def report_context(c: Consolidation) -> dict:
             "entries": [f for f in shown if f["severity"] == sev],  # those listed
         })
 
-    expected = len(c.units) + len(c.missing)
+    expected = c.expected
     return {
         "organization": {
             "name": org.name,
@@ -497,6 +501,7 @@ def report_context(c: Consolidation) -> dict:
         "placeholders": _todo_texts(c.period),
         "units": [info.name for info in c.units.values()],
         "missing": [u.name for u in c.missing],
+        "held": [u.name for u in c.held],
         "unused_sources": [{"path": s.path, "status": s.status} for s in c.sources
                            if not s.used],
         "groups": groups,

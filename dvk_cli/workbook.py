@@ -55,6 +55,8 @@ def _note_row(ws, row: int, text: str, ncols: int) -> None:
 
 def _reported_note(c: Consolidation) -> str:
     text = f"{len(c.units)} đơn vị đã báo cáo"
+    if c.held:
+        text += f", {len(c.held)} đơn vị có báo cáo lỗi chưa tổng hợp"
     if c.missing:
         text += f", {len(c.missing)} đơn vị chưa nộp"
     return text
@@ -245,12 +247,14 @@ def _checks_sheet(ws, c: Consolidation) -> None:
     note = f"{count['error']} lỗi, {count['warning']} cảnh báo"
     if count["info"]:
         note += f", {count['info']} ghi nhận"
+    if c.held:
+        note += f"; {len(c.held)} đơn vị có báo cáo lỗi chưa tổng hợp"
     if c.missing:
         note += f"; {len(c.missing)} đơn vị chưa nộp"
     header = _titles(ws, c, "KẾT QUẢ KIỂM TRA SỐ LIỆU", ncols, note)
     styles.header_row(ws, header, headers)
 
-    names = {u.code: u.name for u in c.missing}
+    names = {u.code: u.name for u in (*c.missing, *c.held)}
     names.update({code: info.name for code, info in c.units.items()})
     r = header
     for n, f in enumerate(findings, start=1):

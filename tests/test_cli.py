@@ -202,3 +202,29 @@ def test_version():
 
     out = invoke("--version")
     assert out.exit_code == 0 and out.output.strip() == f"dvk {__version__}"
+
+
+def test_a_unit_that_sent_two_returns_is_not_called_missing(folder):
+    """Duplicate returns: the unit sent something, so it is 'cần sửa', not
+    'chưa nộp'; the duplicate finding is listed once; the report asks the
+    unit to resend instead of saying it did not report."""
+    r = folder / "returns"
+    write_xlsx(return_grid(consistent_values(3)), r / "bd.xlsx")
+    write_xlsx(return_grid(consistent_values(5), unit="TP. Đồng Xoài"), r / "dx1.xlsx")
+    write_xlsx(return_grid(consistent_values(7), unit="Thành phố Đồng Xoài"), r / "dx2.xlsx")
+    out = runner.invoke(app, ["validate", "returns", "--period", "2024", "--no-store"],
+                        env={"COLUMNS": "300"})
+    assert out.exit_code == 1
+    row = next(line for line in out.output.splitlines() if "Thành phố Đồng Xoài" in line
+               and "dx1.xlsx" in line)
+    assert "│   1 │" in row and "cần sửa (chưa tổng" in row and "chưa nộp" not in row
+    assert out.output.count("Đơn vị Thành phố Đồng Xoài có 2") == 1
+    assert "1 đơn vị chưa nộp" in out.output  # Bù Đốp sent nothing
+    data = json.loads(invoke("validate", "returns", "--period", "2024", "--json",
+                             "--no-store").stdout)
+    assert data["held"] == ["DONGXOAI"] and data["missing"] == ["BUDOP"]
+    invoke("aggregate", "returns", "--period", "2024", "--no-store")
+    report = (folder / "bao-cao-2024.md").read_text(encoding="utf-8")
+    assert "tổng hợp báo cáo của 1/3 đơn vị" in report
+    assert "Báo cáo của Thành phố Đồng Xoài chưa được tổng hợp vì có lỗi" in report
+    assert "chưa nộp báo cáo (1): Huyện Bù Đốp" in report

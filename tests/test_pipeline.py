@@ -86,7 +86,9 @@ def test_unknown_unit_period_mismatch_and_duplicates(folder):
     assert rules.count("duplicate_return") == 2  # both reported, neither used
     assert list(result.units) == ["BUDANG"]
     assert result.totals["MH_TONG"] == 3
-    assert sorted(u.code for u in result.missing) == ["BUDOP", "DONGXOAI"]
+    # they sent something, with an error: held back, not "missing"
+    assert sorted(u.code for u in result.held) == ["BUDOP", "DONGXOAI"]
+    assert result.missing == [] and result.expected == 3
     status = {s.path.split("/")[-1]: s.status for s in result.sources}
     assert status["dx1.xlsx"] == status["dx2.xlsx"] == "trùng báo cáo"
     assert status["bd.xlsx"] == "dùng"
