@@ -182,7 +182,9 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
     table.add_column("Ô", overflow="fold")
     table.add_column("Nội dung", overflow="fold")
     shown = 0
-    for unit, items in _unit_groups(c):
+    groups = _unit_groups(c)
+    total = sum(len(items) for _, items in groups)
+    for unit, items in groups:
         if shown >= limit:
             break
         name = names.get(unit, unit) if unit else "(chưa xác định đơn vị)"
@@ -195,7 +197,7 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
                           where, f.message)
             shown += 1
         table.add_section()
-    return table, shown
+    return table, shown, total
 
 
 def print_validation(console, c: Consolidation, feedback=None) -> None:
@@ -230,10 +232,10 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
         table.add_row(unit.name, "—", "", "", "[yellow]chưa nộp[/]")
     console.print(table)
     if c.findings:
-        findings_table, shown = _grouped_findings_table(c)
+        findings_table, shown, total = _grouped_findings_table(c)
         console.print(findings_table)
-        if len(c.findings) > shown:
-            console.print(f"… và {len(c.findings) - shown} vấn đề khác "
+        if total > shown:
+            console.print(f"… và {total - shown} vấn đề khác "
                           "(dùng --json, hoặc --feedback để có bản đánh dấu cho từng đơn vị).")
     else:
         console.print("[green]Không phát hiện vấn đề nào trong các biểu.[/]")
