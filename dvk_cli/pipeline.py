@@ -233,9 +233,8 @@ def run(
         where = ", ".join(str(i) for i in inputs)
         raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
 
-    hook = progress(len(files)) if progress else None
-    returns = read_all(files, catalog, workers=workers, progress=hook,
-                       mappings=mappings_for_files(files, config, catalog))
+    returns, cache, reuse = _read_returns(files, catalog, config, checking.limits, history,
+                                          workers=workers, progress=progress)
     table_findings: list[Finding] = []
     returns = expand_wide(returns, table_findings)
 
@@ -350,7 +349,51 @@ def run(
     checking.review(result)  # model list against summary, peer outliers
     if ledger is not None:
         ledger.finish(result)  # comparisons with earlier periods, trend
+        if reuse is not None:
+            result.history["read_cache"] = reuse
+    if cache is not None:
+        cache.flush()  # only now: a failed run leaves the store as it was
     return result
+
+
+def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
+                  history: HistoryOptions | None, *, workers: int | None,
+                  progress):
+    """Every file read, or taken from the history store's read cache when it
+    is unchanged (dvk_cli/readcache.py); also the cache (to flush once the run
+    has succeeded) and its counts, both None without a store."""
+    mappings = mappings_for_files(files, config, catalog)
+    cache = _open_read_cache(history, config, limits)
+    if cache is None:
+        hook = progress(len(files)) if progress else None
+        returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings)
+        return returns, None, None
+    shown = [display_path(p) for p in files]
+    found = cache.lookup(files, shown, mappings)
+    todo = [files[i] for i in found.todo]
+    hook = progress(len(todo)) if progress and todo else None
+    fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings)
+    cache.save(files, shown, mappings, fresh, found.stats, found.todo)
+    returns: list[ReturnData | None] = [None] * len(files)
+    for i, data in found.hits.items():
+        returns[i] = data
+    for i, data in zip(found.todo, fresh, strict=True):
+        returns[i] = data
+    return returns, cache, {"reused": len(found.hits), "read": len(todo)}
+
+
+def _open_read_cache(history: HistoryOptions | None, config: Config, limits):
+    """The read cache of the history store, or None (no store, --no-store, or a
+    store that validate would have to create)."""
+    if history is None:
+        return None
+    from .readcache import ReadCache, reading_context
+    from .store import store_path_for
+
+    path = store_path_for(config)
+    if path is None or (not history.write and not path.is_file()):
+        return None
+    return ReadCache(path, reading_context(config, limits), write=history.write)
 
 
 def _order_units(units: dict[str, UnitInfo], config: Config) -> dict[str, UnitInfo]:

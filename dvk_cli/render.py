@@ -142,6 +142,10 @@ def _print_history(console, c: Consolidation) -> None:
     if not h.get("written"):
         verb += " (chỉ đọc)"
     text = ", ".join(parts) or "không có báo cáo nào"
+    cached = h.get("read_cache") or {}
+    if cached.get("reused"):
+        text += (f"; dùng lại {cached['reused']} tệp không đổi từ lần đọc trước, "
+                 f"đọc {cached['read']} tệp")
     if h.get("locked"):
         text += f"; kỳ {c.period.label} đã khóa"
     console.print(f"[cyan]{verb}[/] {h.get('store', '')}: {text}.")

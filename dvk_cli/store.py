@@ -106,6 +106,18 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "ALTER TABLE runs ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
     ),
+    # v3: what each file read as, so a re-run parses only the files that changed
+    # (dvk_cli/readcache.py); a cache, never history: rows are replaced freely
+    (
+        """CREATE TABLE read_cache (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            context TEXT NOT NULL,
+            data BLOB NOT NULL
+        )""",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
