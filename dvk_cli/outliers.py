@@ -202,8 +202,10 @@ def find_outliers(c: Consolidation, settings: OutlierSettings | None = None) -> 
     flags = flag_values(c.per_unit, c.catalog, settings)
     if not flags:
         return []
-    where = {(r.unit, r.indicator): (r.file, r.sheet, r.cell)
-             for r in c.values[["unit", "indicator", "file", "sheet", "cell"]].itertuples()}
+    v = c.values
+    where = {(u, i): (f, s, cell) for u, i, f, s, cell in zip(
+        v["unit"].tolist(), v["indicator"].tolist(), v["file"].tolist(), v["sheet"].tolist(),
+        v["cell"].tolist(), strict=True)}
     findings = []
     for flag in flags:
         file, sheet, cell = where.get((flag.unit, flag.indicator), ("", "", ""))

@@ -633,7 +633,7 @@ def _read_models(data: ReturnData, sheet: str, rows: list[list]) -> bool:
 
 def find_returns(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
     """Workbooks under the INPUT paths, sorted; lock (~$) and hidden files skipped."""
-    out: list[Path] = []
+    out: list[tuple[Path, Path]] = []
     skip = {p.resolve() for p in (skip or set())}
     for item in inputs:
         candidates = [item] if item.is_file() else sorted(p for p in item.rglob("*") if p.is_file())
@@ -643,13 +643,13 @@ def find_returns(inputs: list[Path], skip: set[Path] | None = None) -> list[Path
             rel_parts = p.relative_to(item).parts if item.is_dir() else ()
             if any(part.startswith(".") for part in rel_parts[:-1]):
                 continue
-            if item.is_dir() and p.resolve() in skip:
+            rp = p.resolve()
+            if item.is_dir() and rp in skip:
                 continue
-            out.append(p)
+            out.append((p, rp))
     seen: set[Path] = set()
     unique = []
-    for p in out:
-        rp = p.resolve()
+    for p, rp in out:
         if rp not in seen:
             seen.add(rp)
             unique.append(p)
