@@ -8,7 +8,7 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SEVERITY_LABEL = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     severity: str  # error | warning | info
     rule: str  # stable identifier, e.g. "not_a_number", "MH_LOAI"

@@ -323,17 +323,17 @@ def fill_model_sheet(
     for i, model in enumerate(rows):
         r = first + i
         cell = ws.cell(r, 1, i + 1)
-        styles.style(cell, horizontal="center")
+        styles.style(cell, horizontal="center", final=True)
         for j, key in enumerate(keys, start=2):
             cell = ws.cell(r, j)
             value = model.get(key)
             if key == "exemplary":
                 styles.set_text(cell, EXEMPLARY_MARK if is_exemplary(value) else None)
-                styles.style(cell, horizontal="center")
+                styles.style(cell, horizontal="center", final=True)
             else:
                 styles.set_text(cell, None if _blank(value) or value == "" else value)
                 centered = key in ("kind",)
-                styles.style(cell, horizontal="center" if centered else None)
+                styles.style(cell, horizontal="center" if centered else None, final=True)
         styles.fit_row_height(ws, r, 1, ncols)
     padded = len(rows) if unit_column else max(len(rows), BLANK_MODEL_ROWS)
     if padded > len(rows):

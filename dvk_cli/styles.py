@@ -181,9 +181,17 @@ def _style_ids(workbook, key: tuple) -> tuple[int, int, int | None, int | None]:
 
 def style(cell, *, bold: bool = False, italic: bool = False, size: float | None = None,
           horizontal: str | None = None, wrap: bool = True, indent: int = 0,
-          border: bool = True, shade: str | None = None):
+          border: bool = True, shade: str | None = None, final: bool = False):
+    """Our font, alignment, border and shade on a cell.
+
+    ``final``: nothing will change this cell's style afterwards (its value and
+    number format are already set), so it may share its style indices with
+    every cell styled the same way: a cell's own copy costs about 100 bytes,
+    90 MB over the million cells of a national roll-up.
+    """
+    workbook = cell.parent.parent
     font_id, alignment_id, border_id, fill_id = _style_ids(
-        cell.parent.parent, (bold, italic, size, horizontal, wrap, indent, border, shade))
+        workbook, (bold, italic, size, horizontal, wrap, indent, border, shade))
     array = _array(cell)
     array.fontId = font_id
     array.alignmentId = alignment_id
@@ -191,6 +199,9 @@ def style(cell, *, bold: bool = False, italic: bool = False, size: float | None 
         array.borderId = border_id
     if fill_id is not None:
         array.fillId = fill_id
+    if final:
+        shared = workbook.__dict__.setdefault("_dvk_shared_arrays", {})
+        cell._style = shared.setdefault(tuple(array), array)
     return cell
 
 

@@ -169,17 +169,19 @@ def _units_sheet(ws, c: Consolidation) -> None:
     styles.fit_row_height(ws, label_row, nfixed + 1, ncols, 11)
     ws.row_dimensions[code_row].height = 16
 
-    per_unit = c.per_unit.reindex(index=list(c.units), columns=catalog.codes)
+    per_unit = c.per_unit.reindex(index=list(c.units), columns=catalog.codes).to_dict("index")
     r = code_row
     for n, (unit_code, info) in enumerate(c.units.items(), start=1):
         r += 1
-        styles.style(ws.cell(r, 1, n), horizontal="center")
-        styles.style(styles.set_text(ws.cell(r, 2), unit_code), horizontal="center", size=11)
-        styles.style(styles.set_text(ws.cell(r, 3), info.name))
-        row = per_unit.loc[unit_code]
+        styles.style(ws.cell(r, 1, n), horizontal="center", final=True)
+        styles.style(styles.set_text(ws.cell(r, 2), unit_code), horizontal="center", size=11,
+                     final=True)
+        styles.style(styles.set_text(ws.cell(r, 3), info.name), final=True)
+        row = per_unit[unit_code]
         for j, ind in enumerate(indicators, start=nfixed + 1):
             cell = styles.set_number(ws.cell(r, j), row[ind.code], ind.type)
-            styles.style(cell, horizontal="right", shade=styles.GREY if ind.computed else None)
+            styles.style(cell, horizontal="right", shade=styles.GREY if ind.computed else None,
+                         final=True)
         styles.fit_row_height(ws, r, 1, nfixed)
 
     r += 1

@@ -16,14 +16,6 @@ from dvk_cli.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
-    (tmp_path / "returns").mkdir()
-    return tmp_path
-
-
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import THREE_UNITS, consistent_values, find_row, return_grid, write_config, write_xlsx
+from helpers import consistent_values, find_row, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli.cli import app
@@ -31,14 +31,6 @@ DATA_TABLES = ("submissions", "cell_values", "models", "locks")
 
 def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
-    (tmp_path / "returns").mkdir()
-    return tmp_path
 
 
 def store_rows(path: Path, tables=DATA_TABLES) -> dict[str, list]:

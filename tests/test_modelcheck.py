@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_ods, write_xlsx
+from helpers import consistent_values, return_grid, write_ods, write_xlsx
 
 from dvk_cli.catalog import default_catalog
 from dvk_cli.modelcheck import category_words, match_category
@@ -11,14 +11,6 @@ from dvk_cli.pipeline import run
 
 CAT = default_catalog()
 FIELDS = {c.code: c.label for c in CAT.model_fields}
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
-    (tmp_path / "returns").mkdir()
-    return tmp_path
 
 
 def model_list(n_kt=3, n_vhxh=1, n_qpan=0, n_xdht=0, tapthe=2, exemplary=1, **texts):

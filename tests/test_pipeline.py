@@ -6,18 +6,10 @@ import math
 import unicodedata
 
 import pytest
-from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_ods, write_xlsx
+from helpers import consistent_values, return_grid, write_ods, write_xlsx
 
 from dvk_cli.errors import UsageError
 from dvk_cli.pipeline import run
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
-    (tmp_path / "returns").mkdir()
-    return tmp_path
 
 
 def rules_of(result):
