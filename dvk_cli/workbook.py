@@ -388,6 +388,12 @@ def build_workbook(c: Consolidation) -> openpyxl.Workbook:
 
 def write_workbook(c: Consolidation, path) -> Path:
     """Write the consolidated workbook atomically to `path` (tong-hop-<period>.xlsx)."""
+    import gc
+
     from .files import save_workbook_atomic
 
-    return save_workbook_atomic(build_workbook(c), Path(path))
+    written = save_workbook_atomic(build_workbook(c), Path(path))
+    # openpyxl's cells and sheets refer to each other: only the cycle collector
+    # frees them, and what comes next (report, JSON) should reuse that memory.
+    gc.collect()
+    return written
