@@ -518,7 +518,7 @@ def _compact(tbl, tbl_pr) -> None:
             el.set(qn("w:val"), str(COMPACT_HALF_POINTS))
 
 
-def _update_fields_on_open(document) -> None:
+def update_fields_on_open(document) -> None:
     """Ask Word to update fields (page numbers, a table of contents) on opening."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -583,7 +583,7 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
             raise UsageError(f"Không dựng được báo cáo từ mẫu “{path.name}”: {exc}") from exc
     document = tpl.docx
     _fit_tables(document)
-    _update_fields_on_open(document)
+    update_fields_on_open(document)
     props = document.core_properties
     props.title = context["subject"]
     props.author = c.organization.name

@@ -29,6 +29,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from dvk_cli.report_docx import update_fields_on_open
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "templates" / "bao-cao.docx"
 
@@ -85,6 +87,11 @@ def _par(container, runs, style: str | None = None, align=None):
     p = container.add_paragraph(style=style)
     if align is not None:
         p.alignment = align
+    _add_runs(p, runs)
+    return p
+
+
+def _add_runs(p, runs) -> None:
     for item in runs:
         text, fmt = (item, {}) if isinstance(item, str) else item
         run = p.add_run(text)
@@ -96,7 +103,6 @@ def _par(container, runs, style: str | None = None, align=None):
             run.underline = True
         if fmt.get("highlight"):
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-    return p
 
 
 def _tag(container, tag: str):
@@ -113,15 +119,7 @@ def _cell_par(cell, runs, style: str, first: bool = False):
     if first:
         p = _first_cell_paragraph(cell)
         p.style = cell.part.document.styles[style]
-        for item in runs:
-            text, fmt = (item, {}) if isinstance(item, str) else item
-            run = p.add_run(text)
-            run.bold = fmt.get("bold")
-            run.italic = fmt.get("italic")
-            if "size" in fmt:
-                run.font.size = Pt(fmt["size"])
-            if fmt.get("underline"):
-                run.underline = True
+        _add_runs(p, runs)
         return p
     return _par(cell, runs, style=style)
 
@@ -189,13 +187,6 @@ def _page_number_header(doc, section) -> None:
     p._p.append(fld)
 
 
-def _update_fields_on_open(doc) -> None:
-    settings = doc.settings.element
-    el = settings.find(qn("w:updateFields"))
-    if el is None:
-        el = OxmlElement("w:updateFields")
-        settings.append(el)
-    el.set(qn("w:val"), "true")
 
 
 def _doc_defaults(doc) -> None:
@@ -406,7 +397,7 @@ def build() -> Document:
         _par(right, [""], style="DVK Căn giữa")
     _par(right, [("{{ signer.name }}", {"bold": True})], style="DVK Căn giữa")
 
-    _update_fields_on_open(doc)
+    update_fields_on_open(doc)
     props = doc.core_properties
     props.title = "Báo cáo công tác dân vận (mẫu của dvk)"
     props.author = "dvk"
