@@ -131,7 +131,7 @@ class ReadCache:
 
     def flush(self) -> None:
         """Write the prepared rows (the store is created if the run did not)."""
-        if not self.pending:
+        if not self.write:
             return
         from .store import Store
 
@@ -139,4 +139,8 @@ class ReadCache:
             with Store(self.path) as store, store.transaction() as conn:
                 conn.executemany("INSERT OR REPLACE INTO read_cache VALUES (?, ?, ?, ?, ?, ?)",
                                  self.pending)
+                # files deleted or moved since they were cached: their entries go
+                gone = [(path,) for (path,) in conn.execute("SELECT path FROM read_cache")
+                        if not Path(path).is_file()]
+                conn.executemany("DELETE FROM read_cache WHERE path = ?", gone)
         self.pending = []

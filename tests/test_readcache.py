@@ -134,3 +134,14 @@ def test_cli_rerun_on_the_sample_says_what_it_reused(tmp_path, monkeypatch):
     assert second.exit_code == 0, second.output
     assert "dùng lại 11 tệp không đổi từ lần đọc trước, đọc 0 tệp" in second.output
     assert "1.215 mô hình" in (dest / "bao-cao-2024.md").read_text(encoding="utf-8")
+
+
+def test_entries_of_deleted_files_are_dropped(folder):
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    (folder / "returns" / "budop.xlsx").unlink()
+    write_xlsx(return_grid(consistent_values(2), unit="H. Bù Đốp"), folder / "returns" / "bd2.xlsx")
+    run([folder / "returns"], period="2024", workers=1,
+        history=HistoryOptions(replace=frozenset({"BUDOP"})))
+    with sqlite3.connect(folder / "dvk.sqlite") as conn:
+        names = sorted(Path(p).name for (p,) in conn.execute("SELECT path FROM read_cache"))
+    assert names == ["bd2.xlsx", "budang.xlsx", "dongxoai.xlsx"]
