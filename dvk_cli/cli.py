@@ -221,6 +221,26 @@ def _run(inputs, period, config, json_out, skip=None, history=None):
                progress=_progress_factory(not json_out), history=history)
 
 
+def _own_outputs(out: Path) -> set[Path]:
+    """Our own earlier outputs in --out: not returns of this level."""
+    return set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
+
+
+def _finish(result, outputs: dict[str, Path], json_out: bool, strict: bool) -> None:
+    """Say what was written (JSON or the summary table) and exit with the run's code."""
+    if json_out:
+        from .aggregation import to_json
+
+        data = to_json(result)
+        data["outputs"] = {key: str(path) for key, path in outputs.items()}
+        _print_json(data)
+    else:
+        from .render import print_summary
+
+        print_summary(_console(), result, list(outputs.values()))
+    raise typer.Exit(_exit_code(result, strict))
+
+
 def _exit_code(result, strict: bool) -> int:
     if result.errors or (strict and result.warnings):
         return EXIT_DATA
@@ -292,35 +312,23 @@ def aggregate(
     ] = False,
 ) -> None:
     """Tổng hợp các biểu: ghi tong-hop-<kỳ>.xlsx và bao-cao-<kỳ>.md, in bảng tóm tắt."""
-    from .aggregation import to_json
-    from .render import print_summary
     from .report import write_report
     from .workbook import write_workbook
 
     if template_path is not None and not template_path.is_file():
         raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
-    # Our own earlier outputs in --out are not returns of this level.
-    skip = set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
-    result = _run(inputs, period, config, json_out, skip=skip,
+    result = _run(inputs, period, config, json_out, skip=_own_outputs(out),
                   history=_history(no_store, replace, accept_newer, True, "aggregate"))
     code = result.period.code
     workbook_path = write_workbook(result, out / f"tong-hop-{code}.xlsx")
     report_path = write_report(result, out / f"bao-cao-{code}.md", template_path)
-    written = [workbook_path, report_path]
+    outputs = {"workbook": workbook_path, "report": report_path}
     if docx:
         from .report_docx import settings_for, write_docx_report
 
-        written.append(write_docx_report(result, out / f"bao-cao-{code}.docx",
-                                         settings_for(inputs, config)))
-    if json_out:
-        data = to_json(result)
-        data["outputs"] = {"workbook": str(workbook_path), "report": str(report_path)}
-        if docx:
-            data["outputs"]["docx"] = str(written[-1])
-        _print_json(data)
-    else:
-        print_summary(_console(), result, written)
-    raise typer.Exit(_exit_code(result, strict))
+        outputs["docx"] = write_docx_report(result, out / f"bao-cao-{code}.docx",
+                                            settings_for(inputs, config))
+    _finish(result, outputs, json_out, strict)
 
 
 @app.command()
@@ -342,8 +350,6 @@ def report(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Dự thảo báo cáo: ghi bao-cao-<kỳ>.docx (hoặc .md với --format md), không ghi bảng tổng hợp."""
-    from .aggregation import to_json
-    from .render import print_summary
 
     fmt = fmt.strip().lower().lstrip(".")
     if fmt not in ("docx", "md"):
@@ -352,8 +358,7 @@ def report(
         raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
     if fmt == "docx" and template_path is not None and template_path.suffix.lower() != ".docx":
         raise UsageError("Với --format docx, mẫu báo cáo phải là tệp Word .docx.")
-    skip = set(out.glob("tong-hop-*.xlsx")) if out.is_dir() else set()
-    result = _run(inputs, period, config, json_out, skip=skip,
+    result = _run(inputs, period, config, json_out, skip=_own_outputs(out),
                   history=_history(no_store, None, False, False, "report"))
     target = out / f"bao-cao-{result.period.code}.{fmt}"
     if fmt == "docx":
@@ -364,13 +369,7 @@ def report(
         from .report import write_report
 
         path = write_report(result, target, template_path)
-    if json_out:
-        data = to_json(result)
-        data["outputs"] = {"report": str(path)}
-        _print_json(data)
-    else:
-        print_summary(_console(), result, [path])
-    raise typer.Exit(_exit_code(result, strict))
+    _finish(result, {"report": path}, json_out, strict)
 
 
 @app.command()
