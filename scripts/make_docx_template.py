@@ -124,6 +124,14 @@ def _cell_par(cell, runs, style: str, first: bool = False):
     return _par(cell, runs, style=style)
 
 
+def _column_loop(cells, loop: str, style: str) -> None:
+    """Three cells that docxtpl turns into one column per item: {%tc for … %}, the item, endfor."""
+    var = loop.split(" in ")[0].strip()
+    for cell, text in zip(cells, ("{%tc for " + loop + " %}", "{{ " + var + " }}", "{%tc endfor %}"),
+                          strict=True):
+        _cell_par(cell, [text], style, first=True)
+
+
 def _no_borders(table) -> None:
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
@@ -319,18 +327,14 @@ def build() -> Document:
     hdr = fig.rows[0].cells
     _cell_par(hdr[0], ["Chỉ tiêu"], "DVK Bảng tiêu đề", first=True)
     _cell_par(hdr[1], ["Đơn vị tính"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[2], ["{%tc for h in figures.headers %}"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[3], ["{{ h }}"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[4], ["{%tc endfor %}"], "DVK Bảng tiêu đề", first=True)
+    _column_loop(hdr[2:5], "h in figures.headers", "DVK Bảng tiêu đề")
     _repeat_header(fig.rows[0])
     _cell_par(fig.rows[1].cells[0], ["{%tr for row in figures.rows %}"], "DVK Bảng", first=True)
     body = fig.rows[2].cells
     _cell_par(body[0], ["{{r row.label }}"], "DVK Bảng", first=True)
     _cell_par(body[1], ["{{ row.unit }}"], "DVK Bảng", first=True)
     body[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _cell_par(body[2], ["{%tc for v in row.cells %}"], "DVK Bảng số", first=True)
-    _cell_par(body[3], ["{{ v }}"], "DVK Bảng số", first=True)
-    _cell_par(body[4], ["{%tc endfor %}"], "DVK Bảng số", first=True)
+    _column_loop(body[2:5], "v in row.cells", "DVK Bảng số")
     _cell_par(fig.rows[3].cells[0], ["{%tr endfor %}"], "DVK Bảng", first=True)
     _tag(doc, "{%p endif %}")
 
@@ -342,16 +346,12 @@ def build() -> Document:
     _widths(ut, [5.0, 0.5, 10.5, 0.5])
     hdr = ut.rows[0].cells
     _cell_par(hdr[0], ["Đơn vị"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[1], ["{%tc for h in units_table.headers %}"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[2], ["{{ h }}"], "DVK Bảng tiêu đề", first=True)
-    _cell_par(hdr[3], ["{%tc endfor %}"], "DVK Bảng tiêu đề", first=True)
+    _column_loop(hdr[1:4], "h in units_table.headers", "DVK Bảng tiêu đề")
     _repeat_header(ut.rows[0])
     _cell_par(ut.rows[1].cells[0], ["{%tr for row in units_table.rows %}"], "DVK Bảng", first=True)
     body = ut.rows[2].cells
     _cell_par(body[0], ["{{ row.name }}"], "DVK Bảng", first=True)
-    _cell_par(body[1], ["{%tc for v in row.cells %}"], "DVK Bảng số", first=True)
-    _cell_par(body[2], ["{{ v }}"], "DVK Bảng số", first=True)
-    _cell_par(body[3], ["{%tc endfor %}"], "DVK Bảng số", first=True)
+    _column_loop(body[1:4], "v in row.cells", "DVK Bảng số")
     _cell_par(ut.rows[3].cells[0], ["{%tr endfor %}"], "DVK Bảng", first=True)
     total = ut.rows[4].cells
     _cell_par(total[0], [("Tổng cộng", {"bold": True})], "DVK Bảng", first=True)
