@@ -29,11 +29,10 @@ WIDE = {"COLUMNS": "220"}
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
+def folder(folder):
+    """The shared working folder (tests/conftest.py) with returns in it."""
+    tmp_path = folder
     r = tmp_path / "returns"
-    r.mkdir()
     # Bù Đăng: an error (text in a count) and a warning (fields ≠ total)
     grid = return_grid(consistent_values(10, VB_SO="bốn", MH_KT=50))
     write_xlsx(grid, r / "budang.xlsx")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_xlsx
+from helpers import consistent_values, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli import pipeline
@@ -23,11 +23,10 @@ COLS = ["unit", "indicator", "value", "file", "sheet", "cell", "how", "note"]
 
 
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path, THREE_UNITS)
+def folder(folder):
+    """The shared working folder (tests/conftest.py) with returns in it."""
+    tmp_path = folder
     r = tmp_path / "returns"
-    r.mkdir()
     write_xlsx(return_grid(consistent_values(10)), r / "budang.xlsx")
     write_xlsx(return_grid(consistent_values(6), unit="H. Bù Đốp"), r / "budop.xlsx")
     grid = return_grid(consistent_values(4), unit="Thành phố Đồng Xoài")
