@@ -252,10 +252,10 @@ class Template:
     and slots (value cells, header texts, model cells) filled per unit."""
 
     def __init__(self, catalog, k: int, period: str = PERIOD):
-        from dvk_cli.config import Organization
-        from dvk_cli.forms import build_form
-        from dvk_cli.periods import parse_period
-        from dvk_cli.units import Unit
+        from dvk_cli.core.config import Organization
+        from dvk_cli.core.periods import parse_period
+        from dvk_cli.core.units import Unit
+        from dvk_cli.outputs.forms import build_form
 
         self.codes: dict[str, str] = {}  # sentinel text -> code
         values = {}
@@ -360,7 +360,7 @@ def return_path(folder: Path, i: int, n: int) -> Path:
 
 
 def _write_chunk(args: tuple[str, int, int, int]) -> list[dict[str, int]]:
-    from dvk_cli.catalog import default_catalog
+    from dvk_cli.core.catalog import default_catalog
 
     folder, n, start, stop = args
     catalog = default_catalog()
@@ -376,7 +376,7 @@ def _write_chunk(args: tuple[str, int, int, int]) -> list[dict[str, int]]:
 def generate(folder: Path, n: int, *, workers: int | None = None) -> dict:
     """Write dvk.toml, returns/<province>/<code>-2024.xlsx for n units and
     manifest.json (expected totals) into `folder`; return the manifest."""
-    from dvk_cli.catalog import default_catalog
+    from dvk_cli.core.catalog import default_catalog
 
     t0 = time.perf_counter()
     folder = Path(folder)
@@ -627,7 +627,7 @@ def totals_match(expected: dict, got: dict) -> bool:
 def run_bench(n: int, repeat: int, naive_sample: int | None, skip_naive: bool, rerun: bool,
               log=print) -> dict:
     folder, manifest = ensure_cache(n, log)
-    from dvk_cli.catalog import default_catalog
+    from dvk_cli.core.catalog import default_catalog
 
     catalog = default_catalog()
     files = sorted(str(p) for p in (folder / "returns").rglob("*.xlsx"))
@@ -876,9 +876,9 @@ def profile(n: int, top: int = 15) -> None:
     import cProfile
     import pstats
 
+    from dvk_cli.outputs.report import write_report
+    from dvk_cli.outputs.workbook import write_workbook
     from dvk_cli.pipeline import run
-    from dvk_cli.report import write_report
-    from dvk_cli.workbook import write_workbook
 
     folder, _ = ensure_cache(n)
     out = Path(tempfile.mkdtemp(prefix="dvk-bench-prof-"))

@@ -1,3 +1,3 @@
-from .cli import main
+from dvk_cli.cli.app import main
 
 main()

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .catalog import Catalog, Indicator
-from .config import Organization
-from .findings import Finding
-from .periods import Period
-from .units import Unit
+from dvk_cli.core.catalog import Catalog, Indicator
+from dvk_cli.core.config import Organization
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.periods import Period
+from dvk_cli.core.units import Unit
 
 if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
     import pandas as pd

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog, catalog_for
-from .config import Config, find_config, load_config
-from .errors import UsageError
-from .findings import Finding, sort_findings
-from .numbers import fmt_number
-from .reading import ReturnData, read_return
+from dvk_cli.core.catalog import Catalog, catalog_for
+from dvk_cli.core.config import Config, find_config, load_config
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Finding, sort_findings
+from dvk_cli.core.numbers import fmt_number
+from dvk_cli.reading.dispatch import ReturnData, read_return
 
 
 @dataclass
@@ -62,8 +62,8 @@ def _raw_text(value: object) -> str:
 def inspect_file(path: Path, *, config_path: Path | None = None,
                  mapping_path: Path | None = None) -> Inspection:
     """Read one file exactly as `dvk aggregate` would, and describe the reading."""
-    from .mapping import load_mapping
-    from .pipeline import _identify_period, _identify_unit, expand_wide, mappings_for_files
+    from dvk_cli.pipeline import _identify_period, _identify_unit, expand_wide, mappings_for_files
+    from dvk_cli.reading.mapping import load_mapping
 
     if not path.is_file():
         raise UsageError(f"Không tìm thấy tệp “{path}”.")
@@ -119,13 +119,13 @@ def _order(ref: str) -> tuple[int, str]:
 def print_inspection(console, ins: Inspection) -> None:
     from rich.table import Table
 
-    from .findings import SEVERITY_LABEL
+    from dvk_cli.core.findings import SEVERITY_LABEL
 
     console.print(f"[bold]{ins.path}[/]")
     console.print(f"Cách đọc: [bold]{ins.layout}[/]" + (f", trang “{ins.sheet}”" if ins.sheet else "")
                   + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else ""))
     if ins.legacy_cells:
-        from .legacy import ENCODING_NAMES
+        from dvk_cli.reading.legacy import ENCODING_NAMES
 
         names = " và ".join(ENCODING_NAMES.get(e, e) for e in ins.legacy_encodings)
         console.print(f"Đã chuyển {ins.legacy_cells} ô gõ bằng bảng mã {names} sang Unicode.")

@@ -9,16 +9,23 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, Source, UnitInfo, consolidate
-from .catalog import Catalog, catalog_for
-from .checks import check_unit
-from .config import Config, find_config, load_config
-from .errors import UsageError
-from .findings import Finding, sort_findings
-from .history import HistoryOptions, Ledger
-from .periods import Period, parse_period, period_from_filename
-from .reading import ReturnData, find_returns, read_return
-from .units import ascii_key
+from dvk_cli.aggregation import (
+    MODEL_COLUMNS,
+    TIDY_COLUMNS,
+    Consolidation,
+    Source,
+    UnitInfo,
+    consolidate,
+)
+from dvk_cli.checks.per_unit import check_unit
+from dvk_cli.core.catalog import Catalog, catalog_for
+from dvk_cli.core.config import Config, find_config, load_config
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Finding, sort_findings
+from dvk_cli.core.periods import Period, parse_period, period_from_filename
+from dvk_cli.core.units import ascii_key
+from dvk_cli.history.ledger import HistoryOptions, Ledger
+from dvk_cli.reading.dispatch import ReturnData, find_returns, read_return
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -40,7 +47,7 @@ def _init_worker(catalog: Catalog, limits=None) -> None:
     global _worker_catalog
     _worker_catalog = catalog
     if limits is not None:  # the guards' limits from dvk.toml [limits]
-        from .guards import set_limits
+        from dvk_cli.reading.guards import set_limits
 
         set_limits(limits)
 
@@ -70,7 +77,7 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
                 progress(i, len(items))
         return results
     chunk = max(1, min(64, len(items) // (workers * 8) or 1))
-    from .guards import current_limits
+    from dvk_cli.reading.guards import current_limits
 
     with ProcessPoolExecutor(workers, initializer=_init_worker,
                              initargs=(catalog, current_limits())) as pool:
@@ -83,7 +90,7 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
 
 def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, object]:
     """The mapping file (dvk.toml [[mappings]] or a unit's `mapping`) for each file."""
-    from .mapping import mapping_for, mapping_rules
+    from dvk_cli.reading.mapping import mapping_for, mapping_rules
 
     rules = mapping_rules(config.raw, config.folder)
     if not rules:
@@ -215,8 +222,8 @@ def run(
     if config is None:
         config = load_config(find_config(inputs, config_path))
     catalog = catalog or catalog_for(config)
-    from .guards import set_limits
-    from .rules import prepare
+    from dvk_cli.checks.rules import prepare
+    from dvk_cli.reading.guards import set_limits
 
     checking = prepare(config, catalog)  # dvk.toml [[rules]], [outliers], [limits]
     catalog = checking.catalog
@@ -395,8 +402,8 @@ def _open_read_cache(history: HistoryOptions | None, config: Config, limits):
     store that validate would have to create)."""
     if history is None:
         return None
-    from .readcache import ReadCache, reading_context
-    from .store import store_path_for
+    from dvk_cli.history.readcache import ReadCache, reading_context
+    from dvk_cli.history.store import store_path_for
 
     path = store_path_for(config)
     if path is None or (not history.write and not path.is_file()):

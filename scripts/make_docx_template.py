@@ -29,7 +29,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
-from dvk_cli.report_docx import update_fields_on_open
+from dvk_cli.outputs.word import update_fields_on_open
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "templates" / "bao-cao.docx"

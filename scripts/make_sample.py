@@ -20,10 +20,10 @@ import random
 import shutil
 from pathlib import Path
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.config import load_config
-from dvk_cli.forms import form_filename, write_form
-from dvk_cli.periods import parse_period
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.core.config import load_config
+from dvk_cli.core.periods import parse_period
+from dvk_cli.outputs.forms import form_filename, write_form
 
 ROOT = Path(__file__).resolve().parent.parent
 

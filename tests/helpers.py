@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvk_cli.catalog import default_catalog
+from dvk_cli.core.catalog import default_catalog
 
 HEADER = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", "Số liệu", "Ghi chú"]
 MODEL_HEADER = ["STT", "Tên mô hình", "Lĩnh vực", "Loại", "Tiêu biểu", "Đơn vị, người thực hiện",

@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.cli import app
-from dvk_cli.forms import build_form
-from dvk_cli.periods import parse_period
-from dvk_cli.reading import read_return
-from dvk_cli.units import Unit
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.core.periods import parse_period
+from dvk_cli.core.units import Unit
+from dvk_cli.outputs.forms import build_form
+from dvk_cli.reading.dispatch import read_return
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench.py"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dvk_cli.catalog import codes_in, default_catalog
-from dvk_cli.checks import holds
+from dvk_cli.checks.per_unit import holds
+from dvk_cli.core.catalog import codes_in, default_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT = default_catalog()
@@ -26,7 +26,7 @@ def _source_text(path: Path) -> str:
 
 
 def test_no_indicator_code_outside_the_catalog():
-    sources = [*(ROOT / "dvk_cli").glob("*.py"), *(ROOT / "templates").glob("*")]
+    sources = [*(ROOT / "dvk_cli").rglob("*.py"), *(ROOT / "templates").glob("*")]
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, CAT.codes)) + r")\b")
     offenders = {
         p.name: sorted(set(pattern.findall(_source_text(p))))

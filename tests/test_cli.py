@@ -11,7 +11,7 @@ import pytest
 from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.cli import app
+from dvk_cli.cli.app import app
 
 runner = CliRunner()
 
@@ -23,7 +23,7 @@ def invoke(*args):
 def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys\n"
-        "from dvk_cli.cli import app\n"
+        "from dvk_cli.cli.app import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('pandas', 'openpyxl', 'python_calamine', 'babel', 'jinja2') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"

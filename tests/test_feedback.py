@@ -19,10 +19,10 @@ from helpers import (
 )
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.cli import app
-from dvk_cli.feedback import RED, SHEET, YELLOW
-from dvk_cli.reading import read_return
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.outputs.feedback import RED, SHEET, YELLOW
+from dvk_cli.reading.dispatch import read_return
 
 CAT = default_catalog()
 WIDE = {"COLUMNS": "220"}

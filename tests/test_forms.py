@@ -11,19 +11,19 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from dvk_cli.catalog import catalog_for, default_catalog
-from dvk_cli.config import Organization, load_config
-from dvk_cli.forms import (
+from dvk_cli.core.catalog import catalog_for, default_catalog
+from dvk_cli.core.config import Organization, load_config
+from dvk_cli.core.periods import parse_period
+from dvk_cli.core.units import Unit
+from dvk_cli.outputs.forms import (
     build_form,
     fill_form_sheet,
     init_folder,
     write_form,
     write_unit_forms,
 )
-from dvk_cli.periods import parse_period
-from dvk_cli.reading import read_return
-from dvk_cli.styles import FONT_NAME, GREY
-from dvk_cli.units import Unit
+from dvk_cli.outputs.styles import FONT_NAME, GREY
+from dvk_cli.reading.dispatch import read_return
 
 CAT = default_catalog()
 HEADERS = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", "Số liệu", "Ghi chú"]
@@ -407,8 +407,8 @@ def test_init_folder_default_name(tmp_path):
 def test_dropdown_labels_with_commas_use_a_hidden_list(tmp_path):
     import dataclasses
 
-    from dvk_cli.catalog import ModelCategory
-    from dvk_cli.forms import fill_model_sheet
+    from dvk_cli.core.catalog import ModelCategory
+    from dvk_cli.outputs.forms import fill_model_sheet
 
     fields = [ModelCategory("Kinh tế, dịch vụ", "MH_KT"), ModelCategory("Văn hóa – xã hội", "MH_VHXH")]
     cat = dataclasses.replace(CAT, model_fields=fields)

@@ -13,10 +13,10 @@ import pytest
 from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_ods, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.cli import app
-from dvk_cli.guards import MB, Limits, archive_problem, limits_from
-from dvk_cli.reading import read_return
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.guards import MB, Limits, archive_problem, limits_from
 
 CAT = default_catalog()
 
@@ -146,7 +146,7 @@ def test_formula_like_unit_and_model_names_are_written_as_text(tmp_path, monkeyp
 
 def test_a_file_larger_than_the_limit_is_not_read_into_memory(tmp_path, monkeypatch):
     """A 3 MB file under a 1 MB limit is refused from its size alone."""
-    from dvk_cli import guards
+    from dvk_cli.reading import guards
 
     path = tmp_path / "to.xls"
     with open(path, "wb") as fh:

@@ -15,13 +15,13 @@ import pytest
 from helpers import consistent_values, find_row, return_grid, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.cli import app
-from dvk_cli.compare import main_codes, previous_period, same_period_last_year
-from dvk_cli.errors import UsageError
-from dvk_cli.history import HistoryOptions
-from dvk_cli.periods import Period, parse_period
+from dvk_cli.cli.app import app
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.history.compare import main_codes, previous_period, same_period_last_year
+from dvk_cli.history.ledger import HistoryOptions
+from dvk_cli.history.store import MIGRATIONS, SCHEMA_VERSION, Store, migrate
 from dvk_cli.pipeline import run
-from dvk_cli.store import MIGRATIONS, SCHEMA_VERSION, Store, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "binh-phuoc"
@@ -541,7 +541,7 @@ def test_baseline_from_an_earlier_consolidated_workbook(tmp_path, monkeypatch, s
                     sample_copy / "dvk.toml")
     assert loaded.exit_code == 0, loaded.output
     with Store(sample_copy / "dvk.sqlite") as store:
-        from dvk_cli.compare import period_figures
+        from dvk_cli.history.compare import period_figures
         figures = period_figures(store, Period(2023, "Y"), truth.catalog)
     assert figures["source"] == "baseline"
     assert figures["totals"] == pytest.approx(truth.totals)

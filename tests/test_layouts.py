@@ -8,11 +8,11 @@ import pytest
 from helpers import THREE_UNITS, write_config, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import catalog_for, default_catalog
-from dvk_cli.cli import app
-from dvk_cli.config import load_config
-from dvk_cli.labels import LabelIndex, label_key
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import catalog_for, default_catalog
+from dvk_cli.core.config import load_config
 from dvk_cli.pipeline import run
+from dvk_cli.reading.labels import LabelIndex, label_key
 
 CAT = default_catalog()
 runner = CliRunner()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import return_grid, write_xls, write_xlsx
 
-from dvk_cli.legacy import (
+from dvk_cli.reading.legacy import (
     ENCODING_NAMES,
     ENCODINGS,
     TCVN3,
@@ -273,7 +273,7 @@ def test_detection_does_not_fire(text):
 def test_detection_does_not_fire_on_catalog_and_sample_texts():
     import tomllib
 
-    from dvk_cli.catalog import default_catalog
+    from dvk_cli.core.catalog import default_catalog
 
     cat = default_catalog()
     texts = set(cat.codes)
@@ -478,7 +478,7 @@ def test_legacy_cli_inspect_and_validate(tmp_path):
     from helpers import THREE_UNITS, write_config
     from typer.testing import CliRunner
 
-    from dvk_cli.cli import app
+    from dvk_cli.cli.app import app
 
     write_config(tmp_path, THREE_UNITS)
     path = _legacy_no_code_form(tcvn3, write_xlsx, tmp_path / "bu-dang.xlsx")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import consistent_values, return_grid, write_ods, write_xlsx
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.modelcheck import category_words, match_category
+from dvk_cli.checks.models import category_words, match_category
+from dvk_cli.core.catalog import default_catalog
 from dvk_cli.pipeline import run
 
 CAT = default_catalog()

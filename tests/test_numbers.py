@@ -8,7 +8,7 @@ import random
 import pytest
 from babel.numbers import format_decimal
 
-from dvk_cli.numbers import fmt_money, fmt_number
+from dvk_cli.core.numbers import fmt_money, fmt_number
 
 
 def babel(value, decimals):

@@ -9,9 +9,9 @@ import pytest
 from helpers import consistent_values, return_grid, write_config, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.cli import app
-from dvk_cli.outliers import OutlierSettings, flag_values, modified_z
+from dvk_cli.checks.peers import OutlierSettings, flag_values, modified_z
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import default_catalog
 from dvk_cli.pipeline import run
 
 CAT = default_catalog()
@@ -138,7 +138,7 @@ def test_medians_of_others_equal_the_median_without_each_value():
     import numpy as np
     import pandas as pd
 
-    from dvk_cli.outliers import medians_of_others
+    from dvk_cli.checks.peers import medians_of_others
 
     rng = np.random.default_rng(7)
     for n in range(2, 30):

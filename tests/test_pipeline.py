@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from helpers import consistent_values, return_grid, write_ods, write_xlsx
 
-from dvk_cli.errors import UsageError
+from dvk_cli.core.errors import UsageError
 from dvk_cli.pipeline import run
 
 
@@ -127,9 +127,9 @@ def test_computed_row_typed_value(folder):
 
 
 def test_parallel_and_serial_reads_agree(folder):
-    from dvk_cli.catalog import default_catalog
+    from dvk_cli.core.catalog import default_catalog
     from dvk_cli.pipeline import read_all
-    from dvk_cli.reading import find_returns
+    from dvk_cli.reading.dispatch import find_returns
 
     r = folder / "returns"
     for i in range(6):

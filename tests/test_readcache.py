@@ -14,8 +14,8 @@ from helpers import consistent_values, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli import pipeline
-from dvk_cli.cli import app
-from dvk_cli.history import HistoryOptions
+from dvk_cli.cli.app import app
+from dvk_cli.history.ledger import HistoryOptions
 from dvk_cli.pipeline import run
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "binh-phuoc"

@@ -16,8 +16,8 @@ from helpers import (
     write_xlsx,
 )
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.reading import cell_ref, find_returns, read_return
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.reading.dispatch import cell_ref, find_returns, read_return
 
 CAT = default_catalog()
 

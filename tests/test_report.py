@@ -10,19 +10,19 @@ import pandas as pd
 import pytest
 
 from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Source, UnitInfo, consolidate
-from dvk_cli.catalog import Group, Sentence, default_catalog
-from dvk_cli.config import Organization
-from dvk_cli.errors import UsageError
-from dvk_cli.findings import Finding
-from dvk_cli.periods import parse_period
-from dvk_cli.report import (
+from dvk_cli.core.catalog import Group, Sentence, default_catalog
+from dvk_cli.core.config import Organization
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.periods import parse_period
+from dvk_cli.core.units import Unit
+from dvk_cli.outputs.report import (
     group_sentences,
     render_phrase,
     render_report,
     report_context,
     write_report,
 )
-from dvk_cli.units import Unit
 
 CAT = default_catalog()
 
@@ -303,7 +303,7 @@ def test_report_without_any_figure():
 
 
 def test_context_has_no_codes_needed_and_template_has_no_code():
-    from dvk_cli.report import default_template_text
+    from dvk_cli.outputs.report import default_template_text
 
     template = default_template_text()
     for code in CAT.codes:
@@ -361,7 +361,7 @@ def test_write_report_replaces_atomically(consolidation, tmp_path):
 
 
 def test_many_warnings_no_errors_listed_up_to_the_cap():
-    from dvk_cli.report import MAX_FINDINGS_LISTED
+    from dvk_cli.outputs.report import MAX_FINDINGS_LISTED
 
     n = MAX_FINDINGS_LISTED + 5
     warnings = [Finding("warning", "MH_LOAI", f"Cảnh báo thử số {i}.", file="r/bu-dang.xlsx",
@@ -384,7 +384,7 @@ def test_many_warnings_no_errors_listed_up_to_the_cap():
     ("năm 2023", "Năm 2023"),
 ])
 def test_capitalize_first_touches_only_a_leading_letter(text, expected):
-    from dvk_cli.report import capitalize_first
+    from dvk_cli.outputs.report import capitalize_first
 
     assert capitalize_first(text) == expected
 

@@ -21,12 +21,12 @@ from docx.shared import Mm, Pt
 from test_report import build
 from typer.testing import CliRunner
 
-from dvk_cli.cli import app
-from dvk_cli.config import Config, ConfigError, Organization, load_config
-from dvk_cli.errors import UsageError
-from dvk_cli.forms import CONFIG_TEMPLATE
-from dvk_cli.periods import parse_period
-from dvk_cli.report_docx import (
+from dvk_cli.cli.app import app
+from dvk_cli.core.config import Config, ConfigError, Organization, load_config
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.periods import parse_period
+from dvk_cli.outputs.forms import CONFIG_TEMPLATE
+from dvk_cli.outputs.word import (
     ReportSettings,
     default_template_path,
     docx_context,
@@ -354,7 +354,7 @@ def test_main_figures_show_comparisons_only_when_present(tmp_path):
     widths = [int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.findall(qn("w:gridCol"))]
     assert len(widths) == 6 and widths[0] == max(widths)
     # the Markdown report of the same consolidation shows the same comparison
-    from dvk_cli.report import render_report
+    from dvk_cli.outputs.report import render_report
 
     assert "| 1.215 | 1.087 | +128 | +11,8% |" in render_report(c)
 
@@ -448,7 +448,7 @@ def test_bad_templates_are_usage_errors(tmp_path):
 # --------------------------------------------------------------------- chart
 
 def test_chart_has_every_vietnamese_glyph(tmp_path):
-    from dvk_cli.chart import chart_data, models_chart
+    from dvk_cli.outputs.chart import chart_data, models_chart
 
     c = build()
     names, labels, values = chart_data(c)
@@ -512,7 +512,7 @@ def test_report_command_errors(tmp_path):
 def test_help_does_not_import_word_or_chart_libraries():
     code = (
         "import sys\n"
-        "from dvk_cli.cli import app\n"
+        "from dvk_cli.cli.app import app\n"
         "try:\n    app(['report', '--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('docx', 'docxtpl', 'matplotlib', 'jinja2', 'pandas') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"

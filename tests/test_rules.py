@@ -9,12 +9,12 @@ import pytest
 from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import Check, default_catalog
-from dvk_cli.checks import RuleSyntaxError, check_rule, evaluate_side, parse_side
-from dvk_cli.cli import app
-from dvk_cli.config import ConfigError
+from dvk_cli.checks.per_unit import RuleSyntaxError, check_rule, evaluate_side, parse_side
+from dvk_cli.checks.rules import configure_checks, validate_check
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import Check, default_catalog
+from dvk_cli.core.config import ConfigError
 from dvk_cli.pipeline import run
-from dvk_cli.rules import configure_checks, validate_check
 
 CAT = default_catalog()
 

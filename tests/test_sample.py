@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from dvk_cli.catalog import default_catalog
-from dvk_cli.cli import app
+from dvk_cli.cli.app import app
+from dvk_cli.core.catalog import default_catalog
 from dvk_cli.pipeline import run
-from dvk_cli.reading import read_return
+from dvk_cli.reading.dispatch import read_return
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "binh-phuoc"

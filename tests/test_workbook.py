@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Source, UnitInfo, consolidate
-from dvk_cli.catalog import default_catalog
-from dvk_cli.config import Organization
-from dvk_cli.findings import Finding
-from dvk_cli.periods import Period, parse_period
-from dvk_cli.reading import read_return
-from dvk_cli.units import Unit
-from dvk_cli.workbook import build_workbook, write_workbook
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.core.config import Organization
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.core.units import Unit
+from dvk_cli.outputs.workbook import build_workbook, write_workbook
+from dvk_cli.reading.dispatch import read_return
 
 CAT = default_catalog()
 SHEETS = ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog
-from .labels import LabelIndex
-from .numbers import NotANumber, fmt_number, parse_number
-from .reading import ReturnData, _take_value, cell_ref, fold
+from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.numbers import NotANumber, fmt_number, parse_number
+from dvk_cli.reading.dispatch import ReturnData, _take_value, cell_ref, fold
+from dvk_cli.reading.labels import LabelIndex
 
 UNIT_COLUMN_HEADERS = {
     "đơn vị", "tên đơn vị", "đơn vị báo cáo", "địa phương", "địa phương, đơn vị", "đơn vị, địa phương",

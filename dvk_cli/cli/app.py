@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import UsageError
+from dvk_cli.core.errors import UsageError
 
 app = typer.Typer(
     name="dvk",
@@ -45,7 +45,7 @@ InputsArg = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from dvk_cli import __version__
 
         print(f"dvk {__version__}")
         raise typer.Exit()
@@ -137,7 +137,7 @@ def init(
     name: Annotated[str | None, typer.Option("--name", help="Tên cơ quan tổng hợp.")] = None,
 ) -> None:
     """Tạo thư mục làm việc: dvk.toml (có chú thích) và thư mục returns/ để chứa biểu."""
-    from .forms import init_folder
+    from dvk_cli.outputs.forms import init_folder
 
     written = init_folder(folder, organization_name=name)
     console = _console()
@@ -156,10 +156,10 @@ def template(
     config: ConfigOpt = None,
 ) -> None:
     """Tạo biểu mẫu báo cáo trống (có thể điền sẵn đơn vị và kỳ báo cáo)."""
-    from .catalog import catalog_for
-    from .config import find_config, load_config
-    from .forms import write_form, write_unit_forms
-    from .periods import parse_period
+    from dvk_cli.core.catalog import catalog_for
+    from dvk_cli.core.config import find_config, load_config
+    from dvk_cli.core.periods import parse_period
+    from dvk_cli.outputs.forms import write_form, write_unit_forms
 
     cfg = load_config(find_config([out.parent if out.suffix else out], config))
     p = None
@@ -208,14 +208,14 @@ def _history(no_store: bool, replace, accept_newer: bool, write: bool, command: 
         if replace or accept_newer:
             raise UsageError("--replace và --accept-newer cần kho lịch sử; bỏ --no-store.")
         return None
-    from .history import HistoryOptions
+    from dvk_cli.history.ledger import HistoryOptions
 
     codes = frozenset(code.strip().upper() for code in (replace or []) if code.strip())
     return HistoryOptions(write=write, replace=codes, accept_newer=accept_newer, command=command)
 
 
 def _run(inputs, period, config, json_out, skip=None, history=None):
-    from .pipeline import run
+    from dvk_cli.pipeline import run
 
     return run(list(inputs), period=period, config_path=config, skip=skip,
                progress=_progress_factory(not json_out), history=history)
@@ -229,13 +229,13 @@ def _own_outputs(out: Path) -> set[Path]:
 def _finish(result, outputs: dict[str, Path], json_out: bool, strict: bool) -> None:
     """Say what was written (JSON or the summary table) and exit with the run's code."""
     if json_out:
-        from .aggregation import to_json
+        from dvk_cli.aggregation import to_json
 
         data = to_json(result)
         data["outputs"] = {key: str(path) for key, path in outputs.items()}
         _print_json(data)
     else:
-        from .render import print_summary
+        from dvk_cli.cli.render import print_summary
 
         print_summary(_console(), result, list(outputs.values()))
     raise typer.Exit(_exit_code(result, strict))
@@ -265,11 +265,11 @@ def validate(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Đọc và kiểm tra các biểu báo cáo; chỉ ghi tệp khi có --feedback."""
-    from .aggregation import to_json
-    from .render import print_validation
+    from dvk_cli.aggregation import to_json
+    from dvk_cli.cli.render import print_validation
 
     if feedback is not None:
-        from .feedback import check_feedback_dir
+        from dvk_cli.outputs.feedback import check_feedback_dir
 
         check_feedback_dir(feedback, list(inputs))
     # the store is consulted (resubmissions, locks, comparisons), never written
@@ -277,7 +277,7 @@ def validate(
                   history=_history(no_store, replace, accept_newer, False, "validate"))
     written = None
     if feedback is not None:
-        from .feedback import write_feedback
+        from dvk_cli.outputs.feedback import write_feedback
 
         written = write_feedback(result, feedback)
     if json_out:
@@ -312,8 +312,8 @@ def aggregate(
     ] = False,
 ) -> None:
     """Tổng hợp các biểu: ghi tong-hop-<kỳ>.xlsx và bao-cao-<kỳ>.md, in bảng tóm tắt."""
-    from .report import write_report
-    from .workbook import write_workbook
+    from dvk_cli.outputs.report import write_report
+    from dvk_cli.outputs.workbook import write_workbook
 
     if template_path is not None and not template_path.is_file():
         raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
@@ -324,7 +324,7 @@ def aggregate(
     report_path = write_report(result, out / f"bao-cao-{code}.md", template_path)
     outputs = {"workbook": workbook_path, "report": report_path}
     if docx:
-        from .report_docx import settings_for, write_docx_report
+        from dvk_cli.outputs.word import settings_for, write_docx_report
 
         outputs["docx"] = write_docx_report(result, out / f"bao-cao-{code}.docx",
                                             settings_for(inputs, config))
@@ -362,11 +362,11 @@ def report(
                   history=_history(no_store, None, False, False, "report"))
     target = out / f"bao-cao-{result.period.code}.{fmt}"
     if fmt == "docx":
-        from .report_docx import settings_for, write_docx_report
+        from dvk_cli.outputs.word import settings_for, write_docx_report
 
         path = write_docx_report(result, target, settings_for(inputs, config), template_path)
     else:
-        from .report import write_report
+        from dvk_cli.outputs.report import write_report
 
         path = write_report(result, target, template_path)
     _finish(result, {"report": path}, json_out, strict)
@@ -383,7 +383,7 @@ def inspect(
     config: ConfigOpt = None,
 ) -> None:
     """Xem dvk đọc một tệp như thế nào: ô nào thành chỉ tiêu nào, nhận ra bằng cách nào."""
-    from .inspection import inspect_file, print_inspection
+    from dvk_cli.inspection import inspect_file, print_inspection
 
     result = inspect_file(file, config_path=config, mapping_path=mapping)
     if json_out:
@@ -399,7 +399,7 @@ def _print_json(data: dict) -> None:
 
 
 # dvk history, diff, lock, unlock, baseline, trend (the history store)
-from .history_cli import register as _register_history  # noqa: E402
+from dvk_cli.cli.history import register as _register_history  # noqa: E402
 
 _register_history(app, guard=_guard, console=_console, print_json=_print_json)
 

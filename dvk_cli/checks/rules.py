@@ -17,16 +17,16 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from .catalog import Catalog, Check
-from .checks import (
+from dvk_cli.checks.per_unit import (
     MISSING_STRATEGIES,
     RuleSyntaxError,
     format_message,
     parse_comparison,
     parse_side,
 )
-from .config import ConfigError
-from .findings import Finding
+from dvk_cli.core.catalog import Catalog, Check
+from dvk_cli.core.config import ConfigError
+from dvk_cli.core.findings import Finding
 
 SEVERITIES = ("error", "warning", "off")
 RULE_FIELDS = ("id", "assert", "when", "severity", "message", "missing")
@@ -159,9 +159,9 @@ class Checking:
 
     def review(self, result) -> None:
         """Add the cross-unit findings (model list, peers) to a consolidation."""
-        from .findings import sort_findings
-        from .modelcheck import check_model_lists
-        from .outliers import find_outliers
+        from dvk_cli.checks.models import check_model_lists
+        from dvk_cli.checks.peers import find_outliers
+        from dvk_cli.core.findings import sort_findings
 
         extra = check_model_lists(result) + find_outliers(result, self.outliers)
         result.findings = sort_findings(adjust_severity(result.findings + extra, self.overrides))
@@ -169,8 +169,8 @@ class Checking:
 
 def prepare(config, catalog: Catalog) -> Checking:
     """Read and validate the checking parts of a dvk.toml (ConfigError if invalid)."""
-    from .guards import limits_from
-    from .outliers import settings_from
+    from dvk_cli.checks.peers import settings_from
+    from dvk_cli.reading.guards import limits_from
 
     raw = getattr(config, "raw", None) or {}
     where = str(getattr(config, "path", None) or "dvk.toml")

@@ -32,7 +32,7 @@ def bar(value: float, top: float, width: int = BAR_WIDTH) -> str:
 
 
 def _status(sub, names_by_id: dict[int, str]) -> str:
-    from .store import KIND_BASELINE, shown_time
+    from dvk_cli.history.store import KIND_BASELINE, shown_time
 
     prefix = "số liệu nền, " if sub.kind == KIND_BASELINE else ""
     if sub.current:
@@ -59,8 +59,8 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         """Liệt kê các lần nộp báo cáo đã lưu trong kho lịch sử dvk.sqlite."""
         from rich.table import Table
 
-        from .history import find_store, parse_period_arg, resolve_unit, unit_names
-        from .store import shown_time
+        from dvk_cli.history.ledger import find_store, parse_period_arg, resolve_unit, unit_names
+        from dvk_cli.history.store import shown_time
 
         store, cfg = find_store(config)
         with store:
@@ -111,10 +111,16 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         """So sánh từng ô giữa hai lần nộp gần nhất của một đơn vị trong một kỳ."""
         from rich.table import Table
 
-        from .catalog import catalog_for
-        from .history import diff_latest, find_store, parse_period_arg, resolve_unit, unit_names
-        from .numbers import fmt_number
-        from .store import shown_time
+        from dvk_cli.core.catalog import catalog_for
+        from dvk_cli.core.numbers import fmt_number
+        from dvk_cli.history.ledger import (
+            diff_latest,
+            find_store,
+            parse_period_arg,
+            resolve_unit,
+            unit_names,
+        )
+        from dvk_cli.history.store import shown_time
 
         store, cfg = find_store(config)
         with store:
@@ -156,8 +162,8 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Khóa một kỳ khi báo cáo đã ký: các lần chạy sau không ghi số liệu mới của kỳ này."""
-        from .history import find_store, lock_period, parse_period_arg
-        from .store import shown_time
+        from dvk_cli.history.ledger import find_store, lock_period, parse_period_arg
+        from dvk_cli.history.store import shown_time
 
         p = parse_period_arg(period)
         store, _ = find_store(config, create=True)
@@ -173,8 +179,8 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Mở khóa một kỳ; lý do và thời điểm được ghi vào kho lịch sử."""
-        from .history import find_store, parse_period_arg, unlock_period
-        from .store import shown_time
+        from dvk_cli.history.ledger import find_store, parse_period_arg, unlock_period
+        from dvk_cli.history.store import shown_time
 
         p = parse_period_arg(period)
         store, _ = find_store(config)
@@ -193,7 +199,7 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Nạp số liệu tổng hợp của một kỳ trước khi dùng dvk, để so sánh với các kỳ sau."""
-        from .history import load_baseline
+        from dvk_cli.history.ledger import load_baseline
 
         result = load_baseline(file, period=period, config_path=config, replace=replace)
         errors = [f for f in result.findings if f.severity == "error"]
@@ -229,10 +235,10 @@ def register(app: typer.Typer, *, guard, console, print_json) -> None:
         """In số liệu một chỉ tiêu qua các kỳ đã lưu, kèm biểu đồ nhỏ."""
         from rich.table import Table
 
-        from .catalog import catalog_for
-        from .errors import UsageError
-        from .history import find_store, resolve_unit, unit_names, unit_series
-        from .numbers import fmt_value
+        from dvk_cli.core.catalog import catalog_for
+        from dvk_cli.core.errors import UsageError
+        from dvk_cli.core.numbers import fmt_value
+        from dvk_cli.history.ledger import find_store, resolve_unit, unit_names, unit_series
 
         store, cfg = find_store(config)
         catalog = catalog_for(cfg)

@@ -14,15 +14,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import styles
-from .catalog import Catalog, Group, Indicator
+from dvk_cli.core.catalog import Catalog, Group, Indicator
+from dvk_cli.outputs import styles
 
 if TYPE_CHECKING:  # openpyxl is imported lazily
     import openpyxl
 
-    from .config import Organization
-    from .periods import Period
-    from .units import Unit
+    from dvk_cli.core.config import Organization
+    from dvk_cli.core.periods import Period
+    from dvk_cli.core.units import Unit
 
 FORM_SHEET = "Biểu số liệu"
 MODEL_SHEET = "Danh sách mô hình"
@@ -446,7 +446,7 @@ def write_form(path, catalog: Catalog, *, unit: Unit | None = None, period: Peri
                values: Mapping[str, float | int] | None = None,
                models: Iterable[Mapping] | None = None) -> Path:
     """Write a return form to `path` atomically."""
-    from .files import save_workbook_atomic
+    from dvk_cli.core.files import save_workbook_atomic
 
     wb = build_form(catalog, unit=unit, period=period, organization=organization,
                     values=values, models=models)
@@ -604,8 +604,8 @@ def init_folder(folder, *, organization_name: str | None = None) -> list[Path]:
 
     Never overwrites an existing dvk.toml (FileExistsError).
     """
-    from .config import CONFIG_NAME
-    from .files import write_text_atomic
+    from dvk_cli.core.config import CONFIG_NAME
+    from dvk_cli.core.files import write_text_atomic
 
     folder = Path(folder)
     config = folder / CONFIG_NAME

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import styles
-from .findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding
+from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding
+from dvk_cli.outputs import styles
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation
+    from dvk_cli.aggregation import Consolidation
 
 SHEET = "Cần sửa"
 RED = "FFC7CE"
@@ -255,8 +255,8 @@ def _output_name(stem: str, suffix: str, units: list[str], taken: set[str]) -> s
 
 def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = None) -> FeedbackResult:
     """Write one feedback workbook per return with errors or warnings into `out_dir`."""
-    from .files import save_workbook_atomic
-    from .guards import archive_problem
+    from dvk_cli.core.files import save_workbook_atomic
+    from dvk_cli.reading.guards import archive_problem
 
     out_dir = Path(out_dir)
     result = FeedbackResult()
@@ -299,7 +299,7 @@ def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = N
 def check_feedback_dir(out_dir: Path, inputs: list[Path]) -> None:
     """Refuse a feedback folder inside an input folder: the next run would read
     the feedback copies as returns (UsageError, exit code 2)."""
-    from .errors import UsageError
+    from dvk_cli.core.errors import UsageError
 
     target = Path(out_dir).resolve()
     if target.exists() and not target.is_dir():

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
-from .findings import Finding
-from .periods import Period, parse_period
-from .store import (
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.history.store import (
     AREA,
     KIND_BASELINE,
     KIND_RETURN,
@@ -33,10 +33,10 @@ from .store import (
 )
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation, Source, UnitInfo
-    from .catalog import Catalog
-    from .config import Config
-    from .reading import ReturnData
+    from dvk_cli.aggregation import Consolidation, Source, UnitInfo
+    from dvk_cli.core.catalog import Catalog
+    from dvk_cli.core.config import Config
+    from dvk_cli.reading.dispatch import ReturnData
 
 
 @dataclass
@@ -184,8 +184,8 @@ class Ledger:
 
     def _from_store(self, sub: Submission, unit: UnitInfo,
                     sources: dict[str, Source]) -> ReturnData:
-        from .aggregation import Source
-        from .reading import CellValue, ReturnData
+        from dvk_cli.aggregation import Source
+        from dvk_cli.reading.dispatch import CellValue, ReturnData
 
         self.counts["from_store"] += 1
         label = _stored_label(sub)
@@ -207,7 +207,7 @@ class Ledger:
         """Write the run and its new submissions in one transaction."""
         if not self.options.write:
             return
-        from . import __version__
+        from dvk_cli import __version__
 
         store = self.store
         inputs = json.dumps([str(p) for p in self.inputs], ensure_ascii=False)
@@ -247,13 +247,13 @@ class Ledger:
     # -------------------------------------------------------------- after
 
     def outliers(self) -> list[Finding]:
-        from .compare import history_outliers
+        from dvk_cli.history.compare import history_outliers
 
         return history_outliers(self.store, self.period, self.catalog, self.admitted)
 
     def finish(self, result: Consolidation) -> None:
         """Fill the comparisons and the trend; close the store."""
-        from .compare import build_compare, trend
+        from dvk_cli.history.compare import build_compare, trend
 
         cache: dict = {}  # the figures of each period, computed once
         try:
@@ -278,7 +278,7 @@ class Ledger:
 def find_store(config_path: Path | None = None, start: list[Path] | None = None, *,
                create: bool = False) -> tuple[Store, Config]:
     """The store beside the dvk.toml found from `start` (default: the current folder)."""
-    from .config import find_config, load_config
+    from dvk_cli.core.config import find_config, load_config
 
     path = find_config(start or [Path.cwd()], config_path)
     if path is None:
@@ -359,10 +359,10 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
                   replace: bool = False) -> BaselineResult:
     """Past totals typed into a blank form (or an earlier Biểu tổng hợp), stored
     as the whole area's figures for a period before dvk."""
-    from . import __version__
-    from .catalog import catalog_for
-    from .pipeline import display_path
-    from .reading import read_return
+    from dvk_cli import __version__
+    from dvk_cli.core.catalog import catalog_for
+    from dvk_cli.pipeline import display_path
+    from dvk_cli.reading.dispatch import read_return
 
     if not file.is_file():
         raise UsageError(f"Không tìm thấy “{file}”.")
@@ -505,7 +505,7 @@ def unit_series(store: Store, code: str, catalog: Catalog,
                 unit: str | None = None) -> list[tuple[Period, float | int | None]]:
     """One indicator over every stored period (whole area, or one unit), in
     period order, kinds grouped (years, then halves, quarters …)."""
-    from .compare import _totals, period_figures
+    from dvk_cli.history.compare import _totals, period_figures
 
     kinds = {"Y": 0, "H": 1, "9M": 2, "Q": 3, "M": 4}
     periods = sorted((p for p in map(parse_period, store.periods()) if p is not None),

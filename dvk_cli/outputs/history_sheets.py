@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import styles
-from .compare import change, comparison_sets, main_codes
+from dvk_cli.history.compare import change, comparison_sets, main_codes
+from dvk_cli.outputs import styles
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation
-    from .catalog import Indicator
+    from dvk_cli.aggregation import Consolidation
+    from dvk_cli.core.catalog import Indicator
 
 TREND_SHEET = "Xu hướng"
 CHANGE_FORMAT = '+#,##0.##;-#,##0.##;0'

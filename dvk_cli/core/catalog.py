@@ -95,6 +95,8 @@ class Catalog:
     model_fields: list[ModelCategory] = field(default_factory=list)
     model_kinds: list[ModelCategory] = field(default_factory=list)
     retired: frozenset[str] = frozenset()  # codes of older forms no longer collected
+    # [report] unit_table: indicators shown as columns of the Word report's table of units
+    unit_table: tuple[str, ...] = ()
 
     def __contains__(self, code: str) -> bool:
         return code in self.indicators
@@ -188,12 +190,13 @@ def _parse(data: dict) -> Catalog:
         model_exemplary=ml.get("exemplary", ""),
         model_fields=[ModelCategory(**f) for f in ml.get("fields", ())],
         model_kinds=[ModelCategory(**k) for k in ml.get("kinds", ())],
+        unit_table=tuple((data.get("report") or {}).get("unit_table", ())),
     )
 
 
 @cache
 def default_catalog() -> Catalog:
-    text = resources.files("dvk_cli").joinpath("catalog.toml").read_bytes()
+    text = resources.files("dvk_cli.core").joinpath("catalog.toml").read_bytes()
     return _parse(tomllib.loads(text.decode("utf-8")))
 
 
@@ -313,12 +316,13 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
         model_fields=[f for f in base.model_fields if f.code not in gone],
         model_kinds=[k for k in base.model_kinds if k.code not in gone],
         retired=frozenset(base.retired | gone),
+        unit_table=tuple(c for c in base.unit_table if c not in gone),
     )
 
 
 def catalog_for(config) -> Catalog:
     """The catalog a working folder uses: the default one plus its dvk.toml's extensions."""
-    from .errors import UsageError
+    from dvk_cli.core.errors import UsageError
 
     raw = getattr(config, "raw", None) or {}
     try:

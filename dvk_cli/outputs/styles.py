@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import cache
 
-from .numbers import EXCEL_DEC, excel_format
+from dvk_cli.core.numbers import EXCEL_DEC, excel_format
 
 FONT_NAME = "Times New Roman"
 FONT_SIZE = 12

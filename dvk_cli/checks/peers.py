@@ -23,14 +23,14 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .findings import Finding
-from .numbers import fmt_number
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import fmt_number
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .aggregation import Consolidation
-    from .catalog import Catalog
+    from dvk_cli.aggregation import Consolidation
+    from dvk_cli.core.catalog import Catalog
 
 RULE_OUTLIER = "outlier_peer"
 RULE_SLIP = "unit_slip"
@@ -56,7 +56,7 @@ class OutlierSettings:
 
 def settings_from(raw: dict, where: str = "dvk.toml") -> OutlierSettings:
     """[outliers] threshold = 3.5, min_units = 5, min_factor = 3, enabled = true."""
-    from .config import ConfigError
+    from dvk_cli.core.config import ConfigError
 
     section = raw.get("outliers", {})
     if not isinstance(section, dict):

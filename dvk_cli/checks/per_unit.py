@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-from .catalog import Catalog, Check
-from .findings import Finding
-from .numbers import fmt_number
+from dvk_cli.core.catalog import Catalog, Check
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import fmt_number
 
 _OPS = {
     "==": operator.eq, "!=": operator.ne, "<=": operator.le,

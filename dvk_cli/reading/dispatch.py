@@ -19,14 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import Catalog
-from .findings import Finding
-from .labels import LabelIndex, strip_stt
-from .measures import UnknownMeasure, apply, conversion
-from .numbers import NotANumber, fmt_number, parse_number
+from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import NotANumber, fmt_number, parse_number
+from dvk_cli.reading.labels import LabelIndex, strip_stt
+from dvk_cli.reading.measures import UnknownMeasure, apply, conversion
 
 if TYPE_CHECKING:
-    from .mapping import Mapping
+    from dvk_cli.reading.mapping import Mapping
 
 EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -144,7 +144,7 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
     read instead of looking for the table.
     """
     data = ReturnData(path=display or str(path))
-    from .guards import current_limits
+    from dvk_cli.reading.guards import current_limits
 
     try:
         size = Path(path).stat().st_size
@@ -171,7 +171,9 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
             data, "not_a_workbook",
             "không phải tệp Excel hoặc ODS (có thể là tệp khác bị đổi đuôi). Đề nghị đơn vị gửi lại tệp .xlsx.",
         )
-    from .guards import archive_problem  # zip bombs, huge sheets: refused before parsing
+    from dvk_cli.reading.guards import (
+        archive_problem,  # zip bombs, huge sheets: refused before parsing
+    )
 
     if hostile := archive_problem(raw):
         return _unreadable(data, *hostile)
@@ -200,7 +202,7 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
 
     _convert_legacy(data, sheets)
     if mapping is not None:
-        from .mapping import read_with_mapping
+        from dvk_cli.reading.mapping import read_with_mapping
 
         read_with_mapping(data, sheets, catalog, mapping)
         _read_any_models(data, sheets)
@@ -222,7 +224,7 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
         if best is None or layout[0] > best[0][0]:
             best = (layout, name, rows)
     if best is None:
-        from .wide import read_wide
+        from dvk_cli.reading.wide import read_wide
 
         if read_wide(data, sheets, catalog, index):
             _read_header(data, data.sheet, dict(sheets)[data.sheet])
@@ -283,7 +285,7 @@ def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> N
                   if isinstance(v, str) and _LEGACY_HINT.search(v) and not _UNICODE_VI.search(v)]
     if not candidates:
         return
-    from .legacy import ENCODING_NAMES, file_encoding, to_unicode
+    from dvk_cli.reading.legacy import ENCODING_NAMES, file_encoding, to_unicode
 
     hint = file_encoding(v for *_, v in candidates)
     for name, rows, r, c, v in candidates:
@@ -339,7 +341,7 @@ def _read_header(data: ReturnData, sheet: str, rows: list[list]) -> None:
 def _period_from_title(data: ReturnData, rows: list[list]) -> None:
     """No "Kỳ báo cáo" cell: take the period from the title ("… NĂM 2024") when
     the first rows name exactly one."""
-    from .periods import parse_period
+    from dvk_cli.core.periods import parse_period
 
     found: dict[object, tuple[str, str]] = {}
     for r, row in enumerate(rows[:12]):

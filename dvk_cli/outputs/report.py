@@ -17,15 +17,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import UsageError
-from .files import write_text_atomic
-from .findings import SEVERITY_LABEL, SEVERITY_ORDER
-from .numbers import fmt_money, fmt_number, fmt_percent, fmt_value
-from .periods import Period
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.files import write_text_atomic
+from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
+from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent, fmt_value
+from dvk_cli.core.periods import Period
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation
-    from .catalog import Catalog, Group, Sentence
+    from dvk_cli.aggregation import Consolidation
+    from dvk_cli.core.catalog import Catalog, Group, Sentence
 
 TEMPLATE_NAME = "bao-cao.md.j2"
 MAX_NAMED_MODELS = 10  # exemplary models named in prose; the rest are counted
@@ -372,7 +372,7 @@ def report_comparisons(c: Consolidation) -> dict:
     "clause" gives, for an indicator code, the words appended to its sentence
     ("tăng 128 mô hình, 11,8% so với năm 2023"), or None; "context" is the
     template's `compare` (columns, and for each code the figures compared)."""
-    from .compare import change, comparison_clause, comparison_sets
+    from dvk_cli.history.compare import change, comparison_clause, comparison_sets
 
     sets = comparison_sets(c.compare or {}, c.period)
     catalog = c.catalog
@@ -561,7 +561,7 @@ def default_template_text() -> str:
         return resources.files("dvk_cli.templates").joinpath(TEMPLATE_NAME).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
         pass
-    fallback = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+    fallback = Path(__file__).resolve().parents[2] / "templates" / TEMPLATE_NAME
     return fallback.read_text(encoding="utf-8")
 
 

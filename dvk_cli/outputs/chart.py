@@ -14,10 +14,10 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .numbers import fmt_number
+from dvk_cli.core.numbers import fmt_number
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation
+    from dvk_cli.aggregation import Consolidation
 
 FONT = "DejaVu Sans"
 COLORS = ["#2f6f9f", "#e0a030", "#5a9a5a", "#b5483c", "#7a5c99", "#6b8e9e"]

@@ -48,7 +48,7 @@ def current_limits() -> Limits:
 
 def limits_from(raw: dict, where: str = "dvk.toml") -> Limits:
     """[limits] max_unpacked_mb = 200, max_cells = 5000000 (ConfigError if invalid)."""
-    from .config import ConfigError
+    from dvk_cli.core.config import ConfigError
 
     section = raw.get("limits", {})
     if not isinstance(section, dict):
@@ -180,7 +180,7 @@ def archive_problem(raw: bytes, limits: Limits | None = None) -> tuple[str, str]
 
 
 def _fmt(n: float) -> str:
-    from .numbers import fmt_number
+    from dvk_cli.core.numbers import fmt_number
 
     return fmt_number(n, 0)
 

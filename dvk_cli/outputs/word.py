@@ -17,19 +17,17 @@ import datetime as dt
 import math
 import re
 import tempfile
-import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, ConfigError, Organization
-from .errors import UsageError
-from .files import atomic_path
-from .numbers import fmt_money, fmt_number, fmt_percent
-from .periods import Period
-from .report import (
+from dvk_cli.core.config import Config, ConfigError, Organization
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.files import atomic_path
+from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.periods import Period
+from dvk_cli.outputs.report import (
     _giatri,
     _indicator_dict,
     as_sentence,
@@ -39,8 +37,8 @@ from .report import (
 )
 
 if TYPE_CHECKING:
-    from .aggregation import Consolidation
-    from .catalog import Catalog, Indicator
+    from dvk_cli.aggregation import Consolidation
+    from dvk_cli.core.catalog import Catalog, Indicator
 
 TEMPLATE_NAME = "bao-cao.docx"
 TODO = "[CẦN BỔ SUNG]"
@@ -192,25 +190,16 @@ def report_settings(config: Config | None = None) -> ReportSettings:
 
 def settings_for(inputs: list[Path], config_path: Path | None = None) -> ReportSettings:
     """The report settings of the dvk.toml a run over `inputs` uses."""
-    from .config import find_config, load_config
+    from dvk_cli.core.config import find_config, load_config
 
     return report_settings(load_config(find_config(list(inputs), config_path)))
-
-
-@cache
-def _catalog_report_section() -> dict:
-    from importlib import resources
-
-    text = resources.files("dvk_cli").joinpath("catalog.toml").read_text(encoding="utf-8")
-    section = tomllib.loads(text).get("report", {})
-    return section if isinstance(section, dict) else {}
 
 
 def unit_table_codes(catalog: Catalog, settings: ReportSettings) -> list[str]:
     """Indicators shown as columns of the table of units (dvk.toml, else the catalog)."""
     codes = settings.unit_table
     if codes is None:
-        codes = tuple(_catalog_report_section().get("unit_table", ()))
+        codes = catalog.unit_table
     return [code for code in codes if code in catalog.indicators]
 
 
@@ -419,7 +408,7 @@ def default_template_path() -> Path:
             return Path(str(res))
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
         pass
-    return Path(__file__).resolve().parent.parent / "templates" / TEMPLATE_NAME
+    return Path(__file__).resolve().parents[2] / "templates" / TEMPLATE_NAME
 
 
 def _jinja_env():
@@ -560,7 +549,7 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
     from docx.shared import Mm
     from docxtpl import InlineImage
 
-    from .chart import models_chart
+    from dvk_cli.outputs.chart import models_chart
 
     settings = settings or report_settings(Config(organization=c.organization))
     path = Path(template_path or settings.template or default_template_path())

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .reading import ReturnData
+from dvk_cli.reading.dispatch import ReturnData
 
 # Pickle is only ever read back from the store dvk itself wrote beside
 # dvk.toml; a protocol number fixed so that one Python writes what another reads.
@@ -38,9 +38,9 @@ _PROTOCOL = 5
 def _code_fingerprint() -> str:
     """The dvk source itself: a changed reader never reuses what an older one read."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")) + sorted(package.glob("*.toml")):
-        digest.update(path.name.encode())
+    package = Path(__file__).resolve().parent.parent  # dvk_cli, every subpackage
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml")):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -85,7 +85,7 @@ class ReadCache:
         result = Lookup()
         rows = {}
         if not self.created:
-            from .store import Store
+            from dvk_cli.history.store import Store
 
             with Store(self.path, create=False) as store:  # migrates an older store
                 rows = {path: rest for path, *rest in store.conn.execute(
@@ -133,7 +133,7 @@ class ReadCache:
         """Write the prepared rows (the store is created if the run did not)."""
         if not self.write:
             return
-        from .store import Store
+        from dvk_cli.history.store import Store
 
         with contextlib.suppress(sqlite3.OperationalError):  # a busy store: no caching this time
             with Store(self.path) as store, store.transaction() as conn:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import UsageError
+from dvk_cli.core.errors import UsageError
 
 STORE_NAME = "dvk.sqlite"
 AREA = ""  # the unit code of a baseline: the whole area, not one unit

@@ -29,9 +29,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog
-from .errors import UsageError
-from .reading import ReturnData, _take_value, cell_ref
+from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.errors import UsageError
+from dvk_cli.reading.dispatch import ReturnData, _take_value, cell_ref
 
 _REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
 

@@ -9,15 +9,20 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import styles
-from . import workbook_history as history_sheets
-from .findings import SEVERITY_LABEL, sort_findings
-from .forms import add_signature, fill_form_sheet, fill_model_sheet, is_exemplary, iter_form_rows
+from dvk_cli.core.findings import SEVERITY_LABEL, sort_findings
+from dvk_cli.outputs import history_sheets, styles
+from dvk_cli.outputs.forms import (
+    add_signature,
+    fill_form_sheet,
+    fill_model_sheet,
+    is_exemplary,
+    iter_form_rows,
+)
 
 if TYPE_CHECKING:  # openpyxl is imported lazily
     import openpyxl
 
-    from .aggregation import Consolidation
+    from dvk_cli.aggregation import Consolidation
 
 SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
           "Xu hướng")
@@ -318,7 +323,7 @@ def _status_text(status: str) -> str:
 
 
 def _period_text(code: str) -> str:
-    from .periods import parse_period
+    from dvk_cli.core.periods import parse_period
 
     period = parse_period(code) if code else None
     return period.title if period else code
@@ -390,7 +395,7 @@ def write_workbook(c: Consolidation, path) -> Path:
     """Write the consolidated workbook atomically to `path` (tong-hop-<period>.xlsx)."""
     import gc
 
-    from .files import save_workbook_atomic
+    from dvk_cli.core.files import save_workbook_atomic
 
     written = save_workbook_atomic(build_workbook(c), Path(path))
     # openpyxl's cells and sheets refer to each other: only the cycle collector

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .aggregation import Consolidation
-from .findings import SEVERITY_LABEL, SEVERITY_ORDER
-from .numbers import fmt_number, fmt_percent
+from dvk_cli.aggregation import Consolidation
+from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
+from dvk_cli.core.numbers import fmt_number, fmt_percent
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_FINDINGS_SHOWN = 40
@@ -97,7 +97,7 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
 
 def _comparison_columns(table, c: Consolidation) -> list[dict]:
     """Columns kỳ trước / cùng kỳ, tăng/giảm, % when the history store has them."""
-    from .compare import comparison_sets
+    from dvk_cli.history.compare import comparison_sets
 
     sets = comparison_sets(c.compare or {}, c.period)
     for s in sets:
@@ -108,7 +108,7 @@ def _comparison_columns(table, c: Consolidation) -> list[dict]:
 
 
 def _comparison_cells(sets: list[dict], ind, value) -> list[str]:
-    from .compare import change
+    from dvk_cli.history.compare import change
 
     cells = []
     for s in sets:

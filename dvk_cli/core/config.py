@@ -6,8 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
-from .units import Registry, Unit, nfc
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.units import Registry, Unit, nfc
 
 CONFIG_NAME = "dvk.toml"
 

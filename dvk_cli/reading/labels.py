@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .catalog import Catalog
+from dvk_cli.core.catalog import Catalog
 
 # Combining tone marks (the five Vietnamese tones); vowel modifiers
 # (circumflex, breve, horn) are part of the letter and stay where they are.

@@ -14,13 +14,13 @@ import statistics
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .findings import Finding
-from .numbers import fmt_money, fmt_number, fmt_percent
-from .periods import Period, parse_period
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
-    from .catalog import Catalog, Indicator
-    from .store import Store
+    from dvk_cli.core.catalog import Catalog, Indicator
+    from dvk_cli.history.store import Store
 
 PREVIOUS = "previous"
 SAME_LAST_YEAR = "same_period_last_year"
@@ -67,7 +67,7 @@ def period_figures(store: Store, period: Period, catalog: Catalog,
     store has nothing for it. A baseline (figures typed from a report made
     before dvk) gives the totals; returns give the units' figures (and the
     totals when there is no baseline)."""
-    from .store import AREA, KIND_BASELINE
+    from dvk_cli.history.store import AREA, KIND_BASELINE
 
     if cache is not None:
         if period not in cache:
@@ -100,8 +100,8 @@ def _totals(per_unit: Mapping[str, Mapping[str, float]], period: Period,
     run would compute them: through aggregation.consolidate."""
     import pandas as pd
 
-    from .aggregation import MODEL_COLUMNS, TIDY_COLUMNS, UnitInfo, consolidate
-    from .config import Organization
+    from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, UnitInfo, consolidate
+    from dvk_cli.core.config import Organization
 
     inputs = set(catalog.input_codes)
     rows = [(unit, period.code, code, float(value), "", "", "", "", "")

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .catalog import Catalog, ModelCategory
-from .findings import Finding
-from .numbers import fmt_number
-from .units import strip_diacritics
+from dvk_cli.core.catalog import Catalog, ModelCategory
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import fmt_number
+from dvk_cli.core.units import strip_diacritics
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .aggregation import Consolidation
+    from dvk_cli.aggregation import Consolidation
 
 RULE_MISMATCH = "model_list_mismatch"
 RULE_LONGER = "model_list_longer"
@@ -85,7 +85,7 @@ def _column_letters(file: str, sheet: str, first_row: int) -> dict[str, str]:
     its header row above `first_row` (1-based); {} when the file cannot be read."""
     from python_calamine import CalamineWorkbook
 
-    from .reading import MODEL_COLUMNS, MODEL_NAME_HEADERS, col_letter, fold
+    from dvk_cli.reading.dispatch import MODEL_COLUMNS, MODEL_NAME_HEADERS, col_letter, fold
 
     try:
         rows = CalamineWorkbook.from_path(file).get_sheet_by_name(sheet).to_python(
