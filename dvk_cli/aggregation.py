@@ -15,7 +15,7 @@ from dvk_cli.core.catalog import Catalog, Indicator
 from dvk_cli.core.config import Organization
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.periods import Period
-from dvk_cli.core.units import Unit
+from dvk_cli.core.units import Unit, UnitInfo
 
 if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
     import pandas as pd
@@ -46,14 +46,6 @@ class Source:
     @property
     def used(self) -> bool:
         return self.status == "dùng"
-
-
-@dataclass
-class UnitInfo:
-    code: str
-    name: str
-    group: str = ""
-    file: str = ""
 
 
 @dataclass

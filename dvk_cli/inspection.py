@@ -12,7 +12,8 @@ from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.numbers import fmt_number
-from dvk_cli.reading.dispatch import ReturnData, read_return
+from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.returns import ReturnData
 
 
 @dataclass
@@ -62,8 +63,9 @@ def _raw_text(value: object) -> str:
 def inspect_file(path: Path, *, config_path: Path | None = None,
                  mapping_path: Path | None = None) -> Inspection:
     """Read one file exactly as `dvk aggregate` would, and describe the reading."""
-    from dvk_cli.pipeline import _identify_period, _identify_unit, expand_wide, mappings_for_files
-    from dvk_cli.reading.mapping import load_mapping
+    from dvk_cli.reading.identify import identify_period, identify_unit
+    from dvk_cli.reading.mapping import load_mapping, mappings_for_files
+    from dvk_cli.reading.wide import expand_wide
 
     if not path.is_file():
         raise UsageError(f"Không tìm thấy tệp “{path}”.")
@@ -78,8 +80,8 @@ def inspect_file(path: Path, *, config_path: Path | None = None,
     views = []
     table_findings: list[Finding] = []
     for part in expand_wide([data], table_findings) if data.readable else []:
-        unit, problem = _identify_unit(part, config)
-        period, p_problem = _identify_period(part)
+        unit, problem = identify_unit(part, config)
+        period, p_problem = identify_period(part)
         findings.extend(f for f in (problem, p_problem) if f)
         if part is not data:
             findings.extend(part.findings)

@@ -3,10 +3,8 @@ unit and period, check, and consolidate. Library entry point for the CLI."""
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from dvk_cli.aggregation import (
@@ -21,177 +19,16 @@ from dvk_cli.checks.per_unit import check_unit
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
+from dvk_cli.core.files import display_path
 from dvk_cli.core.findings import Finding, sort_findings
-from dvk_cli.core.periods import Period, parse_period, period_from_filename
-from dvk_cli.core.units import ascii_key
+from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.history.ledger import HistoryOptions, Ledger
-from dvk_cli.reading.dispatch import ReturnData, find_returns, read_return
-
-# Below this many files a process pool costs more than it saves.
-PARALLEL_MIN_FILES = 64
-
-ProgressHook = Callable[[int, int], None]
-
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-_worker_catalog: Catalog | None = None
-
-
-def _init_worker(catalog: Catalog, limits=None) -> None:
-    global _worker_catalog
-    _worker_catalog = catalog
-    if limits is not None:  # the guards' limits from dvk.toml [limits]
-        from dvk_cli.reading.guards import set_limits
-
-        set_limits(limits)
-
-
-def _read_in_worker(item: tuple) -> ReturnData:
-    path, shown, mapping = item
-    return read_return(Path(path), _worker_catalog, shown, mapping)
-
-
-def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
-             progress: ProgressHook | None = None,
-             mappings: dict[Path, object] | None = None) -> list[ReturnData]:
-    """Read every file, in parallel across processes when there are many.
-
-    `mappings` gives the mapping file that applies to a file, if any.
-    """
-    mappings = mappings or {}
-    items = [(str(p), display_path(p), mappings.get(p)) for p in files]
-    cpus = os.cpu_count() or 1
-    if workers is None:
-        workers = min(cpus, 8) if len(files) >= PARALLEL_MIN_FILES and cpus > 1 else 1
-    results: list[ReturnData] = []
-    if workers <= 1:
-        for i, (path, shown, mapping) in enumerate(items, start=1):
-            results.append(read_return(Path(path), catalog, shown, mapping))
-            if progress:
-                progress(i, len(items))
-        return results
-    chunk = max(1, min(64, len(items) // (workers * 8) or 1))
-    from dvk_cli.reading.guards import current_limits
-
-    with ProcessPoolExecutor(workers, initializer=_init_worker,
-                             initargs=(catalog, current_limits())) as pool:
-        for i, data in enumerate(pool.map(_read_in_worker, items, chunksize=chunk), start=1):
-            results.append(data)
-            if progress:
-                progress(i, len(items))
-    return results
-
-
-def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, object]:
-    """The mapping file (dvk.toml [[mappings]] or a unit's `mapping`) for each file."""
-    from dvk_cli.reading.mapping import mapping_for, mapping_rules
-
-    rules = mapping_rules(config.raw, config.folder)
-    if not rules:
-        return {}
-    cache: dict = {}
-    found = {}
-    for path in files:
-        m = mapping_for(path, rules, config.registry, catalog, cache)
-        if m is not None:
-            found[path] = m
-    return found
-
-
-def expand_wide(returns: list[ReturnData], findings: list[Finding]) -> list[ReturnData]:
-    """A wide table's rows become returns of their own; the table's own
-    findings (total row, ambiguous headers) go to `findings`."""
-    out: list[ReturnData] = []
-    for data in returns:
-        if data.parts:
-            findings.extend(data.findings)
-            for part in data.parts:
-                part.legacy_cells = data.legacy_cells
-                out.append(part)
-        else:
-            out.append(data)
-    return out
-
-
-def _identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Finding | None]:
-    registry = config.registry
-    stem = Path(data.path).stem
-    where = dict(file=data.path, sheet=data.sheet)
-    if not registry:
-        code = data.unit_code_text.strip().upper()
-        name = data.unit_text.strip()
-        if not code and name:
-            code = ascii_key(name).upper().replace(" ", "")
-        if not code:
-            return None, Finding(
-                "error", "unit_unknown",
-                f"Tệp {data.path}: không xác định được đơn vị báo cáo (ô “Đơn vị báo cáo” và “Mã đơn vị” để trống).",
-                cell=data.header_cells.get("unit", ""), **where)
-        return UnitInfo(code, name or code, "", data.path), None
-
-    by_code = registry.get(data.unit_code_text) if data.unit_code_text else None
-    by_name = registry.match(data.unit_text) if data.unit_text else None
-    if data.unit_code_text and by_code is None:
-        return None, Finding(
-            "error", "unit_unknown",
-            f"Tệp {data.path}: mã đơn vị “{data.unit_code_text}” không có trong danh sách đơn vị của dvk.toml.",
-            cell=data.header_cells.get("code", ""), **where)
-    if by_code and by_name and by_name.unit and by_name.unit is not by_code:
-        return None, Finding(
-            "error", "unit_conflict",
-            f"Tệp {data.path}: mã đơn vị {by_code.code} ({by_code.name}) không khớp với tên đơn vị "
-            f"“{data.unit_text}” ({by_name.unit.name}).",
-            cell=data.header_cells.get("unit", ""), **where)
-    unit = by_code or (by_name.unit if by_name else None)
-    if unit is None and by_name and by_name.candidates:
-        names = ", ".join(u.name for u in by_name.candidates)
-        return None, Finding(
-            "error", "unit_ambiguous",
-            f"Tệp {data.path}: tên đơn vị “{data.unit_text}” khớp với nhiều đơn vị ({names}); "
-            "ghi rõ “Mã đơn vị” trong biểu.",
-            cell=data.header_cells.get("unit", ""), **where)
-    if unit is None and data.unit_text:
-        return None, Finding(
-            "error", "unit_unknown",
-            f"Tệp {data.path}: đơn vị “{data.unit_text}” không có trong danh sách đơn vị của dvk.toml "
-            "(kiểm tra tên hoặc thêm bí danh – aliases).",
-            cell=data.header_cells.get("unit", ""), **where)
-    if unit is None:
-        m = registry.match_filename(stem)
-        unit = m.unit
-        if unit is None:
-            extra = (f" Tên tệp khớp với nhiều đơn vị: {', '.join(u.name for u in m.candidates)}."
-                     if m.candidates else "")
-            return None, Finding(
-                "error", "unit_unknown",
-                f"Tệp {data.path}: không xác định được đơn vị báo cáo (ô “Đơn vị báo cáo” trống và tên tệp "
-                f"không chứa tên đơn vị nào).{extra}", **where)
-    return UnitInfo(unit.code, unit.name, unit.group, data.path), None
-
-
-def _identify_period(data: ReturnData) -> tuple[Period | None, Finding | None]:
-    if data.period_text:
-        p = parse_period(data.period_text)
-        if p is None:
-            return None, Finding(
-                "error", "period_unknown",
-                f"Tệp {data.path}: không hiểu kỳ báo cáo “{data.period_text}” "
-                "(ví dụ cách ghi: 2024, 6 tháng đầu năm 2024, Quý I/2024).",
-                file=data.path, sheet=data.sheet, cell=data.header_cells.get("period", ""))
-        return p, None
-    p = period_from_filename(Path(data.path).stem)
-    if p is None:
-        return None, Finding(
-            "error", "period_unknown",
-            f"Tệp {data.path}: không xác định được kỳ báo cáo (ô “Kỳ báo cáo” trống, tên tệp không ghi kỳ).",
-            file=data.path, sheet=data.sheet)
-    return p, None
+from dvk_cli.reading.dispatch import find_returns
+from dvk_cli.reading.identify import identify_period, identify_unit
+from dvk_cli.reading.mapping import mappings_for_files
+from dvk_cli.reading.parallel import ProgressHook, read_all
+from dvk_cli.reading.returns import ReturnData
+from dvk_cli.reading.wide import expand_wide
 
 
 def run(
@@ -256,12 +93,12 @@ def run(
         if not data.readable:
             source.status = "không đọc được"
             continue
-        unit, problem = _identify_unit(data, config)
+        unit, problem = identify_unit(data, config)
         if unit:
             source.unit, source.unit_name = unit.code, unit.name
             for f in data.findings:
                 f.unit = unit.code
-        p, p_problem = _identify_period(data)
+        p, p_problem = identify_period(data)
         if p:
             source.period = p.code
         for prob in (problem, p_problem):

@@ -128,8 +128,8 @@ def test_computed_row_typed_value(folder):
 
 def test_parallel_and_serial_reads_agree(folder):
     from dvk_cli.core.catalog import default_catalog
-    from dvk_cli.pipeline import read_all
     from dvk_cli.reading.dispatch import find_returns
+    from dvk_cli.reading.parallel import read_all
 
     r = folder / "returns"
     for i in range(6):

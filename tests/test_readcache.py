@@ -17,6 +17,7 @@ from dvk_cli import pipeline
 from dvk_cli.cli.app import app
 from dvk_cli.history.ledger import HistoryOptions
 from dvk_cli.pipeline import run
+from dvk_cli.reading import parallel
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "binh-phuoc"
 COLS = ["unit", "indicator", "value", "file", "sheet", "cell", "how", "note"]
@@ -39,13 +40,13 @@ def folder(folder):
 def parsed(monkeypatch):
     """The files the reader actually parses in this process."""
     seen: list[str] = []
-    original = pipeline.read_return
+    original = parallel.read_return
 
     def spy(path, *args, **kwargs):
         seen.append(Path(path).name)
         return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "read_return", spy)
+    monkeypatch.setattr(parallel, "read_return", spy)
     return seen
 
 

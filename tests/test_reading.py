@@ -17,7 +17,8 @@ from helpers import (
 )
 
 from dvk_cli.core.catalog import default_catalog
-from dvk_cli.reading.dispatch import cell_ref, find_returns, read_return
+from dvk_cli.core.cells import cell_ref
+from dvk_cli.reading.dispatch import find_returns, read_return
 
 CAT = default_catalog()
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from dvk_cli.core.catalog import Catalog, ModelCategory
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import fmt_number
-from dvk_cli.core.units import strip_diacritics
+from dvk_cli.core.text import strip_diacritics
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +85,9 @@ def _column_letters(file: str, sheet: str, first_row: int) -> dict[str, str]:
     its header row above `first_row` (1-based); {} when the file cannot be read."""
     from python_calamine import CalamineWorkbook
 
-    from dvk_cli.reading.dispatch import MODEL_COLUMNS, MODEL_NAME_HEADERS, col_letter, fold
+    from dvk_cli.core.cells import col_letter
+    from dvk_cli.core.text import fold_label as fold
+    from dvk_cli.reading.models import MODEL_COLUMNS, MODEL_NAME_HEADERS
 
     try:
         rows = CalamineWorkbook.from_path(file).get_sheet_by_name(sheet).to_python(

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dvk_cli.core.errors import UsageError
-from dvk_cli.core.units import Registry, Unit, nfc
+from dvk_cli.core.text import nfc
+from dvk_cli.core.units import Registry, Unit
 
 CONFIG_NAME = "dvk.toml"
 

@@ -52,3 +52,10 @@ def save_workbook_atomic(workbook, target: Path) -> Path:
     with atomic_path(target) as tmp:
         workbook.save(tmp)
     return Path(target)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

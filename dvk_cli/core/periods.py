@@ -4,8 +4,9 @@ Vietnamese labels real reports use ("6 tháng đầu năm 2024", "Quý I/2024").
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from dvk_cli.core.text import fold
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _ROMAN_TO_INT = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -61,11 +62,6 @@ class Period:
 _CODE_RE = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|9M|0[1-9]|1[0-2]))?$", re.I)
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFC", str(text)).lower().strip()
-    return re.sub(r"\s+", " ", text)
-
-
 _LABEL_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"6 tháng (?:đầu )?năm (\d{4})|6 tháng đầu (?:năm )?/?(\d{4})"), "H1"),
     (re.compile(r"6 tháng cuối năm (\d{4})|6 tháng cuối (?:năm )?/?(\d{4})"), "H2"),
@@ -82,7 +78,7 @@ def parse_period(value: object) -> Period | None:
         return None
     if isinstance(value, (int, float)) and float(value).is_integer():
         value = str(int(value))
-    text = _fold(str(value))
+    text = fold(str(value))
     if not text:
         return None
     m = _CODE_RE.match(text.upper())

@@ -5,8 +5,9 @@ never guesses between two candidates."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
+
+from dvk_cli.core.text import fold, nfc, strip_diacritics
 
 # Administrative prefixes, longest first, folded (lower case, no diacritics).
 _PREFIXES = [
@@ -14,21 +15,6 @@ _PREFIXES = [
     "tinh", "tp", "tx", "tt", "h", "q", "p",
 ]
 _PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _PREFIXES) + r")(?:\s+|\.\s*)")
-
-
-def nfc(text: object) -> str:
-    return unicodedata.normalize("NFC", str(text)).strip()
-
-
-def fold(text: object) -> str:
-    """Lower case, Unicode-normalised, single-spaced text (diacritics kept)."""
-    text = unicodedata.normalize("NFC", str(text)).lower()
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def strip_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 
 def name_key(text: object) -> str:
@@ -122,3 +108,13 @@ class Registry:
         if len(hits) == 1:
             return Match(hits[0], how="tên tệp")
         return Match(None, hits)
+
+
+@dataclass
+class UnitInfo:
+    """A unit as a run identified it: code, name, group and the file it came from."""
+
+    code: str
+    name: str
+    group: str = ""
+    file: str = ""

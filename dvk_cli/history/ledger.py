@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation, Source, UnitInfo
     from dvk_cli.core.catalog import Catalog
     from dvk_cli.core.config import Config
-    from dvk_cli.reading.dispatch import ReturnData
+    from dvk_cli.reading.returns import ReturnData
 
 
 @dataclass
@@ -185,7 +185,7 @@ class Ledger:
     def _from_store(self, sub: Submission, unit: UnitInfo,
                     sources: dict[str, Source]) -> ReturnData:
         from dvk_cli.aggregation import Source
-        from dvk_cli.reading.dispatch import CellValue, ReturnData
+        from dvk_cli.reading.returns import CellValue, ReturnData
 
         self.counts["from_store"] += 1
         label = _stored_label(sub)
@@ -361,7 +361,7 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
     as the whole area's figures for a period before dvk."""
     from dvk_cli import __version__
     from dvk_cli.core.catalog import catalog_for
-    from dvk_cli.pipeline import display_path
+    from dvk_cli.core.files import display_path
     from dvk_cli.reading.dispatch import read_return
 
     if not file.is_file():

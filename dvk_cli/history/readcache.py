@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from dvk_cli.reading.dispatch import ReturnData
+from dvk_cli.reading.returns import ReturnData
 
 # Pickle is only ever read back from the store dvk itself wrote beside
 # dvk.toml; a protocol number fixed so that one Python writes what another reads.

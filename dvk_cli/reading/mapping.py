@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.cells import cell_ref
+from dvk_cli.core.config import Config
 from dvk_cli.core.errors import UsageError
-from dvk_cli.reading.dispatch import ReturnData, _take_value, cell_ref
+from dvk_cli.reading.returns import ReturnData, take_value
 
 _REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
 
@@ -160,7 +162,7 @@ def read_with_mapping(data: ReturnData, sheets: list[tuple[str, list[list]]], ca
         data.period_text = str(v).strip() if v not in ("", None) else ""
         data.header_cells["period"] = mapping.period_cell
     for code, (ref, unit_text) in mapping.cells.items():
-        _take_value(data, catalog, code, _value_at(rows, ref), sheet, ref,
+        take_value(data, catalog, code, _value_at(rows, ref), sheet, ref,
                     how=f"ánh xạ ({mapping.name})", label=catalog[code].label,
                     unit_text=unit_text)
 
@@ -211,3 +213,17 @@ def mapping_for(path: Path, rules: list[MappingRule], registry, catalog: Catalog
 
 __all__ = ["Mapping", "MappingError", "load_mapping", "read_with_mapping", "mapping_rules",
            "mapping_for", "cell_ref"]
+
+
+def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, object]:
+    """The mapping file (dvk.toml [[mappings]] or a unit's `mapping`) for each file."""
+    rules = mapping_rules(config.raw, config.folder)
+    if not rules:
+        return {}
+    cache: dict = {}
+    found = {}
+    for path in files:
+        m = mapping_for(path, rules, config.registry, catalog, cache)
+        if m is not None:
+            found[path] = m
+    return found

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from dvk_cli.core.text import squeeze
+
 # Factor to multiply a value in the written unit by, to get the catalog unit.
 # Keys are folded: lower case, no spaces, no dots.
 _MONEY = {
@@ -26,11 +28,6 @@ _LENGTH = {
     "m": 10**-3, "mét": 10**-3, "met": 10**-3, "md": 10**-3, "métdài": 10**-3,
 }
 TABLES = {"money": _MONEY, "length": _LENGTH}
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFC", str(text)).lower()
-    return re.sub(r"[\s.]+", "", text)
 
 
 @dataclass(frozen=True)
@@ -59,12 +56,12 @@ def conversion(indicator_type: str, written: object) -> Conversion | None:
     text = unicodedata.normalize("NFC", str(written)).strip()
     if not text:
         return None
-    key = _fold(text)
+    key = squeeze(text)
     if key in table:
         return Conversion(text, table[key])
     # "Triệu đồng (tr.đ)", "đồng/VNĐ": accept when every part agrees.
     parts = [p for p in re.split(r"[()/,;]+", text) if p.strip()]
-    factors = {table.get(_fold(p)) for p in parts}
+    factors = {table.get(squeeze(p)) for p in parts}
     if len(parts) > 1 and len(factors) == 1 and None not in factors:
         return Conversion(text, factors.pop())
     raise UnknownMeasure(text)

@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.cells import cell_ref
+from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import NotANumber, fmt_number, parse_number
-from dvk_cli.reading.dispatch import ReturnData, _take_value, cell_ref, fold
+from dvk_cli.core.text import fold_label
 from dvk_cli.reading.labels import LabelIndex
+from dvk_cli.reading.returns import ReturnData, take_value
 
 UNIT_COLUMN_HEADERS = {
     "đơn vị", "tên đơn vị", "đơn vị báo cáo", "địa phương", "địa phương, đơn vị", "đơn vị, địa phương",
@@ -94,7 +97,7 @@ def _unit_column(rows: list[list], header_rows: list[int], first_data: int,
         for c, v in enumerate(rows[r]):
             if not isinstance(v, str):
                 continue
-            t = fold(v)
+            t = fold_label(v)
             if name_col is None and t in UNIT_COLUMN_HEADERS:
                 name_col = c
             elif code_col is None and t in UNIT_CODE_HEADERS:
@@ -159,7 +162,7 @@ def read_wide(data: ReturnData, sheets: list[tuple[str, list[list]]], catalog: C
         cells = [row[col.col] if col.col < len(row) else None for col in columns]
         if all(v in ("", None) for v in cells):
             continue
-        lefts = [fold(v) for v in row[:first_ind] if isinstance(v, str) and v.strip()]
+        lefts = [fold_label(v) for v in row[:first_ind] if isinstance(v, str) and v.strip()]
         if any(t in TOTAL_LABELS or t.startswith(("tổng cộng", "cộng ")) for t in lefts):
             totals_row = rr
             continue
@@ -176,7 +179,7 @@ def read_wide(data: ReturnData, sheets: list[tuple[str, list[list]]], catalog: C
         if code_col is not None:
             part.header_cells["code"] = cell_ref(rr, code_col)
         for col, value in zip(columns, cells, strict=True):
-            _take_value(part, catalog, col.code, value, name, cell_ref(rr, col.col),
+            take_value(part, catalog, col.code, value, name, cell_ref(rr, col.col),
                         how="bảng ngang", label=col.header, unit_text=col.unit_text)
         data.parts.append(part)
 
@@ -198,7 +201,7 @@ def _check_total_row(data: ReturnData, rows: list[list], tr: int, columns: list[
         if typed is None:
             continue
         probe = ReturnData(path=data.path)
-        _take_value(probe, catalog, col.code, value, sheet, cell_ref(tr, col.col),
+        take_value(probe, catalog, col.code, value, sheet, cell_ref(tr, col.col),
                     unit_text=col.unit_text)
         stated = next((v.value for v in probe.values + probe.computed), None)
         if stated is None:
@@ -212,3 +215,18 @@ def _check_total_row(data: ReturnData, rows: list[list], tr: int, columns: list[
                      f"cộng các dòng đơn vị được {fmt_number(total, 6)}; dvk dùng số liệu từng đơn vị, "
                      "không dùng dòng tổng.", sheet=sheet, cell=cell_ref(tr, col.col),
                      indicator=col.code)
+
+
+def expand_wide(returns: list[ReturnData], findings: list[Finding]) -> list[ReturnData]:
+    """A wide table's rows become returns of their own; the table's own
+    findings (total row, ambiguous headers) go to `findings`."""
+    out: list[ReturnData] = []
+    for data in returns:
+        if data.parts:
+            findings.extend(data.findings)
+            for part in data.parts:
+                part.legacy_cells = data.legacy_cells
+                out.append(part)
+        else:
+            out.append(data)
+    return out

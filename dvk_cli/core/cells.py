@@ -1,0 +1,18 @@
+"""Excel cell references: 0-based row/column indices to letters and A1 refs."""
+
+from __future__ import annotations
+
+
+def col_letter(index: int) -> str:
+    """0-based column index -> Excel letters."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """0-based row/column -> 'E12'."""
+    return f"{col_letter(col)}{row + 1}"

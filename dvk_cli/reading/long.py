@@ -1,0 +1,184 @@
+"""The long layout (spec §2): a table whose header row has "Mã" or "Chỉ tiêu"
+and "Số liệu", one indicator per row, recognised by code or by label."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+
+from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.cells import cell_ref
+from dvk_cli.core.numbers import fmt_number, parse_number
+from dvk_cli.core.text import fold_label
+from dvk_cli.reading.labels import LabelIndex, strip_stt
+from dvk_cli.reading.returns import (
+    CODE_HEADERS,
+    LABEL_HEADERS,
+    MEASURE_HEADERS,
+    VALUE_HEADERS,
+    ReturnData,
+    cell_at,
+    is_number,
+    take_value,
+)
+
+
+def long_layout(rows: list[list], catalog: Catalog, index: LabelIndex):
+    """(score, header row, columns) of a long table on this sheet, or None.
+
+    The header row has a value column ("Số liệu", "Kết quả"…) and a code
+    column ("Mã") or a label column ("Chỉ tiêu", "Nội dung"); the score is
+    the number of rows below it recognised as indicators.
+    """
+    for r, row in enumerate(rows):
+        folded = {c: fold_label(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
+        value_col = next((c for c, t in folded.items() if t in VALUE_HEADERS), None)
+        if value_col is None:
+            continue
+        code_col = next((c for c, t in folded.items() if t in CODE_HEADERS), None)
+        label_col = next((c for c, t in folded.items() if t in LABEL_HEADERS), None)
+        if code_col is None and label_col is None:
+            continue
+        measure_col = next((c for c, t in folded.items() if t in MEASURE_HEADERS), None)
+        cols = {"code": code_col, "label": label_col, "value": value_col, "measure": measure_col}
+        score = 0
+        for below in rows[r + 1:]:
+            code = cell_at(below, code_col)
+            if isinstance(code, str) and code.strip().upper() in catalog:
+                score += 1
+            elif (label := _row_label(below, cols)) and index.match(label).code:
+                score += 1
+        if score:
+            return score, r, cols
+    return None
+
+
+def _row_label(row: list, cols: dict) -> str:
+    """The row's label: the Chỉ tiêu cell, else the first text cell left of the value."""
+    cell = cell_at(row, cols["label"])
+    if isinstance(cell, str) and cell.strip():
+        return cell.strip()
+    for c in range(min(cols["value"], len(row))):
+        v = row[c]
+        if c in (cols["code"], cols["measure"]) or not isinstance(v, str):
+            continue
+        text = v.strip()
+        if text and strip_stt(text + " x") != "x":  # not a bare item number
+            return text
+    return ""
+
+
+def read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
+                index: LabelIndex, header_row: int, cols: dict,
+                xlsx_bytes: bytes | None) -> None:
+    code_col, value_col, measure_col = cols["code"], cols["value"], cols["measure"]
+    seen: dict[str, str] = {}
+    duplicated: set[str] = set()
+    empty_cells: dict[str, str] = {}
+    for r in range(header_row + 1, len(rows)):
+        row = rows[r]
+        value = cell_at(row, value_col)
+        raw_code = cell_at(row, code_col)
+        how, label, unit_text = "mã", "", ""
+        if isinstance(raw_code, str) and raw_code.strip():
+            code = unicodedata.normalize("NFC", raw_code).strip().upper()
+            if code not in catalog:
+                if code in catalog.retired:
+                    if value not in ("", None):
+                        data.add("info", "retired_code",
+                                 f"Chỉ tiêu {code} đã bỏ khỏi danh mục (biểu mẫu cũ); số liệu {value} "
+                                 "ở dòng này không được tổng hợp.", sheet=sheet,
+                                 cell=cell_ref(r, value_col))
+                elif re.fullmatch(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+", code):
+                    data.add("warning", "unknown_code",
+                             f"Mã chỉ tiêu “{code}” không có trong danh mục; dòng này không được tổng hợp.",
+                             sheet=sheet, cell=cell_ref(r, code_col))
+                continue
+        else:
+            label = _row_label(row, cols)
+            if not label:
+                continue
+            match = index.match(label)
+            has_value = value not in ("", None) and not (
+                isinstance(value, str) and value.strip() in ("", "-", "–", "—"))
+            if match.code is None:
+                if has_value and match.candidates:
+                    names = "; ".join(f"{c} – {catalog[c].label}" for c in match.candidates)
+                    data.add("warning", "label_ambiguous",
+                             f"Dòng “{label}” khớp với nhiều chỉ tiêu ({names}); dvk không đoán, số liệu "
+                             "dòng này không được tổng hợp. Ghi mã chỉ tiêu vào cột Mã hoặc dùng tệp ánh xạ.",
+                             sheet=sheet, cell=cell_ref(r, value_col))
+                elif has_value and is_number(value):
+                    data.add("warning", "label_unknown",
+                             f"Không nhận ra chỉ tiêu “{label}” trong danh mục; số liệu dòng này "
+                             f"({fmt_number(parse_number(value), 6)}) không được tổng hợp.",
+                             sheet=sheet, cell=cell_ref(r, value_col))
+                continue
+            code, how, unit_text = match.code, "nhãn", match.unit_text
+        ind = catalog[code]
+        ref = cell_ref(r, value_col)
+        if code in seen:
+            duplicated.add(code)
+            data.add("error", "duplicate_code",
+                     f"Chỉ tiêu {code} xuất hiện hai lần (ô {seen[code]} và {ref}); chỉ tiêu này "
+                     "không được dùng.", sheet=sheet, cell=ref, indicator=code)
+            continue
+        seen[code] = ref
+        measure = cell_at(row, measure_col)
+        if isinstance(measure, str) and measure.strip():
+            unit_text = measure.strip()
+        take_value(data, catalog, code, value, sheet, ref, how=how, label=label or ind.label,
+                    unit_text=unit_text, empty_cells=empty_cells)
+    if duplicated:
+        data.values = [v for v in data.values if v.code not in duplicated]
+    if empty_cells and xlsx_bytes is not None:
+        for ref in _formulas_without_value(xlsx_bytes, sheet, set(empty_cells)):
+            code = empty_cells[ref]
+            data.add("error", "formula_no_value",
+                     f"{catalog[code].label} ({code}): ô có công thức nhưng chưa có giá trị đã tính. "
+                     "Đề nghị mở tệp bằng Excel và lưu lại rồi gửi lại.",
+                     sheet=sheet, cell=ref, indicator=code)
+
+
+def _formulas_without_value(raw: bytes, sheet: str, refs: set[str]) -> list[str]:
+    """Cells among `refs` that hold a formula with no saved result (xlsx only)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            wb_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            rid = None
+            for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
+                tag = m.group(0)
+                name = re.search(r'\bname="([^"]*)"', tag)
+                if name and _xml_unescape(name.group(1)) == sheet:
+                    rid_m = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
+                    rid = rid_m and (rid_m.group(1) or rid_m.group(2))
+                    break
+            if not rid:
+                return []
+            target = None
+            for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+                tag = m.group(0)
+                if f'Id="{rid}"' in tag:
+                    target = re.search(r'Target="([^"]*)"', tag).group(1)
+            if not target:
+                return []
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            xml = z.read(part).decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, AttributeError):
+        return []
+    out = []
+    for m in re.finditer(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
+        ref, body = m.group(1), m.group(2) or ""
+        if ref in refs and "<f" in body:
+            v = re.search(r"<v>([^<]*)</v>", body)
+            if not v or not v.group(1).strip():
+                out.append(ref)
+    return out
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
