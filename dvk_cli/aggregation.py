@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from dvk_cli.core.catalog import Catalog, Indicator
 from dvk_cli.core.config import Organization
 from dvk_cli.core.findings import Finding
+from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period
 from dvk_cli.core.units import Unit, UnitInfo
 
@@ -92,15 +93,6 @@ class Consolidation:
         return self.models[self.models["exemplary"]]
 
 
-def _clean(value: float) -> float | int:
-    """Whole floats become ints; sums of decimals lose binary noise."""
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        return round(value, 6)
-    return int(value)
-
-
 def compute_derived(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
     """Add computed indicators to a units × indicators table (NaN where unknown).
 
@@ -153,13 +145,13 @@ def consolidate(
         col = wide[code]
         n = int(col.notna().sum())
         if n:
-            totals[code] = _clean(float(col.sum()))
+            totals[code] = clean(float(col.sum()))
             reporting[code] = n
     for ind in catalog.computed:
         if ind.operation == "sum":
             parts = [totals[c] for c in ind.operands if c in totals]
             if parts:
-                totals[ind.code] = _clean(float(sum(parts)))
+                totals[ind.code] = clean(float(sum(parts)))
                 reporting[ind.code] = int(wide[ind.code].notna().sum())
         elif ind.operation == "ratio":
             num, den = ind.operands
@@ -167,7 +159,7 @@ def consolidate(
             if both.any():
                 d = float(wide.loc[both, den].sum())
                 if d:
-                    totals[ind.code] = _clean(float(wide.loc[both, num].sum()) / d * 100)
+                    totals[ind.code] = clean(float(wide.loc[both, num].sum()) / d * 100)
                     reporting[ind.code] = int(both.sum())
 
     registered_missing = [u for u in registry_units if u.code not in units]
@@ -197,7 +189,7 @@ def to_json(c: Consolidation) -> dict:
 
     def row_values(code: str) -> dict:
         row = c.per_unit.loc[code]
-        return {k: _clean(float(v)) for k, v in row.items() if not math.isnan(v)}
+        return {k: clean(float(v)) for k, v in row.items() if not math.isnan(v)}
 
     return {
         "period": c.period.code,

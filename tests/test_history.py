@@ -16,9 +16,9 @@ from helpers import consistent_values, find_row, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
+from dvk_cli.core.comparisons import main_codes, previous_period, same_period_last_year
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.periods import Period, parse_period
-from dvk_cli.history.compare import main_codes, previous_period, same_period_last_year
 from dvk_cli.history.ledger import HistoryOptions
 from dvk_cli.history.store import MIGRATIONS, SCHEMA_VERSION, Store, migrate
 from dvk_cli.pipeline import run

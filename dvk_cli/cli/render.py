@@ -97,7 +97,7 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
 
 def _comparison_columns(table, c: Consolidation) -> list[dict]:
     """Columns kỳ trước / cùng kỳ, tăng/giảm, % when the history store has them."""
-    from dvk_cli.history.compare import comparison_sets
+    from dvk_cli.core.comparisons import comparison_sets
 
     sets = comparison_sets(c.compare or {}, c.period)
     for s in sets:
@@ -108,7 +108,7 @@ def _comparison_columns(table, c: Consolidation) -> list[dict]:
 
 
 def _comparison_cells(sets: list[dict], ind, value) -> list[str]:
-    from dvk_cli.history.compare import change
+    from dvk_cli.core.comparisons import change
 
     cells = []
     for s in sets:

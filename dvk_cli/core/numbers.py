@@ -60,6 +60,12 @@ def _to_number(text: str) -> float | int:
     return int(number) if number.is_integer() else number
 
 
+def clean(value: float | int) -> float | int:
+    """Whole numbers become ints; sums of decimals lose binary noise (6 places)."""
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 6)
+
+
 # ----------------------------------------------------------------- formatting
 
 def _babel():

@@ -1,6 +1,6 @@
-"""Comparisons with earlier periods: which periods to compare with, their
-figures from the history store, the changes, and how to say them in
-Vietnamese ("tăng 128 mô hình, 11,8% so với năm 2023", "bằng cùng kỳ").
+"""Comparisons with earlier periods, from the history store: the figures of
+the periods compared with (dvk_cli/core/comparisons.py says the changes),
+the trend series.
 
 Also the history-aware outliers: a unit's figure far from its own earlier
 periods of the same kind.
@@ -9,21 +9,24 @@ periods of the same kind.
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from dvk_cli.core.comparisons import (
+    PREVIOUS,
+    SAME_LAST_YEAR,
+    previous_period,
+    same_period_last_year,
+)
 from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.numbers import clean, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
     from dvk_cli.core.catalog import Catalog, Indicator
     from dvk_cli.history.store import Store
 
-PREVIOUS = "previous"
-SAME_LAST_YEAR = "same_period_last_year"
 
 # History outliers: at least this many earlier periods of the same kind, and a
 # value further than OUTLIER_SPREAD robust spreads from the unit's median.
@@ -34,28 +37,6 @@ _MIN_ABSOLUTE_SPREAD = 1.0
 
 
 # ------------------------------------------------------------------ periods
-
-def previous_period(p: Period) -> Period:
-    """The period of the same kind just before `p` (2024-Q1 -> 2023-Q4, 2024-9M -> 2023-9M)."""
-    if p.kind == "H":
-        return Period(p.year, "H", 1) if p.index == 2 else Period(p.year - 1, "H", 2)
-    if p.kind == "Q":
-        return Period(p.year, "Q", p.index - 1) if p.index > 1 else Period(p.year - 1, "Q", 4)
-    if p.kind == "M":
-        return Period(p.year, "M", p.index - 1) if p.index > 1 else Period(p.year - 1, "M", 12)
-    return Period(p.year - 1, p.kind, p.index)  # a year, 9 months
-
-
-def same_period_last_year(p: Period) -> Period:
-    return Period(p.year - 1, p.kind, p.index)
-
-
-def reference(key: str, current: Period, other: Period) -> str:
-    """How the report names the period compared with: 'năm 2023', 'cùng kỳ năm 2023',
-    'quý II năm 2024'."""
-    if key == SAME_LAST_YEAR and current.kind != "Y":
-        return f"cùng kỳ năm {other.year}"
-    return other.label
 
 
 # ------------------------------------------------------------------ figures
@@ -116,13 +97,8 @@ def _totals(per_unit: Mapping[str, Mapping[str, float]], period: Period,
     table = {}
     for unit in units:
         row = c.per_unit.loc[unit]
-        table[unit] = {k: _clean(v) for k, v in row.items() if not math.isnan(v)}
+        table[unit] = {k: clean(v) for k, v in row.items() if not math.isnan(v)}
     return dict(c.totals), table
-
-
-def _clean(value: float) -> float | int:
-    value = float(value)
-    return int(value) if value.is_integer() else round(value, 6)
 
 
 def build_compare(store: Store, period: Period, catalog: Catalog,
@@ -156,108 +132,6 @@ def trend(store: Store, period: Period, catalog: Catalog, current_totals: Mappin
 
 
 # ------------------------------------------------------------------ changes
-
-def comparison_sets(compare: Mapping, period: Period) -> list[dict]:
-    """The comparisons to show, each {"key", "title", "ref", "data"}. When the
-    previous period is also the same period last year (a year, 9 months) it
-    is shown once."""
-    sets = []
-    prev = compare.get(PREVIOUS)
-    same = compare.get(SAME_LAST_YEAR)
-    if prev and same and prev.get("period") == same.get("period"):
-        other = parse_period(same["period"])
-        sets.append({"key": SAME_LAST_YEAR, "title": f"Kỳ trước, cùng kỳ ({same['label']})",
-                     "ref": reference(SAME_LAST_YEAR, period, other), "data": same})
-        return sets
-    for key, data, word in ((PREVIOUS, prev, "Kỳ trước"), (SAME_LAST_YEAR, same, "Cùng kỳ")):
-        if data:
-            other = parse_period(data["period"])
-            sets.append({"key": key, "title": f"{word} ({data['label']})",
-                         "ref": reference(key, period, other), "data": data})
-    return sets
-
-
-def change(now: object, before: object, type_: str = "count") -> tuple[float | None, float | None]:
-    """(difference, percent change) — None where it cannot be said. A
-    percentage's change is its difference in points, with no percent of it."""
-    if not _present(now) or not _present(before):
-        return None, None
-    diff = _clean(float(now) - float(before))
-    if type_ == "percent" or float(before) == 0:
-        return diff, None
-    return diff, round((float(now) - float(before)) / abs(float(before)) * 100, 6)
-
-
-def _present(value: object) -> bool:
-    if value is None or isinstance(value, bool):
-        return False
-    try:
-        return not math.isnan(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _amount(ind: Indicator, diff: float) -> str:
-    amount = abs(diff)
-    if ind.type == "percent":
-        return f"{fmt_number(amount, 1)} điểm phần trăm"
-    if ind.type == "money":
-        return fmt_money(amount)
-    if ind.type == "length":
-        return f"{fmt_number(amount, 2)} {ind.unit or 'km'}"
-    text = fmt_number(amount, 0 if float(amount).is_integer() else 2)
-    return f"{text} {ind.unit}" if ind.unit else text
-
-
-def change_phrase(ind: Indicator, now: object, before: object, ref: str) -> str | None:
-    """'tăng 128 mô hình, 11,8% so với năm 2023' / 'bằng cùng kỳ năm 2023' /
-    'giảm 3 mô hình so với quý II năm 2024'; None when either value is missing."""
-    diff, pct = change(now, before, ind.type)
-    if diff is None:
-        return None
-    if diff == 0:
-        return f"bằng {ref}"
-    word = "tăng" if diff > 0 else "giảm"
-    text = f"{word} {_amount(ind, diff)}"
-    if pct is not None and abs(pct) >= 0.05:
-        text += f", {fmt_percent(abs(pct))}"
-    return f"{text} so với {ref}"
-
-
-def comparison_clause(ind: Indicator, now: object, compare: Mapping, period: Period,
-                      unit: str | None = None) -> str | None:
-    """Every comparison of one figure, joined with '; ' (None when there is none)."""
-    parts = []
-    for s in comparison_sets(compare, period):
-        data = s["data"]
-        source = data.get("per_unit", {}).get(unit, {}) if unit else data.get("totals", {})
-        phrase = change_phrase(ind, now, source.get(ind.code), s["ref"])
-        if phrase:
-            parts.append(phrase)
-    return "; ".join(parts) or None
-
-
-_CODE_RE = re.compile(r"\{([^{}]*)\}")
-
-
-def main_codes(catalog: Catalog) -> list[str]:
-    """The headline indicator of each report sentence (its first figure outside
-    [optional] parts), in catalog order: the indicators charted and compared."""
-    out: list[str] = []
-    for group in catalog.groups.values():
-        for sentence in group.sentences:
-            code = headline_code(sentence.text, catalog)
-            if code and code not in out:
-                out.append(code)
-    return out
-
-
-def headline_code(text: str, catalog: Catalog) -> str | None:
-    plain = re.sub(r"\[[^\[\]]*\]", "", text)
-    for name in _CODE_RE.findall(plain):
-        if name.strip() in catalog.indicators:
-            return name.strip()
-    return None
 
 
 # ------------------------------------------------------------------ outliers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dvk_cli.history.compare import change, comparison_sets, main_codes
+from dvk_cli.core.comparisons import change, comparison_sets, main_codes
 from dvk_cli.outputs import styles
 
 if TYPE_CHECKING:

@@ -372,7 +372,7 @@ def report_comparisons(c: Consolidation) -> dict:
     "clause" gives, for an indicator code, the words appended to its sentence
     ("tăng 128 mô hình, 11,8% so với năm 2023"), or None; "context" is the
     template's `compare` (columns, and for each code the figures compared)."""
-    from dvk_cli.history.compare import change, comparison_clause, comparison_sets
+    from dvk_cli.core.comparisons import change, comparison_clause, comparison_sets
 
     sets = comparison_sets(c.compare or {}, c.period)
     catalog = c.catalog
