@@ -1,10 +1,16 @@
-"""One run over a reporting period: find the returns, read them, identify
-unit and period, check, and consolidate. Library entry point for the CLI."""
+"""One run over a reporting period, as named stages:
+
+    configure -> discover -> read -> identify -> admit -> check
+              -> consolidate -> review -> compare
+
+`run` chains them; each is a function of its own, so a reader sees the flow
+and a test or a tool can stop after any of them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from dvk_cli.aggregation import (
@@ -16,6 +22,7 @@ from dvk_cli.aggregation import (
     consolidate,
 )
 from dvk_cli.checks.per_unit import check_unit
+from dvk_cli.checks.rules import Checking, prepare
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
@@ -24,11 +31,33 @@ from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.history.ledger import HistoryOptions, Ledger
 from dvk_cli.reading.dispatch import find_returns
+from dvk_cli.reading.guards import set_limits
 from dvk_cli.reading.identify import identify_period, identify_unit
 from dvk_cli.reading.mapping import mappings_for_files
 from dvk_cli.reading.parallel import ProgressHook, read_all
 from dvk_cli.reading.returns import ReturnData
 from dvk_cli.reading.wide import expand_wide
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run is asked to do, resolved once: dvk.toml, the catalog with its
+    rules, the checking settings and the period asked for (None: from the returns)."""
+
+    config: Config
+    catalog: Catalog
+    checking: Checking
+    requested: Period | None
+
+
+@dataclass
+class Identified:
+    """The identify stage's result: every source, the returns whose unit and
+    period are known, and the findings so far."""
+
+    sources: dict[str, Source]
+    returns: list[tuple[ReturnData, UnitInfo, Period]]
+    findings: list[Finding]
 
 
 def run(
@@ -45,25 +74,47 @@ def run(
 ) -> Consolidation:
     """Read, identify, check and consolidate every return under `inputs`.
 
-    With `history`, the store beside dvk.toml (dvk_cli/history.py) records the
+    With `history`, the store beside dvk.toml (dvk_cli/history) records the
     returns, decides resubmissions and locks, and fills the comparisons.
 
     Raises UsageError for problems that stop the run (exit code 2); data
     problems become findings in the result.
     """
-    import pandas as pd
+    settings = configure(inputs, period=period, config_path=config_path, config=config,
+                         catalog=catalog)
+    files = discover(inputs, skip)
+    returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress)
+    found = identify(returns, settings.config)
+    requested = settings.requested or choose_period(found)
+    ledger = (Ledger.open(history, settings.config, requested, settings.catalog, inputs)
+              if history else None)
+    admitted = admit(found, requested, ledger)
+    tidy_rows, model_rows = check(admitted, requested, settings.catalog, found.findings)
+    if ledger is not None:
+        ledger.commit(len(files))
+        found.findings.extend(ledger.findings + ledger.outliers())
+    result = consolidate_stage(tidy_rows, model_rows, admitted, found, requested, settings)
+    review(result, settings)
+    if ledger is not None:
+        compare(result, ledger, reuse)
+    if cache is not None:
+        cache.flush()  # only now: a failed run leaves the store as it was
+    return result
 
+
+# ------------------------------------------------------------------ stages
+
+def configure(inputs: list[Path], *, period: str | None = None, config_path: Path | None = None,
+              config: Config | None = None, catalog: Catalog | None = None) -> Settings:
+    """dvk.toml (read once), the catalog with its [[rules]], [outliers] and
+    [limits], and the period asked for."""
     for item in inputs:
         if not item.exists():
             raise UsageError(f"Không tìm thấy “{item}”.")
     if config is None:
         config = load_config(find_config(inputs, config_path))
     catalog = catalog or catalog_for(config)
-    from dvk_cli.checks.rules import prepare
-    from dvk_cli.reading.guards import set_limits
-
     checking = prepare(config, catalog)  # dvk.toml [[rules]], [outliers], [limits]
-    catalog = checking.catalog
     set_limits(checking.limits)
     requested = None
     if period:
@@ -72,16 +123,32 @@ def run(
             raise UsageError(
                 f"Kỳ báo cáo “{period}” không hợp lệ. Ví dụ: 2024, 2024-H1, 2024-Q3, 2024-9M, 2024-05."
             )
+    return Settings(config, checking.catalog, checking, requested)
+
+
+def discover(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
+    """The workbooks under `inputs` (UsageError when there is none)."""
     files = find_returns(inputs, skip)
     if not files:
         where = ", ".join(str(i) for i in inputs)
         raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
+    return files
 
-    returns, cache, reuse = _read_returns(files, catalog, config, checking.limits, history,
+
+def read(files: list[Path], settings: Settings, history: HistoryOptions | None, *,
+         workers: int | None = None, progress=None):
+    """Every file read (or reused from the read cache), wide tables split into
+    one return per row; also the cache to flush and its counts."""
+    returns, cache, reuse = _read_returns(files, settings.catalog, settings.config,
+                                          settings.checking.limits, history,
                                           workers=workers, progress=progress)
+    return returns, cache, reuse
+
+
+def identify(returns: list[ReturnData], config: Config) -> Identified:
+    """Each return's unit and period, or the finding that says why not."""
     table_findings: list[Finding] = []
     returns = expand_wide(returns, table_findings)
-
     findings: list[Finding] = table_findings
     sources: dict[str, Source] = {}
     identified: list[tuple[ReturnData, UnitInfo, Period]] = []
@@ -111,27 +178,33 @@ def run(
             source.status = "không xác định được kỳ"
         else:
             identified.append((data, unit, p))
+    return Identified(sources, identified, findings)
 
-    if requested is None:
-        periods = sorted({p for _, _, p in identified})
-        if len(periods) == 1:
-            requested = periods[0]
-        elif not periods:
-            raise UsageError(
-                "Không xác định được kỳ báo cáo từ các biểu; hãy ghi rõ --period (ví dụ --period 2024)."
-            )
-        else:
-            counts = defaultdict(int)
-            for _, _, p in identified:
-                counts[p] += 1
-            listing = ", ".join(f"{p.code} ({counts[p]} tệp)" for p in periods)
-            raise UsageError(
-                f"Các biểu thuộc nhiều kỳ khác nhau: {listing}. Hãy chọn kỳ bằng --period."
-            )
 
-    ledger = Ledger.open(history, config, requested, catalog, inputs) if history else None
+def choose_period(found: Identified) -> Period:
+    """No --period: the one period every identified return is for."""
+    periods = sorted({p for _, _, p in found.returns})
+    if len(periods) == 1:
+        return periods[0]
+    if not periods:
+        raise UsageError(
+            "Không xác định được kỳ báo cáo từ các biểu; hãy ghi rõ --period (ví dụ --period 2024)."
+        )
+    counts: dict[Period, int] = defaultdict(int)
+    for _, _, p in found.returns:
+        counts[p] += 1
+    listing = ", ".join(f"{p.code} ({counts[p]} tệp)" for p in periods)
+    raise UsageError(f"Các biểu thuộc nhiều kỳ khác nhau: {listing}. Hãy chọn kỳ bằng --period.")
+
+
+def admit(found: Identified, requested: Period,
+          ledger: Ledger | None) -> list[tuple[ReturnData, UnitInfo]]:
+    """The one return used for each unit of the period: other periods and
+    duplicates are refused with a finding; with a store, the ledger decides
+    resubmissions and locks (and may give back the stored return)."""
+    sources, findings = found.sources, found.findings
     in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
-    for data, unit, p in identified:
+    for data, unit, p in found.returns:
         if p != requested:
             sources[data.key].status = f"khác kỳ ({p.code})"
             findings.append(Finding(
@@ -142,10 +215,7 @@ def run(
                 unit=unit.code))
             continue
         in_period[unit.code].append((data, unit))
-
-    tidy_rows: list[tuple] = []
-    model_rows: list[tuple] = []
-    used_units: dict[str, UnitInfo] = {}
+    admitted: list[tuple[ReturnData, UnitInfo]] = []
     for code, group in in_period.items():
         if len(group) > 1:
             files_list = ", ".join(d.path for d, _ in group)
@@ -159,11 +229,23 @@ def run(
             continue
         data, unit = group[0]
         if ledger is not None:  # the stored return when a changed file is not accepted
-            data = ledger.admit(data, unit, findings, sources)
-            if data is None:
+            stored = ledger.admit(data, unit, findings, sources)
+            if stored is None:
                 continue
+            data = stored
         sources[data.key].status = "dùng"
-        used_units[code] = unit
+        admitted.append((data, unit))
+    return admitted
+
+
+def check(admitted: list[tuple[ReturnData, UnitInfo]], requested: Period, catalog: Catalog,
+          findings: list[Finding]) -> tuple[list[tuple], list[tuple]]:
+    """The per-unit checks of each admitted return (into `findings`), and its
+    rows of the tidy table and of the model list."""
+    tidy_rows: list[tuple] = []
+    model_rows: list[tuple] = []
+    for data, unit in admitted:
+        code = unit.code
         values = {v.code: v.value for v in data.values}
         cells = {v.code: (v.sheet, v.cell) for v in data.values}
         typed = {v.code: (v.value, v.sheet, v.cell) for v in data.computed}
@@ -175,6 +257,14 @@ def run(
         for m in data.models:
             model_rows.append((code, m["stt"], m["name"], m["field"], m["kind"], m["exemplary"],
                                m["implementer"], m["note"], data.path, m["sheet"], m["row"]))
+    return tidy_rows, model_rows
+
+
+def consolidate_stage(tidy_rows: list[tuple], model_rows: list[tuple],
+                      admitted: list[tuple[ReturnData, UnitInfo]], found: Identified,
+                      requested: Period, settings: Settings) -> Consolidation:
+    """The tidy table and model list as DataFrames, and the consolidation."""
+    import pandas as pd
 
     values_df = pd.DataFrame(tidy_rows, columns=TIDY_COLUMNS)
     del tidy_rows
@@ -188,25 +278,29 @@ def run(
                            (models_df, _REPEATED_MODEL_COLUMNS)):
         for column in columns:
             frame[column] = frame[column].astype("category")
-    ordered_units = _order_units(used_units, config)
-    if ledger is not None:
-        ledger.commit(len(files))
-        findings.extend(ledger.findings + ledger.outliers())
-    result = consolidate(
-        values_df, models_df, ordered_units,
-        period=requested, organization=config.organization, catalog=catalog,
-        registry_units=list(config.registry), findings=sort_findings(findings),
-        sources=list(sources.values()),
+    config = settings.config
+    used_units = {unit.code: unit for _, unit in admitted}
+    return consolidate(
+        values_df, models_df, _order_units(used_units, config),
+        period=requested, organization=config.organization, catalog=settings.catalog,
+        registry_units=list(config.registry), findings=sort_findings(found.findings),
+        sources=list(found.sources.values()),
     )
-    checking.review(result)  # model list against summary, peer outliers
-    if ledger is not None:
-        ledger.finish(result)  # comparisons with earlier periods, trend
-        if reuse is not None:
-            result.history["read_cache"] = reuse
-    if cache is not None:
-        cache.flush()  # only now: a failed run leaves the store as it was
-    return result
 
+
+def review(result: Consolidation, settings: Settings) -> None:
+    """Checks across units: the model list against the summary, peer outliers."""
+    settings.checking.review(result)
+
+
+def compare(result: Consolidation, ledger: Ledger, reuse: dict | None) -> None:
+    """Comparisons with earlier periods and the trend, from the store."""
+    ledger.finish(result)
+    if reuse is not None:
+        result.history["read_cache"] = reuse
+
+
+# ------------------------------------------------------------------ helpers
 
 def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
                   history: HistoryOptions | None, *, workers: int | None,
