@@ -64,13 +64,14 @@ def inspect_file(path: Path, *, config_path: Path | None = None,
                  mapping_path: Path | None = None) -> Inspection:
     """Read one file exactly as `dvk aggregate` would, and describe the reading."""
     from dvk_cli.reading.identify import identify_period, identify_unit
-    from dvk_cli.reading.mapping import load_mapping, mappings_for_files
+    from dvk_cli.reading.mapping import Mapping, load_mapping, mappings_for_files
     from dvk_cli.reading.wide import expand_wide
 
     if not path.is_file():
         raise UsageError(f"Không tìm thấy tệp “{path}”.")
     config: Config = load_config(find_config([path], config_path))
     catalog: Catalog = catalog_for(config)
+    mapping: Mapping | None
     if mapping_path is not None:
         mapping = load_mapping(mapping_path, catalog)
     else:

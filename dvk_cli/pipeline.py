@@ -320,11 +320,13 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
     hook = progress(len(todo)) if progress and todo else None
     fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings)
     cache.save(files, shown, mappings, fresh, found.stats, found.todo)
-    returns: list[ReturnData | None] = [None] * len(files)
+    slots: list[ReturnData | None] = [None] * len(files)
     for i, data in found.hits.items():
-        returns[i] = data
+        slots[i] = data
     for i, data in zip(found.todo, fresh, strict=True):
-        returns[i] = data
+        slots[i] = data
+    returns = [data for data in slots if data is not None]
+    assert len(returns) == len(files)  # every file is a hit or was read
     return returns, cache, {"reused": len(found.hits), "read": len(todo)}
 
 

@@ -128,7 +128,7 @@ def check_unit_models(models: pd.DataFrame | dict[str, list], summary: dict[str,
     rows = [int(r) for r in models["row"]]
     listed = f"Danh sách mô hình (tệp {file}, trang “{sheet}”, {_rows_text(rows)})"
     findings: list[Finding] = []
-    letters = {}
+    letters: dict[str, str] = {}
 
     def summary_place(code: str) -> str:
         _, s_sheet, s_cell = cells.get(code, ("", "", ""))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dvk_cli.checks.per_unit import (
     MISSING_STRATEGIES,
@@ -27,6 +28,10 @@ from dvk_cli.checks.per_unit import (
 from dvk_cli.core.catalog import Catalog, Check
 from dvk_cli.core.config import ConfigError
 from dvk_cli.core.findings import Finding
+
+if TYPE_CHECKING:
+    from dvk_cli.checks.peers import OutlierSettings
+    from dvk_cli.reading.guards import Limits
 
 SEVERITIES = ("error", "warning", "off")
 RULE_FIELDS = ("id", "assert", "when", "severity", "message", "missing")
@@ -154,8 +159,8 @@ class Checking:
 
     catalog: Catalog
     overrides: dict[str, str] = field(default_factory=dict)
-    outliers: object = None  # outliers.OutlierSettings
-    limits: object = None  # guards.Limits
+    outliers: OutlierSettings | None = None
+    limits: Limits | None = None
 
     def review(self, result) -> None:
         """Add the cross-unit findings (model list, peers) to a consolidation."""

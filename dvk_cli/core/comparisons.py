@@ -54,16 +54,23 @@ def comparison_sets(compare: Mapping, period: Period) -> list[dict]:
     prev = compare.get(PREVIOUS)
     same = compare.get(SAME_LAST_YEAR)
     if prev and same and prev.get("period") == same.get("period"):
-        other = parse_period(same["period"])
+        other = _period(same["period"])
         sets.append({"key": SAME_LAST_YEAR, "title": f"Kỳ trước, cùng kỳ ({same['label']})",
                      "ref": reference(SAME_LAST_YEAR, period, other), "data": same})
         return sets
     for key, data, word in ((PREVIOUS, prev, "Kỳ trước"), (SAME_LAST_YEAR, same, "Cùng kỳ")):
         if data:
-            other = parse_period(data["period"])
+            other = _period(data["period"])
             sets.append({"key": key, "title": f"{word} ({data['label']})",
                          "ref": reference(key, period, other), "data": data})
     return sets
+
+
+def _period(code: str) -> Period:
+    p = parse_period(code)
+    if p is None:  # codes in a comparison come from the store, which holds valid ones
+        raise ValueError(f"invalid period code {code!r}")
+    return p
 
 
 def change(now: object, before: object, type_: str = "count") -> tuple[float | None, float | None]:
@@ -71,17 +78,18 @@ def change(now: object, before: object, type_: str = "count") -> tuple[float | N
     percentage's change is its difference in points, with no percent of it."""
     if not _present(now) or not _present(before):
         return None, None
-    diff = clean(float(now) - float(before))
-    if type_ == "percent" or float(before) == 0:
+    a, b = float(now), float(before)  # type: ignore[arg-type]  # _present: both are numbers
+    diff = clean(a - b)
+    if type_ == "percent" or b == 0:
         return diff, None
-    return diff, round((float(now) - float(before)) / abs(float(before)) * 100, 6)
+    return diff, round((a - b) / abs(b) * 100, 6)
 
 
 def _present(value: object) -> bool:
     if value is None or isinstance(value, bool):
         return False
     try:
-        return not math.isnan(float(value))
+        return not math.isnan(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
 

@@ -288,6 +288,7 @@ def find_store(config_path: Path | None = None, start: list[Path] | None = None,
         )
     config = load_config(path)
     store_file = store_path_for(config)
+    assert store_file is not None  # config came from a dvk.toml file
     if not create and not store_file.is_file():
         raise UsageError(
             f"Chưa có kho lịch sử {store_file}: kho được tạo khi chạy dvk aggregate lần đầu."

@@ -361,7 +361,8 @@ class Store:
         cur = self.conn.execute(
             "INSERT INTO runs (started_at, command, period, inputs, files, dvk_version) "
             "VALUES (?, ?, ?, ?, ?, ?)", (now(), command, period, inputs, files, version))
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None  # an INSERT always sets it
+        return cur.lastrowid
 
     def finish_run(self, run_id: int, *, new: int, replaced: int, refused: int,
                    locked: bool) -> None:
@@ -378,7 +379,8 @@ class Store:
             "read_at, sheet, run_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (unit, period, kind, file, file_name, sha256, file_mtime, now(), sheet, run_id,
              CURRENT))
-        sid = int(cur.lastrowid)
+        assert cur.lastrowid is not None  # an INSERT always sets it
+        sid = cur.lastrowid
         self.conn.executemany(
             "INSERT INTO cell_values (submission_id, indicator, value, sheet, cell, how, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -440,7 +442,7 @@ def _text(value: object) -> str | None:
 
 def _int(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 

@@ -92,6 +92,8 @@ def _stream(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
     # Deflate: inflate the raw compressed bytes ourselves, so that a header
     # understating the size cannot make us stop early (or a parser go on).
     fp = z.fp
+    if fp is None:
+        raise zipfile.BadZipFile("archive closed")
     fp.seek(info.header_offset)
     header = fp.read(30)
     if header[:4] != b"PK\x03\x04":

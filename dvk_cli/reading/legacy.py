@@ -149,7 +149,7 @@ def _vni_tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     # write them; all of them look right in a VNI font.
     extra: dict[str, str] = {}
     for spelling, letter in pairs.items():
-        base, mark = spelling
+        base, mark = spelling[0], spelling[1]
         for other in (mark.lower(), mark.upper()):
             extra.setdefault(base + other, letter)
     for base in "iI":

@@ -113,7 +113,7 @@ def read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
                 elif has_value and is_number(value):
                     data.add("warning", "label_unknown",
                              f"Không nhận ra chỉ tiêu “{label}” trong danh mục; số liệu dòng này "
-                             f"({fmt_number(parse_number(value), 6)}) không được tổng hợp.",
+                             f"({fmt_number(parse_number(value) or 0, 6)}) không được tổng hợp.",
                              sheet=sheet, cell=cell_ref(r, value_col))
                 continue
             code, how, unit_text = match.code, "nhãn", match.unit_text
@@ -161,8 +161,8 @@ def _formulas_without_value(raw: bytes, sheet: str, refs: set[str]) -> list[str]
             target = None
             for m in re.finditer(r"<Relationship\b[^>]*>", rels):
                 tag = m.group(0)
-                if f'Id="{rid}"' in tag:
-                    target = re.search(r'Target="([^"]*)"', tag).group(1)
+                if f'Id="{rid}"' in tag and (found := re.search(r'Target="([^"]*)"', tag)):
+                    target = found.group(1)
             if not target:
                 return []
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target

@@ -215,13 +215,13 @@ __all__ = ["Mapping", "MappingError", "load_mapping", "read_with_mapping", "mapp
            "mapping_for", "cell_ref"]
 
 
-def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, object]:
+def mappings_for_files(files: list[Path], config: Config, catalog: Catalog) -> dict[Path, Mapping]:
     """The mapping file (dvk.toml [[mappings]] or a unit's `mapping`) for each file."""
     rules = mapping_rules(config.raw, config.folder)
     if not rules:
         return {}
     cache: dict = {}
-    found = {}
+    found: dict[Path, Mapping] = {}
     for path in files:
         m = mapping_for(path, rules, config.registry, catalog, cache)
         if m is not None:

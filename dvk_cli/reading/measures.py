@@ -62,8 +62,10 @@ def conversion(indicator_type: str, written: object) -> Conversion | None:
     # "Triệu đồng (tr.đ)", "đồng/VNĐ": accept when every part agrees.
     parts = [p for p in re.split(r"[()/,;]+", text) if p.strip()]
     factors = {table.get(squeeze(p)) for p in parts}
-    if len(parts) > 1 and len(factors) == 1 and None not in factors:
-        return Conversion(text, factors.pop())
+    if len(parts) > 1 and len(factors) == 1:
+        (factor,) = factors
+        if factor is not None:
+            return Conversion(text, factor)
     raise UnknownMeasure(text)
 
 

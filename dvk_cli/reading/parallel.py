@@ -11,6 +11,7 @@ from pathlib import Path
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.files import display_path
 from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData
 
 # Below this many files a process pool costs more than it saves.
@@ -34,12 +35,13 @@ def _init_worker(catalog: Catalog, limits=None) -> None:
 
 def _read_in_worker(item: tuple) -> ReturnData:
     path, shown, mapping = item
+    assert _worker_catalog is not None, "the pool's initializer sets the catalog"
     return read_return(Path(path), _worker_catalog, shown, mapping)
 
 
 def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
              progress: ProgressHook | None = None,
-             mappings: dict[Path, object] | None = None) -> list[ReturnData]:
+             mappings: dict[Path, Mapping] | None = None) -> list[ReturnData]:
     """Read every file, in parallel across processes when there are many.
 
     `mappings` gives the mapping file that applies to a file, if any.
