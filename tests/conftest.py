@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import THREE_UNITS, write_config
+from helpers import THREE_UNITS, copy_sample, write_config
 
 
 @pytest.fixture
@@ -14,3 +14,12 @@ def folder(tmp_path, monkeypatch):
     write_config(tmp_path, THREE_UNITS)
     (tmp_path / "returns").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def sample_copy(tmp_path, monkeypatch):
+    """A copy of the sample province as the working folder (the current
+    directory): dvk.toml here, dvk.sqlite created here."""
+    dest = copy_sample(tmp_path / "binh-phuoc")
+    monkeypatch.chdir(dest)
+    return dest

@@ -7,9 +7,21 @@ A grid is a dict {sheet name: list of rows}; a row is a list of cell values
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from dvk_cli.core.catalog import default_catalog
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
+SAMPLE = ROOT / "sample_data" / "binh-phuoc"  # 11 units, 2023 and 2024
+
+
+def copy_sample(dest: Path) -> Path:
+    """A copy of the sample province (2023, 2024 and dvk.toml) without any
+    store or outputs a run in the checkout left behind; returns `dest`."""
+    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("dvk.sqlite*", "tong-hop-*",
+                                                                "bao-cao-*"))
+    return dest
 
 HEADER = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", "Số liệu", "Ghi chú"]
 MODEL_HEADER = ["STT", "Tên mô hình", "Lĩnh vực", "Loại", "Tiêu biểu", "Đơn vị, người thực hiện",

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_ods, write_xlsx
+from helpers import (
+    SAMPLE,
+    THREE_UNITS,
+    consistent_values,
+    return_grid,
+    write_config,
+    write_ods,
+    write_xlsx,
+)
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
@@ -105,7 +113,7 @@ def test_limits_from_dvk_toml_reach_the_run(tmp_path, monkeypatch):
 
 
 def test_ordinary_returns_pass_the_guard():
-    sample = Path(__file__).resolve().parent.parent / "sample_data" / "binh-phuoc" / "2024"
+    sample = SAMPLE / "2024"
     files = sorted(sample.iterdir())
     assert any(p.suffix == ".ods" for p in files)
     for path in files:

@@ -4,13 +4,12 @@ gives."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import consistent_values, return_grid, write_xlsx
+from helpers import SAMPLE, consistent_values, copy_sample, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli import pipeline
@@ -19,7 +18,7 @@ from dvk_cli.history.ledger import HistoryOptions
 from dvk_cli.pipeline import run
 from dvk_cli.reading import parallel
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "binh-phuoc"
+SAMPLE = SAMPLE
 COLS = ["unit", "indicator", "value", "file", "sheet", "cell", "how", "note"]
 
 
@@ -123,8 +122,7 @@ def test_validate_never_creates_the_store_and_a_failed_run_writes_no_cache(folde
 
 
 def test_cli_rerun_on_the_sample_says_what_it_reused(tmp_path, monkeypatch):
-    dest = tmp_path / "binh-phuoc"
-    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("dvk.sqlite*"))
+    dest = copy_sample(tmp_path / "binh-phuoc")
     monkeypatch.chdir(dest)
     runner = CliRunner()
     first = runner.invoke(app, ["aggregate", "2024", "--period", "2024", "--json"])

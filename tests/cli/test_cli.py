@@ -20,6 +20,7 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys\n"

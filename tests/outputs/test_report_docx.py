@@ -11,13 +11,13 @@ import subprocess
 import sys
 import warnings
 import zipfile
-from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from helpers import ROOT, SAMPLE, copy_sample
 from test_report import build
 from typer.testing import CliRunner
 
@@ -36,8 +36,6 @@ from dvk_cli.outputs.word import (
     write_docx_report,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data" / "binh-phuoc"
 runner = CliRunner()
 
 
@@ -82,8 +80,7 @@ def md_paragraphs(md: str) -> list[str]:
 def sample_run(tmp_path_factory):
     """`dvk report` on a copy of the sample, as .docx and as .md."""
     base = tmp_path_factory.mktemp("docx")
-    sample = base / "binh-phuoc"
-    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("dvk.sqlite*"))
+    sample = copy_sample(base / "binh-phuoc")
     out = base / "out"
     for fmt in ("docx", "md"):
         result = runner.invoke(app, ["report", str(sample / "2024"), "--period", "2024",
@@ -482,8 +479,7 @@ def test_context_escapes_xml_characters(tmp_path):
 # ----------------------------------------------------------------------- CLI
 
 def test_aggregate_docx_flag_and_json(tmp_path):
-    sample = tmp_path / "binh-phuoc"
-    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("dvk.sqlite*"))
+    sample = copy_sample(tmp_path / "binh-phuoc")
     out = tmp_path / "out"
     result = runner.invoke(app, ["aggregate", str(sample / "2024"), "--period", "2024",
                                  "--out", str(out), "--docx", "--json"])
@@ -509,6 +505,7 @@ def test_report_command_errors(tmp_path):
     assert list(tmp_path.glob("bao-cao-*")) == []
 
 
+@pytest.mark.slow
 def test_help_does_not_import_word_or_chart_libraries():
     code = (
         "import sys\n"
@@ -524,6 +521,7 @@ def test_help_does_not_import_word_or_chart_libraries():
 
 # ----------------------------------------------------------------- LibreOffice
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_converts_to_pdf_with_libreoffice(sample_run, tmp_path):
     path, _, _ = sample_run

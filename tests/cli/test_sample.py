@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import ROOT, SAMPLE
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.pipeline import run
 from dvk_cli.reading.dispatch import read_return
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data" / "binh-phuoc"
 
 # The figures of the seed article (Bình Phước, tổng kết năm 2024), in the
 # catalog's units: money in triệu đồng, lengths in km.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from helpers import ROOT
+
 from dvk_cli.checks.per_unit import holds
 from dvk_cli.core.catalog import codes_in, default_catalog
 
-ROOT = Path(__file__).resolve().parent.parent
 CAT = default_catalog()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from dvk_cli.history.ledger import HistoryOptions
 from dvk_cli.history.store import MIGRATIONS, SCHEMA_VERSION, Store, migrate
 from dvk_cli.pipeline import run
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data" / "binh-phuoc"
 runner = CliRunner()
 DATA_TABLES = ("submissions", "cell_values", "models", "locks")
 
@@ -386,13 +383,6 @@ def test_no_comparison_clause_without_history(folder):
 
 # ------------------------------------------------------------------ the sample, 2023 -> 2024
 
-@pytest.fixture
-def sample_copy(tmp_path, monkeypatch):
-    dest = tmp_path / "binh-phuoc"
-    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("dvk.sqlite", "tong-hop-*",
-                                                                 "bao-cao-*"))
-    monkeypatch.chdir(dest)  # a working folder: dvk.toml here, dvk.sqlite created here
-    return dest
 
 
 def test_sample_2024_compared_with_2023_in_report_workbook_json_and_terminal(sample_copy):

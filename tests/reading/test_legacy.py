@@ -13,10 +13,9 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from pathlib import Path
 
 import pytest
-from helpers import return_grid, write_xls, write_xlsx
+from helpers import ROOT, return_grid, write_xls, write_xlsx
 
 from dvk_cli.reading.legacy import (
     ENCODING_NAMES,
@@ -32,7 +31,6 @@ from dvk_cli.reading.legacy import (
     to_unicode,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 # The 67 lower-case Vietnamese letters that are not ASCII.
@@ -206,6 +204,7 @@ def test_output_is_nfc_and_non_letters_pass_through():
 
 
 @pytest.mark.skipif(shutil.which("iconv") is None, reason="needs glibc iconv")
+@pytest.mark.slow
 def test_tcvn3_agrees_with_iconv():
     """glibc's TCVN5712-1 converter, for every VN3 code point."""
     codes = bytes(sorted(TCVN3_TABLE.values()))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import ROOT
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
@@ -21,7 +22,7 @@ from dvk_cli.core.units import Unit
 from dvk_cli.outputs.forms import build_form
 from dvk_cli.reading.dispatch import read_return
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench.py"
+BENCH = ROOT / "bench" / "bench.py"
 
 
 @pytest.fixture(scope="module")
