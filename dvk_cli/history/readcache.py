@@ -34,12 +34,18 @@ from dvk_cli.reading.returns import ReturnData
 _PROTOCOL = 5
 
 
+def code_files() -> list[Path]:
+    """Every source and data file of the dvk_cli package, subpackages included."""
+    package = Path(__file__).resolve().parent.parent  # dvk_cli
+    return sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml"))
+
+
 @cache
 def _code_fingerprint() -> str:
     """The dvk source itself: a changed reader never reuses what an older one read."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent  # dvk_cli, every subpackage
-    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.toml")):
+    package = Path(__file__).resolve().parent.parent
+    for path in code_files():
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
