@@ -20,7 +20,7 @@ repeated (median of --repeat), each in a fresh subprocess:
       read of each file's zip members.
 
 Not part of the test suite. The generator (`generate`) is tested by
-tests/test_bench.py.
+tests/cli/test_bench.py.
 """
 
 from __future__ import annotations
@@ -871,14 +871,14 @@ def print_table(res: dict) -> None:
 
 
 def profile(n: int, top: int = 15) -> None:
-    """Where dvk aggregate spends its time, all in one process (workers=1):
-    reading and consolidating, then the outputs, each profiled on its own."""
+    """Where dvk aggregate spends its time, all in one process (workers=1), in
+    the two halves of dvk_cli.aggregate (no history store), each profiled on
+    its own: dvk_cli.run (read, check, consolidate), then dvk_cli.write_outputs
+    (the workbook and the report, named as dvk aggregate names them)."""
     import cProfile
     import pstats
 
-    from dvk_cli.outputs.report import write_report
-    from dvk_cli.outputs.workbook import write_workbook
-    from dvk_cli.pipeline import run
+    import dvk_cli
 
     folder, _ = ensure_cache(n)
     out = Path(tempfile.mkdtemp(prefix="dvk-bench-prof-"))
@@ -886,11 +886,10 @@ def profile(n: int, top: int = 15) -> None:
     holder: dict = {}
 
     def read() -> None:
-        holder["result"] = run([folder / "returns"], period=PERIOD, workers=1)
+        holder["result"] = dvk_cli.run([folder / "returns"], period=PERIOD, workers=1)
 
     def outputs() -> None:
-        write_workbook(holder["result"], out / f"tong-hop-{PERIOD}.xlsx")
-        write_report(holder["result"], out / f"bao-cao-{PERIOD}.md")
+        dvk_cli.write_outputs(holder["result"], out)
 
     for name, func in (("read, identify, check, consolidate (run, 1 process)", read),
                        ("outputs (workbook and report)", outputs)):

@@ -1,3 +1,37 @@
-"""dvk — tổng hợp báo cáo công tác dân vận."""
+"""dvk — tổng hợp báo cáo công tác dân vận.
+
+The library: `dvk_cli.aggregate(...)`, `dvk_cli.validate(...)` … one function
+for each command (dvk_cli/api.py), loaded on first use so that `import dvk_cli`
+and `dvk --help` stay instant.
+"""
 
 __version__ = "0.1.0"
+
+# The names of dvk_cli.api (its __all__), served lazily by __getattr__ (PEP 562).
+_API = (
+    "run", "aggregate", "validate", "report", "write_outputs", "inspect_file",
+    "init_folder", "write_forms",
+    "submissions", "diff", "lock", "unlock", "load_baseline", "trend",
+    "RunResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
+    "SubmissionsResult", "DiffResult", "LockResult", "BaselineLoadResult", "TrendResult",
+    "UsageError",
+)
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):  # no annotation: `import typing` would cost the import time
+    if name in _API:
+        # importlib, not `from dvk_cli import api`: modules below the api layer
+        # import this package for __version__, and must not depend on the api
+        # through it (import-linter's layers contract)
+        import importlib
+
+        value = getattr(importlib.import_module("dvk_cli.api"), name)
+        globals()[name] = value  # once loaded, a plain attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog, Indicator
@@ -31,6 +32,22 @@ MODEL_COLUMNS = [
 ]
 
 
+class SourceStatus(StrEnum):
+    """Whether a file read was used, or why not. The value is the text the
+    sheet Nguồn and the report show; OTHER_PERIOD is shown with the file's
+    period (Source.status_text: "khác kỳ (2023)")."""
+
+    PENDING = ""  # not decided yet
+    USED = "dùng"
+    UNREADABLE = "không đọc được"
+    UNIT_UNKNOWN = "không xác định được đơn vị"
+    PERIOD_UNKNOWN = "không xác định được kỳ"
+    OTHER_PERIOD = "khác kỳ"
+    DUPLICATE = "trùng báo cáo"
+    PERIOD_LOCKED = "không dùng: kỳ đã khóa"
+    NOT_THE_STORED = "không dùng: khác bản đã lưu"
+
+
 @dataclass
 class Source:
     """One file read, as listed on the sheet Nguồn."""
@@ -40,13 +57,23 @@ class Source:
     unit: str = ""  # unit code, when identified
     unit_name: str = ""
     period: str = ""  # period code, when identified
-    status: str = ""  # "dùng" (used) or why it was not used
+    status: SourceStatus = SourceStatus.PENDING
     values: int = 0  # number of values read
     models: int = 0
 
+    def __post_init__(self) -> None:
+        self.status = SourceStatus(self.status)  # also from its text ("dùng")
+
     @property
     def used(self) -> bool:
-        return self.status == "dùng"
+        return self.status == SourceStatus.USED
+
+    @property
+    def status_text(self) -> str:
+        """As shown to the user: "dùng", "trùng báo cáo", "khác kỳ (2023)"…"""
+        if self.status == SourceStatus.OTHER_PERIOD:
+            return f"{self.status} ({self.period})"
+        return str(self.status)
 
 
 @dataclass

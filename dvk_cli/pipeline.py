@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dvk_cli.aggregation import (
@@ -18,6 +18,7 @@ from dvk_cli.aggregation import (
     TIDY_COLUMNS,
     Consolidation,
     Source,
+    SourceStatus,
     UnitInfo,
     consolidate,
 )
@@ -156,26 +157,25 @@ def identify(returns: list[ReturnData], config: Config) -> Identified:
         source = Source(path=data.key, sha256=data.sha256, values=len(data.values),
                         models=len(data.models))
         sources[data.key] = source
-        findings.extend(data.findings)
         if not data.readable:
-            source.status = "không đọc được"
+            findings.extend(data.findings)
+            source.status = SourceStatus.UNREADABLE
             continue
         unit, problem = identify_unit(data, config)
         if unit:
             source.unit, source.unit_name = unit.code, unit.name
-            for f in data.findings:
-                f.unit = unit.code
+            data.findings = [replace(f, unit=unit.code) for f in data.findings]
+        findings.extend(data.findings)
         p, p_problem = identify_period(data)
         if p:
             source.period = p.code
         for prob in (problem, p_problem):
             if prob:
-                prob.unit = unit.code if unit else ""
-                findings.append(prob)
+                findings.append(replace(prob, unit=unit.code if unit else ""))
         if unit is None:
-            source.status = "không xác định được đơn vị"
+            source.status = SourceStatus.UNIT_UNKNOWN
         elif p is None:
-            source.status = "không xác định được kỳ"
+            source.status = SourceStatus.PERIOD_UNKNOWN
         else:
             identified.append((data, unit, p))
     return Identified(sources, identified, findings)
@@ -206,7 +206,7 @@ def admit(found: Identified, requested: Period,
     in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
     for data, unit, p in found.returns:
         if p != requested:
-            sources[data.key].status = f"khác kỳ ({p.code})"
+            sources[data.key].status = SourceStatus.OTHER_PERIOD  # shown with its period
             findings.append(Finding(
                 "error", "period_mismatch",
                 f"Tệp {data.path} ({unit.name}) là báo cáo {p.label}, không phải {requested.label}; "
@@ -220,7 +220,7 @@ def admit(found: Identified, requested: Period,
         if len(group) > 1:
             files_list = ", ".join(d.path for d, _ in group)
             for data, unit in group:
-                sources[data.key].status = "trùng báo cáo"
+                sources[data.key].status = SourceStatus.DUPLICATE
                 findings.append(Finding(
                     "error", "duplicate_return",
                     f"Đơn vị {unit.name} có {len(group)} báo cáo cho {requested.label} ({files_list}); "
@@ -233,7 +233,7 @@ def admit(found: Identified, requested: Period,
             if stored is None:
                 continue
             data = stored
-        sources[data.key].status = "dùng"
+        sources[data.key].status = SourceStatus.USED
         admitted.append((data, unit))
     return admitted
 

@@ -146,9 +146,7 @@ def adjust_severity(findings: list[Finding], overrides: dict[str, str]) -> list[
         new = overrides.get(f.rule)
         if new == "off":
             continue
-        if new:
-            f.severity = new
-        out.append(f)
+        out.append(dataclasses.replace(f, severity=new) if new else f)
     return out
 
 

@@ -169,8 +169,12 @@ def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
         items = sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.file, f.sheet))
         # one finding told for each of several files (a duplicate return) is shown once
         seen: set[tuple[str, str]] = set()
-        items = [f for f in items if (f.severity, f.message) not in seen
-                 and not seen.add((f.severity, f.message))]
+        unique = []
+        for f in items:
+            if (f.severity, f.message) not in seen:
+                seen.add((f.severity, f.message))
+                unique.append(f)
+        items = unique
         out.append((unit, items))
     return out
 
@@ -202,6 +206,22 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
             shown += 1
         table.add_section()
     return table, shown, total
+
+
+def print_init(console, result) -> None:
+    """dvk init: the files made and the next step (result: dvk_cli.api.InitResult)."""
+    for path in result.paths:
+        console.print(f"[green]Đã tạo[/] {path}")
+    console.print("Bước tiếp theo: khai báo các đơn vị trong dvk.toml, rồi chạy "
+                  "[bold]dvk template bieu-mau --unit all --period 2024[/].")
+
+
+def print_forms(console, result) -> None:
+    """dvk template: the forms written (result: dvk_cli.api.FormsResult)."""
+    if result.per_unit:
+        console.print(f"[green]Đã tạo {len(result.paths)} biểu mẫu[/] trong {result.out}")
+    else:
+        console.print(f"[green]Đã tạo biểu mẫu[/] {result.paths[0]}")
 
 
 def print_validation(console, c: Consolidation, feedback=None) -> None:

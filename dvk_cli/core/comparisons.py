@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from dvk_cli.core.numbers import clean, fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.numbers import clean, fmt_figure, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
@@ -98,12 +98,7 @@ def _amount(ind: Indicator, diff: float) -> str:
     amount = abs(diff)
     if ind.type == "percent":
         return f"{fmt_number(amount, 1)} điểm phần trăm"
-    if ind.type == "money":
-        return fmt_money(amount)
-    if ind.type == "length":
-        return f"{fmt_number(amount, 2)} {ind.unit or 'km'}"
-    text = fmt_number(amount, 0 if float(amount).is_integer() else 2)
-    return f"{text} {ind.unit}" if ind.unit else text
+    return fmt_figure(amount, ind)
 
 
 def change_phrase(ind: Indicator, now: object, before: object, ref: str) -> str | None:

@@ -8,8 +8,10 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SEVERITY_LABEL = {"error": "Lỗi", "warning": "Cảnh báo", "info": "Thông tin"}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
+    """Made once, never changed: dataclasses.replace gives a changed copy."""
+
     severity: str  # error | warning | info
     rule: str  # stable identifier, e.g. "not_a_number", "MH_LOAI"
     message: str  # Vietnamese, complete sentence naming the problem

@@ -6,6 +6,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dvk_cli.core.catalog import Indicator
 
 # Vietnamese notation: "." groups thousands, "," marks decimals.
 _VI_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")  # 1.215 / 1.520,5
@@ -105,6 +109,22 @@ def fmt_value(value: float | int, type_: str, unit: str = "") -> str:
     if type_ == "length":
         return f"{fmt_number(value, 2)} {unit or 'km'}"
     return fmt_number(value, 0 if float(value).is_integer() else 2)
+
+
+def fmt_figure(value: float | int, indicator: Indicator, *, unit: bool = True) -> str:
+    """A figure as its indicator's type says, with its unit: '1.215 mô hình',
+    '1,52 tỷ đồng', '98,5%', '12,5 km'. With unit=False a count stays bare
+    ('1.215'), for a report sentence that names the unit itself."""
+    text = fmt_value(value, indicator.type, indicator.unit)
+    if unit and indicator.type == "count" and indicator.unit:
+        return f"{text} {indicator.unit}"
+    return text
+
+
+def fmt_figure_number(value: float | int, indicator: Indicator) -> str:
+    """The figure alone, as in a table column: '1.520', '15,15', '98,5' (a
+    percentage with one decimal, anything else with at most two)."""
+    return fmt_number(value, 1 if indicator.type == "percent" else 2)
 
 
 # Excel number formats. Excel renders "," and "." with the separators of the

@@ -20,11 +20,11 @@ from dvk_cli.core.comparisons import (
     same_period_last_year,
 )
 from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import clean, fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.numbers import clean, fmt_figure
 from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
-    from dvk_cli.core.catalog import Catalog, Indicator
+    from dvk_cli.core.catalog import Catalog
     from dvk_cli.history.store import Store
 
 
@@ -58,10 +58,11 @@ def period_figures(store: Store, period: Period, catalog: Catalog,
     base = store.current(AREA, period.code, KIND_BASELINE)
     if not per_unit and base is None:
         return None
-    unit_totals, unit_table = _totals(per_unit, period, catalog) if per_unit else ({}, {})
+    unit_totals, unit_table = (consolidate_figures(per_unit, period, catalog) if per_unit
+                               else ({}, {}))
     if base is not None:
         values = {v.indicator: v.value for v in store.values(base.id)}
-        totals, _ = _totals({"": values}, period, catalog)
+        totals, _ = consolidate_figures({"": values}, period, catalog)
         source = "baseline"
     else:
         totals, source = unit_totals, "returns"
@@ -75,8 +76,8 @@ def period_figures(store: Store, period: Period, catalog: Catalog,
     }
 
 
-def _totals(per_unit: Mapping[str, Mapping[str, float]], period: Period,
-            catalog: Catalog) -> tuple[dict, dict]:
+def consolidate_figures(per_unit: Mapping[str, Mapping[str, float]], period: Period,
+                        catalog: Catalog) -> tuple[dict, dict]:
     """Totals and per-unit values (computed indicators included) exactly as a
     run would compute them: through aggregation.consolidate."""
     import pandas as pd
@@ -167,23 +168,13 @@ def history_outliers(store: Store, period: Period, catalog: Catalog,
             spread = max(1.4826 * mad, _MIN_RELATIVE_SPREAD * abs(median), _MIN_ABSOLUTE_SPREAD)
             if abs(float(v.value) - median) <= OUTLIER_SPREAD * spread:
                 continue
-            fmt = _figure(ind)
-            listing = ", ".join(f"{p.label}: {fmt(x)}" for p, x in past)
+            shown, typical = fmt_figure(v.value, ind), fmt_figure(median, ind)
+            listing = ", ".join(f"{p.label}: {fmt_figure(x, ind)}" for p, x in past)
             findings.append(Finding(
                 "warning", "outlier_history",
-                f"{name}: {ind.short} ({ind.code}) = {fmt(v.value)}, khác xa số liệu các kỳ trước "
-                f"của chính đơn vị (trung vị {len(past)} kỳ: {fmt(median)}; {listing}). "
+                f"{name}: {ind.short} ({ind.code}) = {shown}, khác xa số liệu các kỳ trước "
+                f"của chính đơn vị (trung vị {len(past)} kỳ: {typical}; {listing}). "
                 "Đề nghị kiểm tra lại.",
                 file=file, sheet=v.sheet, cell=v.cell, unit=unit, indicator=ind.code))
     return findings
 
-
-def _figure(ind: Indicator):
-    def fmt(value) -> str:
-        if ind.type == "percent":
-            return fmt_percent(value)
-        if ind.type == "money":
-            return fmt_money(value)
-        text = fmt_number(value, 0 if float(value).is_integer() else 2)
-        return f"{text} {ind.unit}" if ind.unit else text
-    return fmt

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dvk_cli.aggregation import SourceStatus
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.periods import Period, parse_period
@@ -123,7 +124,7 @@ class Ledger:
         new_file = data.path
         if self.lock:
             self.counts["refused"] += 1
-            sources[data.key].status = "không dùng: kỳ đã khóa"
+            sources[data.key].status = SourceStatus.PERIOD_LOCKED
             if current is None:
                 findings.append(Finding(
                     "error", "period_locked",
@@ -165,7 +166,7 @@ class Ledger:
             return self._use(data, unit)
 
         self.counts["refused"] += 1
-        sources[data.key].status = "không dùng: khác bản đã lưu"
+        sources[data.key].status = SourceStatus.NOT_THE_STORED
         hint = (" (tệp mới không được sửa sau bản đã lưu nên --accept-newer không áp dụng)"
                 if self.options.accept_newer else "")
         findings.append(Finding(
@@ -506,7 +507,7 @@ def unit_series(store: Store, code: str, catalog: Catalog,
                 unit: str | None = None) -> list[tuple[Period, float | int | None]]:
     """One indicator over every stored period (whole area, or one unit), in
     period order, kinds grouped (years, then halves, quarters …)."""
-    from dvk_cli.history.compare import _totals, period_figures
+    from dvk_cli.history.compare import consolidate_figures, period_figures
 
     kinds = {"Y": 0, "H": 1, "9M": 2, "Q": 3, "M": 4}
     periods = sorted((p for p in map(parse_period, store.periods()) if p is not None),
@@ -520,7 +521,7 @@ def unit_series(store: Store, code: str, catalog: Catalog,
             values = store.period_values(p.code).get(unit)
             if not values:
                 continue
-            _, table = _totals({unit: values}, p, catalog)
+            _, table = consolidate_figures({unit: values}, p, catalog)
             value = table.get(unit, {}).get(code)
         if value is not None:
             series.append((p, value))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dvk_cli.aggregation import SourceStatus
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding
 from dvk_cli.outputs import styles
 
@@ -267,7 +268,7 @@ def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = N
     for source, findings in findings_by_file(c.findings).items():
         path = Path(source)
         src = status.get(source)
-        if (src is not None and not src.used and src.status == "không đọc được") or not path.is_file():
+        if (src is not None and src.status == SourceStatus.UNREADABLE) or not path.is_file():
             result.skipped.append((source, "tệp không đọc được, không tạo được bản sao để đánh dấu"))
             continue
         raw = path.read_bytes()

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import write_text_atomic
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
-from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent, fmt_value
+from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
+from dvk_cli.outputs.names import workbook_name
+from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
@@ -104,7 +106,7 @@ def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
             if name == _AREA:
                 return area
             ind = catalog.indicators[name]
-            return fmt_value(values[name], ind.type, ind.unit)
+            return fmt_figure(values[name], ind, unit=False)
 
         out.append(_PLACEHOLDER_RE.sub(repl, part))
         if clause is not None and codes and not optional:
@@ -189,10 +191,7 @@ def _uncovered_clauses(group: Group, values: Mapping[str, Any], catalog: Catalog
     for ind in catalog.in_group(group.key):
         if ind.code in covered or not _present(values, ind.code) or float(values[ind.code]) == 0:
             continue
-        shown = fmt_value(values[ind.code], ind.type, ind.unit)
-        if ind.type == "count" and ind.unit:
-            shown = f"{shown} {ind.unit}"
-        clauses.append(f"{_lower_first(ind.label)}: {shown}")
+        clauses.append(f"{_lower_first(ind.label)}: {fmt_figure(values[ind.code], ind)}")
     return clauses
 
 
@@ -255,12 +254,6 @@ def next_period(p: Period) -> str:
 # ------------------------------------------------------------------ context
 
 def _indicator_dict(ind, value, reporting: int) -> dict:
-    if ind.type == "percent":
-        number = fmt_number(value, 1)
-    elif ind.type == "count" and float(value).is_integer():
-        number = fmt_number(value, 0)
-    else:
-        number = fmt_number(value, 2)
     return {
         "code": ind.code,
         "label": ind.label,
@@ -270,8 +263,8 @@ def _indicator_dict(ind, value, reporting: int) -> dict:
         "computed": ind.computed,
         "child": bool(ind.parent),
         "value": value,
-        "number": number,  # the figure alone, Vietnamese notation ("1.520")
-        "text": fmt_value(value, ind.type, ind.unit),  # as in prose ("1,52 tỷ đồng")
+        "number": fmt_figure_number(value, ind),  # the figure alone, Vietnamese notation ("1.520")
+        "text": fmt_figure(value, ind, unit=False),  # as in prose ("1,52 tỷ đồng")
         "reporting": reporting,
     }
 
@@ -391,13 +384,12 @@ def report_comparisons(c: Consolidation) -> dict:
         for s in sets:
             before = s["data"].get("totals", {}).get(code)
             diff, pct = change(c.totals[code], before, ind.type)
-            decimals = 1 if ind.type == "percent" else 2
             entry[s["key"]] = {
                 "before": before,
-                "number": fmt_number(before, decimals) if before is not None else "",
+                "number": fmt_figure_number(before, ind) if before is not None else "",
                 "diff": diff,
                 "change": (("+" if diff > 0 else "−" if diff < 0 else "") +
-                           fmt_number(abs(diff), decimals)) if diff is not None else "",
+                           fmt_figure_number(abs(diff), ind)) if diff is not None else "",
                 "percent": (("+" if pct > 0 else "−" if pct < 0 else "") +
                             fmt_percent(abs(pct))) if pct is not None else "",
             }
@@ -502,7 +494,7 @@ def report_context(c: Consolidation) -> dict:
         "units": [info.name for info in c.units.values()],
         "missing": [u.name for u in c.missing],
         "held": [u.name for u in c.held],
-        "unused_sources": [{"path": s.path, "status": s.status} for s in c.sources
+        "unused_sources": [{"path": s.path, "status": s.status_text} for s in c.sources
                            if not s.used],
         "groups": groups,
         "table": table,
@@ -515,19 +507,11 @@ def report_context(c: Consolidation) -> dict:
         "findings_more": len(findings) - len(shown),
         "n_errors": len(c.errors),
         "n_warnings": len(c.warnings),
-        "workbook": f"tong-hop-{c.period.code}.xlsx",
+        "workbook": workbook_name(c.period),
     }
 
 
 # -------------------------------------------------------------------- Jinja
-
-def _giatri(indicator: Any) -> str:
-    """An indicator dict (from the context) formatted as in prose."""
-    if isinstance(indicator, Mapping):
-        return fmt_value(indicator["value"], indicator.get("type", "count"),
-                         indicator.get("unit", ""))
-    return fmt_number(indicator)
-
 
 def _environment(search_path: Path | None = None):
     import jinja2
@@ -545,7 +529,7 @@ def _environment(search_path: Path | None = None):
         "so": fmt_number,
         "tien": fmt_money,
         "phantram": fmt_percent,
-        "giatri": _giatri,
+        "giatri": giatri,
         "cau": as_sentence,
         "noi": join_vi,
         "o_bang": _md_cell,
@@ -555,46 +539,26 @@ def _environment(search_path: Path | None = None):
 
 def default_template_text() -> str:
     """The packaged template; from the checkout's templates/ when not installed."""
-    from importlib import resources
-
-    try:
-        return resources.files("dvk_cli.templates").joinpath(TEMPLATE_NAME).read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-        pass
-    fallback = Path(__file__).resolve().parents[2] / "templates" / TEMPLATE_NAME
-    return fallback.read_text(encoding="utf-8")
+    return packaged_template(TEMPLATE_NAME).read_text(encoding="utf-8")
 
 
 def render_report(c: Consolidation, template_path: Path | None = None) -> str:
     """The report as Markdown text (NFC)."""
-    import jinja2
-
     context = report_context(c)
+    if template_path is not None:
+        template_path = Path(template_path)
     try:
-        if template_path is None:
-            template = _environment().from_string(default_template_text())
-        else:
-            template_path = Path(template_path)
-            if not template_path.is_file():
-                raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
-            env = _environment(template_path.resolve().parent)
-            template = env.get_template(template_path.name)
-        text = template.render(**context)
+        with template_errors(template_path or TEMPLATE_NAME):
+            if template_path is None:
+                template = _environment().from_string(default_template_text())
+            else:
+                if not template_path.is_file():
+                    raise UsageError(f"Không tìm thấy mẫu báo cáo “{template_path}”.")
+                env = _environment(template_path.resolve().parent)
+                template = env.get_template(template_path.name)
+            text = template.render(**context)
     except UnicodeDecodeError as exc:
         raise UsageError(f"Mẫu báo cáo “{template_path}” phải lưu bằng mã UTF-8.") from exc
-    except jinja2.TemplateSyntaxError as exc:
-        raise UsageError(
-            f"Mẫu báo cáo “{template_path or TEMPLATE_NAME}” sai cú pháp ở dòng {exc.lineno}: "
-            f"{exc.message}"
-        ) from exc
-    except jinja2.UndefinedError as exc:
-        raise UsageError(
-            f"Mẫu báo cáo “{template_path or TEMPLATE_NAME}” dùng tên không có trong dữ liệu "
-            f"báo cáo: {exc.message}"
-        ) from exc
-    except jinja2.TemplateError as exc:
-        raise UsageError(f"Không dựng được báo cáo từ mẫu “{template_path or TEMPLATE_NAME}”: "
-                         f"{exc}") from exc
     return unicodedata.normalize("NFC", text)
 
 

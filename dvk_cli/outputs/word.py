@@ -25,20 +25,14 @@ from typing import TYPE_CHECKING, Any
 from dvk_cli.core.config import Config, ConfigError, Organization
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import atomic_path
-from dvk_cli.core.numbers import fmt_money, fmt_number, fmt_percent
+from dvk_cli.core.numbers import fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
-from dvk_cli.outputs.report import (
-    _giatri,
-    _indicator_dict,
-    as_sentence,
-    join_vi,
-    next_period,
-    report_context,
-)
+from dvk_cli.outputs.report import as_sentence, join_vi, next_period, report_context
+from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
-    from dvk_cli.core.catalog import Catalog, Indicator
+    from dvk_cli.core.catalog import Catalog
 
 TEMPLATE_NAME = "bao-cao.docx"
 TODO = "[CẦN BỔ SUNG]"
@@ -248,10 +242,6 @@ def _recipient_lines(recipients) -> list[str]:
 
 # ------------------------------------------------------------------- tables
 
-def _figure(value: float | int, ind: Indicator) -> str:
-    return _indicator_dict(ind, value, 0)["number"]
-
-
 def _missing(value: Any) -> bool:
     try:
         return value is None or math.isnan(float(value))
@@ -300,12 +290,12 @@ def units_table(c: Consolidation, settings: ReportSettings) -> dict:
                 cells.append("")
                 blank = True
             else:
-                cells.append(_figure(value, ind))
+                cells.append(fmt_figure_number(value, ind))
         rows.append({"name": info.name, "cells": cells})
     return {
         "headers": [ind.short for ind in inds],
         "rows": rows,
-        "total": [_figure(c.totals[ind.code], ind) for ind in inds],
+        "total": [fmt_figure_number(c.totals[ind.code], ind) for ind in inds],
         "codes": codes,
         "blank": blank,
     }
@@ -400,15 +390,7 @@ def _nfc(value: Any) -> Any:
 
 def default_template_path() -> Path:
     """The packaged Word template; from the checkout's templates/ when not installed."""
-    from importlib import resources
-
-    try:
-        res = resources.files("dvk_cli.templates").joinpath(TEMPLATE_NAME)
-        if res.is_file():
-            return Path(str(res))
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "templates" / TEMPLATE_NAME
+    return packaged_template(TEMPLATE_NAME)
 
 
 def _jinja_env():
@@ -416,7 +398,7 @@ def _jinja_env():
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update({
-        "so": fmt_number, "tien": fmt_money, "phantram": fmt_percent, "giatri": _giatri,
+        "so": fmt_number, "tien": fmt_money, "phantram": fmt_percent, "giatri": giatri,
         "cau": as_sentence, "noi": join_vi,
     })
     return env
@@ -545,7 +527,6 @@ def _load_template(path: Path):
 def render_docx(c: Consolidation, settings: ReportSettings | None = None,
                 template_path: Path | None = None):
     """The rendered report as a python-docx Document (not saved)."""
-    import jinja2
     from docx.shared import Mm
     from docxtpl import InlineImage
 
@@ -561,15 +542,8 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
         chart = models_chart(c, Path(tmp) / "bieu-do.png")
         if chart is not None:
             context["chart"] = InlineImage(tpl, str(chart), width=Mm(CHART_WIDTH_MM))
-        try:
+        with template_errors(path.name, word=True):
             tpl.render(context, _jinja_env(), autoescape=True)
-        except jinja2.TemplateSyntaxError as exc:
-            raise UsageError(f"Mẫu báo cáo Word “{path.name}” sai cú pháp: {exc.message}") from exc
-        except jinja2.UndefinedError as exc:
-            raise UsageError(f"Mẫu báo cáo Word “{path.name}” dùng tên không có trong dữ liệu "
-                             f"báo cáo: {exc.message}") from exc
-        except jinja2.TemplateError as exc:
-            raise UsageError(f"Không dựng được báo cáo từ mẫu “{path.name}”: {exc}") from exc
     document = tpl.docx
     _fit_tables(document)
     update_fields_on_open(document)

@@ -22,7 +22,7 @@ from dvk_cli.outputs.forms import (
 if TYPE_CHECKING:  # openpyxl is imported lazily
     import openpyxl
 
-    from dvk_cli.aggregation import Consolidation
+    from dvk_cli.aggregation import Consolidation, Source
 
 SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
           "Xu hướng")
@@ -30,7 +30,6 @@ MAIN_TITLE = "TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 FORM_TITLE = "BIỂU TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 TOTAL_LABEL = "Tổng cộng"
 MISSING_TEXT = "Chưa nộp báo cáo"
-STATUS_USED = "dùng"
 
 
 def _upper_period(c: Consolidation) -> str:
@@ -316,9 +315,10 @@ def _checks_sheet(ws, c: Consolidation) -> None:
 
 # ------------------------------------------------------------------ Nguồn
 
-def _status_text(status: str) -> str:
-    if status == STATUS_USED:
+def _status_text(source: Source) -> str:
+    if source.used:
         return "Đã tổng hợp"
+    status = source.status_text
     return status[:1].upper() + status[1:] if status else ""
 
 
@@ -351,7 +351,7 @@ def _sources_sheet(ws, c: Consolidation) -> None:
         styles.style(ws.cell(r, 7, int(s.values)), horizontal="center")
         styles.style(ws.cell(r, 8, int(s.models)), horizontal="center")
         shade = None if s.used else styles.WARNING_FILL
-        styles.style(styles.set_text(ws.cell(r, 9), _status_text(s.status) or None), shade=shade)
+        styles.style(styles.set_text(ws.cell(r, 9), _status_text(s) or None), shade=shade)
         styles.fit_row_height(ws, r, 1, ncols)
     if not c.sources:
         r += 1

@@ -1,0 +1,59 @@
+"""What the Markdown report (report.py) and the Word report (word.py) share
+about their Jinja templates: where the packaged templates are, the `giatri`
+filter, and the Vietnamese messages for a template that cannot be rendered.
+
+jinja2 is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dvk_cli.core.errors import UsageError
+from dvk_cli.core.numbers import fmt_number, fmt_value
+
+
+def packaged_template(name: str) -> Path:
+    """templates/<name> as installed with dvk_cli (package dvk_cli.templates);
+    from the checkout's templates/ when not installed."""
+    from importlib import resources
+
+    try:
+        res = resources.files("dvk_cli.templates").joinpath(name)
+        if res.is_file():
+            return Path(str(res))
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "templates" / name
+
+
+def giatri(indicator: Any) -> str:
+    """The filter `giatri`: an indicator dict (from the report context)
+    formatted as in prose ("1,52 tỷ đồng"); a bare number as a number."""
+    if isinstance(indicator, Mapping):
+        return fmt_value(indicator["value"], indicator.get("type", "count"),
+                         indicator.get("unit", ""))
+    return fmt_number(indicator)
+
+
+@contextmanager
+def template_errors(name: object, *, word: bool = False) -> Iterator[None]:
+    """Turn the Jinja errors of rendering template `name` into UsageErrors
+    saying, in Vietnamese, what is wrong. A Word template is XML inside a
+    .docx, so its messages name no line (a line there means nothing to the user)."""
+    import jinja2
+
+    kind = "Mẫu báo cáo Word" if word else "Mẫu báo cáo"
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = "" if word else f" ở dòng {exc.lineno}"
+        raise UsageError(f"{kind} “{name}” sai cú pháp{where}: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        raise UsageError(f"{kind} “{name}” dùng tên không có trong dữ liệu báo cáo: "
+                         f"{exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise UsageError(f"Không dựng được báo cáo từ mẫu “{name}”: {exc}") from exc
