@@ -5,7 +5,7 @@ for each command (dvk_cli/api.py), loaded on first use so that `import dvk_cli`
 and `dvk --help` stay instant.
 """
 
-__version__ = "0.1.0"
+from dvk_cli.core.version import VERSION as __version__
 
 # The names of dvk_cli.api (its __all__), served lazily by __getattr__ (PEP 562).
 _API = (
@@ -22,12 +22,9 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):  # no annotation: `import typing` would cost the import time
     if name in _API:
-        # importlib, not `from dvk_cli import api`: modules below the api layer
-        # import this package for __version__, and must not depend on the api
-        # through it (import-linter's layers contract)
-        import importlib
+        from dvk_cli import api
 
-        value = getattr(importlib.import_module("dvk_cli.api"), name)
+        value = getattr(api, name)
         globals()[name] = value  # once loaded, a plain attribute
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -44,9 +44,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from dvk_cli import __version__
+        from dvk_cli.core.version import VERSION
 
-        print(f"dvk {__version__}")
+        print(f"dvk {VERSION}")
         raise typer.Exit()
 
 
@@ -209,7 +209,7 @@ def inspect(
     if json_out:
         print_json(result.to_dict())
     else:
-        from dvk_cli.inspection import print_inspection
+        from dvk_cli.cli.render import print_inspection
 
         print_inspection(console(), result.inspection)
     raise typer.Exit(result.exit_code)

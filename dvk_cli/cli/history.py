@@ -246,7 +246,7 @@ def print_trend(out, result) -> None:
     """dvk trend: the indicator over the periods, with a bar each."""
     from rich.table import Table
 
-    from dvk_cli.core.numbers import fmt_value
+    from dvk_cli.core.numbers import fmt_figure
 
     ind, key = result.indicator, result.code
     if not result.series:
@@ -262,8 +262,5 @@ def print_trend(out, result) -> None:
         if last_kind is not None and p.kind != last_kind:
             table.add_section()
         last_kind = p.kind
-        shown = fmt_value(v, ind.type, ind.unit)
-        if ind.type == "count" and ind.unit:
-            shown = f"{shown} {ind.unit}"
-        table.add_row(p.title, shown, f"[cyan]{bar(float(v), top)}[/]")
+        table.add_row(p.title, fmt_figure(v, ind), f"[cyan]{bar(float(v), top)}[/]")
     out.print(table)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from dvk_cli.aggregation import Consolidation
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
-from dvk_cli.core.numbers import fmt_number, fmt_percent
+from dvk_cli.core.numbers import fmt_figure_number, fmt_percent
+from dvk_cli.inspection import Inspection
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_FINDINGS_SHOWN = 40
@@ -80,10 +81,8 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
         if code not in c.totals:
             continue
         value = c.totals[code]
-        if ind.type == "percent":
-            shown = fmt_percent(value)
-        else:
-            shown = f"{fmt_number(value, 2)} {ind.unit}"
+        # the console keeps money in triệu đồng, as typed, with no space before %
+        shown = fmt_figure_number(value, ind) + ("%" if ind.type == "percent" else f" {ind.unit}")
         table.add_row(ind.short, code, shown, str(c.reporting.get(code, "")),
                       *_comparison_cells(sets, ind, value))
     console.print(table)
@@ -114,14 +113,13 @@ def _comparison_cells(sets: list[dict], ind, value) -> list[str]:
     for s in sets:
         before = s["data"].get("totals", {}).get(ind.code)
         diff, pct = change(value, before, ind.type)
-        decimals = 1 if ind.type == "percent" else 2
-        cells.append("" if before is None else fmt_number(before, decimals))
+        cells.append("" if before is None else fmt_figure_number(before, ind))
         if diff is None:
             cells += ["", ""]
             continue
         sign = "+" if diff > 0 else "−" if diff < 0 else ""
         style = "green" if diff > 0 else "red" if diff < 0 else ""
-        text = f"{sign}{fmt_number(abs(diff), decimals)}"
+        text = f"{sign}{fmt_figure_number(abs(diff), ind)}"
         cells.append(f"[{style}]{text}[/]" if style else text)
         cells.append("" if pct is None else f"{'+' if pct > 0 else '−' if pct < 0 else ''}"
                                             f"{fmt_percent(abs(pct))}")
@@ -274,3 +272,52 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
         if clean:
             console.print(f"Không tạo bản phản hồi cho {len(clean)} đơn vị hợp lệ.")
     _print_verdict(console, c)
+
+
+def print_inspection(console, ins: Inspection) -> None:
+    """What `dvk inspect` shows: how one file is read, cell by cell."""
+    from rich.table import Table
+
+    from dvk_cli.core.findings import SEVERITY_LABEL
+
+    console.print(f"[bold]{ins.path}[/]")
+    console.print(f"Cách đọc: [bold]{ins.layout}[/]" + (f", trang “{ins.sheet}”" if ins.sheet else "")
+                  + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else ""))
+    if ins.legacy_cells:
+        from dvk_cli.reading.legacy import ENCODING_NAMES
+
+        names = " và ".join(ENCODING_NAMES.get(e, e) for e in ins.legacy_encodings)
+        console.print(f"Đã chuyển {ins.legacy_cells} ô gõ bằng bảng mã {names} sang Unicode.")
+    for view in ins.returns:
+        head = f"— {view.part} —" if view.part else ""
+        if head:
+            console.print(f"\n[bold]{head}[/]")
+        console.print(f"Đơn vị: “{view.unit_text}”" + (f" (ô {view.unit_cell})" if view.unit_cell else "")
+                      + f" → [bold]{view.unit}[/]")
+        console.print(f"Kỳ báo cáo: “{view.period_text}”"
+                      + (f" (ô {view.period_cell})" if view.period_cell else "")
+                      + f" → [bold]{view.period}[/]")
+        table = Table(show_lines=False, pad_edge=False)
+        table.add_column("Ô", no_wrap=True)
+        table.add_column("Nội dung ô", justify="right", no_wrap=True)
+        table.add_column("Chỉ tiêu", no_wrap=True)
+        table.add_column("Giá trị", justify="right", no_wrap=True)
+        table.add_column("Nhận ra bằng", overflow="fold")
+        for v in view.values:
+            how = v["how"] if v["how"] == "mã" else f"{v['how']}: “{v['label']}”"
+            notes = [n for n in (v["note"], "tính toán, dvk tự tính lại" if v["computed"] else "") if n]
+            if notes:
+                how += f" ({'; '.join(notes)})"
+            cell = v["cell"] if v["sheet"] == ins.sheet else f"{v['sheet']}!{v['cell']}"
+            table.add_row(cell, v["raw"], v["indicator"], v["shown"], how)
+        console.print(table)
+        if view.models:
+            console.print(f"Danh sách mô hình: {view.models} mô hình.")
+    if ins.findings:
+        console.print()
+        for f in ins.findings:
+            where = ", ".join(x for x in (f.sheet and f"trang “{f.sheet}”", f.cell and f"ô {f.cell}") if x)
+            label = SEVERITY_LABEL.get(f.severity, f.severity)
+            style = {"error": "bold red", "warning": "yellow"}.get(f.severity, "cyan")
+            console.print(f"[{style}]{label}[/] {where}: {f.message}" if where else
+                          f"[{style}]{label}[/] {f.message}")

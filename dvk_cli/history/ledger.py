@@ -208,13 +208,13 @@ class Ledger:
         """Write the run and its new submissions in one transaction."""
         if not self.options.write:
             return
-        from dvk_cli import __version__
+        from dvk_cli.core.version import VERSION
 
         store = self.store
         inputs = json.dumps([str(p) for p in self.inputs], ensure_ascii=False)
         with store.transaction():
             run_id = store.start_run(self.options.command, self.period.code, inputs, files,
-                                     __version__)
+                                     VERSION)
             for item in self.plan:
                 if item.action == "replace" and item.old is not None:
                     store.supersede(item.old.id)
@@ -361,9 +361,9 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
                   replace: bool = False) -> BaselineResult:
     """Past totals typed into a blank form (or an earlier Biểu tổng hợp), stored
     as the whole area's figures for a period before dvk."""
-    from dvk_cli import __version__
     from dvk_cli.core.catalog import catalog_for
     from dvk_cli.core.files import display_path
+    from dvk_cli.core.version import VERSION
     from dvk_cli.reading.dispatch import read_return
 
     if not file.is_file():
@@ -413,7 +413,7 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
         values = [StoredValue(v.code, v.value, v.sheet, v.cell, v.how, v.note)
                   for v in data.values]
         with store.transaction():
-            run_id = store.start_run("baseline", p.code, json.dumps([str(file)]), 1, __version__)
+            run_id = store.start_run("baseline", p.code, json.dumps([str(file)]), 1, VERSION)
             if current is not None:
                 store.supersede(current.id)
             earlier = store.find(AREA, p.code, data.sha256, KIND_BASELINE)

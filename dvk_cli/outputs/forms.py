@@ -169,15 +169,15 @@ def fill_form_sheet(
     plan = list(iter_form_rows(catalog))
     letter = get_column_letter(VALUE_COL)
     refs: dict[str, str] = {}
-    for offset, (kind, obj, _) in enumerate(plan):
-        if kind == "indicator":
+    for offset, (_kind, obj, _) in enumerate(plan):
+        if isinstance(obj, Indicator):
             refs[obj.code] = f"{letter}{first + offset}"
 
     whole, decimal = _validations(ws)
-    for offset, (kind, obj, stt) in enumerate(plan):
+    for offset, (_kind, obj, stt) in enumerate(plan):
         r = first + offset
         cells = [ws.cell(r, c) for c in range(1, ncols + 1)]
-        if kind == "group":
+        if isinstance(obj, Group):
             styles.set_text(cells[0], stt)
             styles.style(cells[0], bold=True, horizontal="center")
             styles.set_text(cells[1], obj.title)
@@ -186,7 +186,7 @@ def fill_form_sheet(
                 styles.style(cell)
             styles.fit_row_height(ws, r, 2, 2)
             continue
-        ind: Indicator = obj
+        ind = obj
         child = bool(ind.parent)
         shade = styles.GREY if ind.computed else None
         if isinstance(stt, int):

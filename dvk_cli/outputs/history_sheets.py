@@ -29,7 +29,8 @@ def sets_for(c: Consolidation) -> list[dict]:
 
 def headers(c: Consolidation) -> tuple[list[str], list[float]]:
     """Extra column headers and widths for the comparisons available."""
-    names, widths = [], []
+    names: list[str] = []
+    widths: list[float] = []
     for s in sets_for(c):
         names += [s["title"], "Tăng/giảm", "%"]
         widths += [16, 12, 9]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 
 from dvk_cli.core.numbers import EXCEL_DEC, excel_format
@@ -134,7 +135,7 @@ def clean_number(value: object) -> float | int | None:
     if isinstance(value, (int, float)):
         return value
     try:  # numpy scalars
-        number = float(value)
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
     if math.isnan(number):
@@ -234,7 +235,7 @@ def header_row(ws, row: int, headers: list[str], *, start_col: int = 1, size: fl
         fit_row_height(ws, row, start_col, start_col + len(headers) - 1, size or FONT_SIZE)
 
 
-def set_widths(ws, widths: list[float], start_col: int = 1) -> None:
+def set_widths(ws, widths: Sequence[float], start_col: int = 1) -> None:
     from openpyxl.utils import get_column_letter
 
     ws.__dict__.pop("_dvk_widths", None)

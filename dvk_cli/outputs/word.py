@@ -290,6 +290,7 @@ def units_table(c: Consolidation, settings: ReportSettings) -> dict:
                 cells.append("")
                 blank = True
             else:
+                assert value is not None  # _missing(None) is true
                 cells.append(fmt_figure_number(value, ind))
         rows.append({"name": info.name, "cells": cells})
     return {

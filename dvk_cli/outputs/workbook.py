@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dvk_cli.core.catalog import Group
 from dvk_cli.core.findings import SEVERITY_LABEL, sort_findings
 from dvk_cli.outputs import history_sheets, styles
 from dvk_cli.outputs.forms import (
@@ -77,10 +78,10 @@ def _totals_sheet(ws, c: Consolidation) -> None:
     header = _titles(ws, c, MAIN_TITLE, ncols, _reported_note(c))
     styles.header_row(ws, header, headers)
     r = header
-    for kind, obj, stt in iter_form_rows(c.catalog):
+    for _kind, obj, stt in iter_form_rows(c.catalog):
         r += 1
         cells = [ws.cell(r, col) for col in range(1, ncols + 1)]
-        if kind == "group":
+        if isinstance(obj, Group):
             styles.set_text(cells[0], stt)
             styles.style(cells[0], bold=True, horizontal="center")
             styles.set_text(cells[1], obj.title)
@@ -266,7 +267,7 @@ def _checks_sheet(ws, c: Consolidation) -> None:
     for n, f in enumerate(findings, start=1):
         r += 1
         ind = c.catalog.indicators.get(f.indicator) if f.indicator else None
-        texts = [
+        texts: list[str | None] = [
             SEVERITY_LABEL.get(f.severity, f.severity),
             names.get(f.unit, f.unit),
             f.file,
