@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         def done(m, outcome, results=results):
             results[outcome].append(m)
             if args.show_killed or outcome == "survived":
-                print(f"  {outcome:8} {mod}:{m.line}  {m.key}", flush=True)
+                print(f"  {outcome:8} {m.module}:{m.line}  {m.key}", flush=True)
 
         print(f"{mod}: {len(counted)} mutants ({len(mutants) - len(counted)} equivalent), "
               f"tests {' '.join(tests)} ({base:.1f} s)", flush=True)
