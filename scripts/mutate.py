@@ -38,17 +38,29 @@ PACKAGE = "dvk_cli"
 
 # module (dotted, below dvk_cli) -> the tests that pin it (fast, pure tests)
 TESTS: dict[str, list[str]] = {
-    "numbers": ["tests/test_numbers.py", "tests/test_edges_numbers.py"],
-    "periods": ["tests/test_edges_periods.py"],
-    "units": ["tests/test_edges_units.py"],
-    "measures": ["tests/test_edges_measures.py"],
+    "core.numbers": ["tests/core/test_numbers.py", "tests/core/test_edges_numbers.py"],
+    "core.periods": ["tests/core/test_edges_periods.py"],
+    "core.units": ["tests/core/test_edges_units.py"],
+    "core.text": ["tests/core/test_edges_units.py", "tests/core/test_edges_periods.py"],
+    "reading.measures": ["tests/reading/test_edges_measures.py"],
     "aggregation": ["tests/test_edges_aggregation.py"],
-    "checks": ["tests/test_rules.py", "tests/test_edges_checks.py"],
-    "outliers": ["tests/test_outliers.py", "tests/test_edges_outliers.py"],
+    "checks.per_unit": ["tests/checks/test_rules.py", "tests/checks/test_edges_checks.py"],
+    "checks.peers": ["tests/checks/test_outliers.py", "tests/checks/test_edges_outliers.py"],
 }
 
 # "module:qualname:change:source line" -> why no test can tell the mutant apart
 EQUIVALENT: dict[str, str] = {
+    "core.numbers:fmt_number:< → <=:if float(rounded).is_integer() and abs(rounded) < 1e15:":
+        "at exactly 1e15 the fast path and Babel print the same string",
+    "core.numbers:fmt_number:1000000000000000.0 → 2000000000000000.0:"
+    "if float(rounded).is_integer() and abs(rounded) < 1e15:":
+        "whole floats up to 2e15 are exact: both paths print the same (60,000 values tried)",
+    "core.numbers:fmt_value:0 → 1:return fmt_number(value, 0 if float(value).is_integer() else 2)":
+        "only whole values take this branch, and fmt_number prints them alike with 0 or 1 decimal",
+    "reading.measures:apply:< → <=:if conv.factor < 1:":
+        "differs only for a factor of exactly 1, which returns earlier as an identity",
+    "reading.measures:apply:1 → 2:if conv.factor < 1:":
+        "differs only for factors in [1, 2); the tables hold powers of ten only",
 }
 
 _SWAP_CMP = {
@@ -341,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         def done(m, outcome, results=results):
             results[outcome].append(m)
             if args.show_killed or outcome == "survived":
-                print(f"  {outcome:8} {mod}:{m.line}  {m.key}", flush=True)
+                print(f"  {outcome:8} {m.module}:{m.line}  {m.key}", flush=True)
 
         print(f"{mod}: {len(counted)} mutants ({len(mutants) - len(counted)} equivalent), "
               f"tests {' '.join(tests)} ({base:.1f} s)", flush=True)

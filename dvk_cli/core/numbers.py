@@ -3,6 +3,7 @@ formatting figures for reports ("1.215", "33,5 km", "1,52 tỷ đồng")."""
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from datetime import date, datetime, time, timedelta
@@ -85,7 +86,9 @@ def fmt_number(value: float | int, decimals: int = 2) -> str:
         # whole numbers, most of what dvk prints: Babel's result, 50x faster
         return f"{int(rounded):,}".replace(",", ".")
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
-    return _babel()(rounded, format=pattern, locale="vi")
+    with decimal.localcontext() as ctx:
+        ctx.prec = decimal.MAX_PREC  # Babel quantizes in this context: 28 digits broke on 1e26
+        return _babel()(rounded, format=pattern, locale="vi")
 
 
 def fmt_money(million_vnd: float | int) -> str:

@@ -24,7 +24,7 @@ _MONEY = {
     "tỷđồng": 1000, "tỉđồng": 1000, "tỷ": 1000, "tỉ": 1000, "tỷvnđ": 1000,
 }
 _LENGTH = {
-    "km": 1, "kilômét": 1, "kilomet": 1, "kilômet": 1, "kílômét": 1, "cây số": 1, "câysố": 1,
+    "km": 1, "kilômét": 1, "kilomet": 1, "kilômet": 1, "kílômét": 1, "câysố": 1,
     "m": 10**-3, "mét": 10**-3, "met": 10**-3, "md": 10**-3, "métdài": 10**-3,
 }
 TABLES = {"money": _MONEY, "length": _LENGTH}
@@ -62,7 +62,7 @@ def conversion(indicator_type: str, written: object) -> Conversion | None:
     # "Triệu đồng (tr.đ)", "đồng/VNĐ": accept when every part agrees.
     parts = [p for p in re.split(r"[()/,;]+", text) if p.strip()]
     factors = {table.get(squeeze(p)) for p in parts}
-    if len(parts) > 1 and len(factors) == 1:
+    if len(factors) == 1:  # "(triệu đồng)": one part is enough
         (factor,) = factors
         if factor is not None:
             return Conversion(text, factor)
