@@ -66,8 +66,9 @@ _LABEL_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"6 tháng (?:đầu )?năm (\d{4})|6 tháng đầu (?:năm )?/?(\d{4})"), "H1"),
     (re.compile(r"6 tháng cuối năm (\d{4})|6 tháng cuối (?:năm )?/?(\d{4})"), "H2"),
     (re.compile(r"9 tháng (?:đầu )?năm (\d{4})|9 tháng (?:đầu )?/?(\d{4})"), "9M"),
-    (re.compile(r"quý ([ivx]+|[1-4])\s*(?:năm |/|-)\s*(\d{4})"), "Q"),
-    (re.compile(r"tháng (\d{1,2})\s*(?:năm |/|-)\s*(\d{4})"), "M"),
+    # "Quý I/2024", "Quý 3-2024", "quý II năm 2024", "Quý I, năm 2024", "tháng 6 - năm 2024"
+    (re.compile(r"quý ([ivx]+|[1-4])\s*(?:[,/–-]\s*(?:năm )?|năm )\s*(\d{4})"), "Q"),
+    (re.compile(r"tháng (\d{1,2})\s*(?:[,/–-]\s*(?:năm )?|năm )\s*(\d{4})"), "M"),
     (re.compile(r"(?:cả )?năm (\d{4})"), "Y"),
 ]
 
