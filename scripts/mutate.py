@@ -57,6 +57,20 @@ EQUIVALENT: dict[str, str] = {
         "whole floats up to 2e15 are exact: both paths print the same (60,000 values tried)",
     "core.numbers:fmt_value:0 → 1:return fmt_number(value, 0 if float(value).is_integer() else 2)":
         "only whole values take this branch, and fmt_number prints them alike with 0 or 1 decimal",
+    "core.periods:parse_period:4 → 5:return Period(int(groups[1]), \"Q\", idx) if 1 <= idx <= 4 else None":
+        "idx is 0-4 only: digits 1-4, Roman numerals up to iv, 0 for anything else",
+    "core.units:name_key:break → continue:break":
+        "no prefix matched, so the text is unchanged and the next pass finds none either",
+    "core.units:Registry.match:> → >=:if len(hits) > 1:":
+        "reached only after len(hits) == 1 returned: the count is 0 or at least 2",
+    "core.units:Registry.match:> → >=:return Match(None, hits if len(hits) > 1 else [])":
+        "as above: len(hits) is never 1 here",
+    "core.units:Registry.match_filename:0 → 1:best = 0":
+        "keys are never empty; a first match of length 1 takes the == branch to the same result",
+    "core.text:_fold_text:1 → 2:@lru_cache(maxsize=1 << 16)":
+        "the size of a cache: what it returns is the same",
+    "core.text:_fold_text:16 → 17:@lru_cache(maxsize=1 << 16)":
+        "the size of a cache: what it returns is the same",
     "reading.measures:apply:< → <=:if conv.factor < 1:":
         "differs only for a factor of exactly 1, which returns earlier as an identity",
     "reading.measures:apply:1 → 2:if conv.factor < 1:":

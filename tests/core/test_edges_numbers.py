@@ -13,7 +13,10 @@ import pytest
 
 from dvk_cli.core.numbers import (
     NotANumber,
+    clean,
     excel_format,
+    fmt_figure,
+    fmt_figure_number,
     fmt_money,
     fmt_number,
     fmt_percent,
@@ -258,3 +261,51 @@ FMT_EXCEL = [
 @pytest.mark.parametrize("value, type_, expected", FMT_EXCEL)
 def test_excel_format(value, type_, expected):
     assert excel_format(value, type_) == expected
+
+
+# ------------------------------------------------------- clean, figures by type
+
+@pytest.mark.parametrize(("value", "expected", "kind"), [
+    (3.0, 3, int),
+    (7, 7, int),
+    (0.1 + 0.2, 0.3, float),
+    (1.0000004, 1.0, float),  # noise past the 6th decimal goes
+    (12.3456789, 12.345679, float),
+    (-2.5, -2.5, float),
+], ids=["whole float 3.0 is 3", "int stays", "0,1 + 0,2 is 0,3", "7th decimal noise dropped",
+        "rounded to 6 decimals", "negative fraction kept"])
+def test_clean(value, expected, kind):
+    got = clean(value)
+    assert got == expected and type(got) is kind
+
+
+def _ind(type_: str, unit: str):
+    from dvk_cli.core.catalog import Indicator
+
+    return Indicator(code="X_Y", label="x", short="x", unit=unit, type=type_, kind="input",
+                     group="g")
+
+
+@pytest.mark.parametrize(("value", "type_", "unit", "with_unit", "bare"), [
+    (1215, "count", "mô hình", "1.215 mô hình", "1.215"),
+    (1520, "money", "triệu đồng", "1,52 tỷ đồng", "1,52 tỷ đồng"),
+    (98.54, "percent", "%", "98,5%", "98,5%"),
+    (12.5, "length", "km", "12,5 km", "12,5 km"),
+    (7, "count", "", "7", "7"),
+], ids=["count with its unit", "money in tỷ", "percent one decimal", "length with km",
+        "count without a unit"])
+def test_fmt_figure(value, type_, unit, with_unit, bare):
+    ind = _ind(type_, unit)
+    assert fmt_figure(value, ind) == with_unit
+    assert fmt_figure(value, ind, unit=False) == bare
+
+
+@pytest.mark.parametrize(("value", "type_", "expected"), [
+    (98.54, "percent", "98,5"),
+    (15.156, "length", "15,16"),
+    (1520, "money", "1.520"),
+    (1215.257, "count", "1.215,26"),
+], ids=["percent: one decimal", "length: two decimals", "money stays in triệu",
+        "count: at most two decimals"])
+def test_fmt_figure_number(value, type_, expected):
+    assert fmt_figure_number(value, _ind(type_, "")) == expected

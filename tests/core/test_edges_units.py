@@ -1,4 +1,4 @@
-"""Edge behaviour of dvk_cli.units, one table per function: how the unit a
+"""Edge behaviour of dvk_cli.core.units, one table per function: how the unit a
 clerk writes in "Đơn vị báo cáo" (or in a file name) is matched against the
 registry in dvk.toml (issue 11). Registries are built directly from Unit
 objects, mostly WITHOUT aliases, so that prefix, case, spacing and Unicode
@@ -10,7 +10,8 @@ import unicodedata
 
 import pytest
 
-from dvk_cli.units import Match, Registry, Unit, ascii_key, fold, name_key, strip_diacritics
+from dvk_cli.core.text import fold, strip_diacritics
+from dvk_cli.core.units import Match, Registry, Unit, ascii_key, name_key
 
 
 def _row(name, *values):

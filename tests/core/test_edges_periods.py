@@ -1,4 +1,4 @@
-"""Edge behaviour of dvk_cli.periods, one table per function: what a clerk
+"""Edge behaviour of dvk_cli.core.periods, one table per function: what a clerk
 types into the "Kỳ báo cáo" cell or a file name, and which period dvk reads
 (issue 11). Expectations are written out by hand as (year, kind, index),
 never derived from the module under test."""
@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 
-from dvk_cli.periods import Period, parse_period, period_from_filename
+from dvk_cli.core.periods import Period, parse_period, period_from_filename
 
 
 def _row(name, *values):
