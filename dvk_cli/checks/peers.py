@@ -69,7 +69,7 @@ def settings_from(raw: dict, where: str = "dvk.toml") -> OutlierSettings:
 
     def number(key: str, default: float, minimum: float) -> float:
         value = section.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
             raise ConfigError(f"{where}: [outliers] {key} phải là số không nhỏ hơn {fmt_number(minimum)}")
         return float(value)
 

@@ -1,0 +1,499 @@
+"""Edges of the peer comparison: settings from dvk.toml, modified z-scores
+(including the case where most units report the same figure), leave-one-out
+medians, which values are flagged as outliers or unit slips, and the words
+used to describe them. Expected figures are worked out by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, UnitInfo
+from dvk_cli.catalog import default_catalog
+from dvk_cli.config import ConfigError, Organization
+from dvk_cli.outliers import (
+    Flag,
+    OutlierSettings,
+    _times,
+    describe,
+    find_outliers,
+    flag_values,
+    medians_of_others,
+    modified_z,
+    settings_from,
+)
+from dvk_cli.periods import Period
+
+CAT = default_catalog()
+NAN = math.nan
+MEANAD_ONE_OF_FIVE = 5 / 1.253314  # one deviant among five equal values: d / (1.2533 * d / 5)
+
+
+def table(values, code="TT_BUOI", units=None) -> pd.DataFrame:
+    units = units or [f"U{i}" for i in range(1, len(values) + 1)]
+    return pd.DataFrame({code: [float(v) for v in values]}, index=units)
+
+
+def summary(flags):
+    return [(f.unit, f.indicator, f.rule) for f in flags]
+
+
+# ------------------------------------------------------------------ settings
+
+@pytest.mark.parametrize("raw,expected", [
+    ({}, OutlierSettings(3.5, 5, 3.0, True)),
+    ({"outliers": {}}, OutlierSettings(3.5, 5, 3.0, True)),
+    ({"outliers": {"threshold": 1}}, OutlierSettings(1.0, 5, 3.0, True)),
+    ({"outliers": {"threshold": 4.25}}, OutlierSettings(4.25, 5, 3.0, True)),
+    ({"outliers": {"min_units": 3}}, OutlierSettings(3.5, 3, 3.0, True)),
+    ({"outliers": {"min_units": 12.0}}, OutlierSettings(3.5, 12, 3.0, True)),
+    ({"outliers": {"min_factor": 1}}, OutlierSettings(3.5, 5, 1.0, True)),
+    ({"outliers": {"min_factor": 1.5}}, OutlierSettings(3.5, 5, 1.5, True)),
+    ({"outliers": {"enabled": False}}, OutlierSettings(3.5, 5, 3.0, False)),
+    ({"outliers": {"enabled": True, "threshold": 100, "min_units": 4, "min_factor": 10}},
+     OutlierSettings(100.0, 4, 10.0, True)),
+], ids=[
+    "no [outliers]: defaults 3,5 / 5 units / 3 times / on",
+    "empty [outliers]: defaults",
+    "threshold 1 (the lowest allowed)",
+    "threshold 4,25",
+    "min_units 3 (the lowest allowed)",
+    "min_units 12.0 written as a float",
+    "min_factor 1 (the lowest allowed)",
+    "min_factor 1,5",
+    "switched off",
+    "everything set",
+])
+def test_settings_from(raw, expected):
+    got = settings_from(raw)
+    assert got == expected
+    assert type(got.min_units) is int
+    assert type(got.threshold) is float and type(got.min_factor) is float
+
+
+@pytest.mark.parametrize("section,needle", [
+    ({"threshold": 0.99}, "threshold phải là số không nhỏ hơn 1"),
+    ({"threshold": 0}, "threshold phải là số không nhỏ hơn 1"),
+    ({"threshold": -5}, "threshold"),
+    ({"threshold": "3,5"}, "threshold phải là số"),
+    ({"threshold": True}, "threshold phải là số"),
+    ({"min_units": 2}, "min_units phải là số không nhỏ hơn 3"),
+    ({"min_units": 2.99}, "min_units phải là số không nhỏ hơn 3"),
+    ({"min_units": 4.5}, "min_units phải là số nguyên"),
+    ({"min_units": "5"}, "min_units"),
+    ({"min_factor": 0.5}, "min_factor phải là số không nhỏ hơn 1"),
+    ({"min_factor": None}, "min_factor"),
+    ({"threshold": math.nan}, "threshold phải là số không nhỏ hơn 1"),
+    ({"min_factor": math.nan}, "min_factor phải là số không nhỏ hơn 1"),
+    ({"min_units": math.nan}, "min_units phải là số không nhỏ hơn 3"),
+    ({"enabled": "không"}, "enabled phải là true hoặc false"),
+    ({"enabled": 1}, "enabled phải là true hoặc false"),
+    ({"threshhold": 3}, "khóa lạ threshhold"),
+    ({"threshold": 3, "units": 2, "abc": 1}, "khóa lạ abc, units"),
+], ids=[
+    "threshold just below 1", "threshold 0", "negative threshold", "threshold as text",
+    "threshold true", "min_units 2", "min_units just below 3", "min_units 4,5 not whole",
+    "min_units as text", "min_factor below 1", "min_factor empty",
+    "threshold = nan (TOML allows it) is not a number for dvk", "min_factor = nan",
+    "min_units = nan", "enabled as text",
+    "enabled as 1", "misspelt key", "two unknown keys listed in order",
+])
+def test_settings_rejected(section, needle):
+    with pytest.raises(ConfigError) as exc:
+        settings_from({"outliers": section}, where="cau-hinh/dvk.toml")
+    assert needle in str(exc.value)
+    assert str(exc.value).startswith("cau-hinh/dvk.toml: ")
+
+
+@pytest.mark.parametrize("section", [3, "on", [1, 2]], ids=["number", "text", "list"])
+def test_outliers_section_must_be_a_table(section):
+    with pytest.raises(ConfigError, match=r"dvk.toml: mục \[outliers\] không hợp lệ"):
+        settings_from({"outliers": section})
+
+
+def test_settings_cannot_be_changed_once_read():
+    s = settings_from({})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.threshold = 1.0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ modified_z
+
+@pytest.mark.parametrize("values,expected", [
+    ([10, 100, 1000, 100, 10_000], [-0.6745, 0, 0.6745, 0, 1.349]),
+    ([1, 10, 100, 1000, 10_000], [-1.349, -0.6745, 0, 0.6745, 1.349]),
+    ([10, 10, 10, 10, 1000], [0, 0, 0, 0, MEANAD_ONE_OF_FIVE]),
+    ([1000, 1000, 1000, 1000, 10], [0, 0, 0, 0, -MEANAD_ONE_OF_FIVE]),
+    ([1000, 10, 1000, 1000, 1000], [0, -MEANAD_ONE_OF_FIVE, 0, 0, 0]),
+    ([10, 10, 10, 10, 100, 1000], [0, 0, 0, 0, 1 / (1.253314 * 0.5), 2 / (1.253314 * 0.5)]),
+    ([7, 7, 7, 7, 7], [0, 0, 0, 0, 0]),
+    ([5, 5], [0, 0]),
+    ([10, 100, 1000, 0, 100, 10_000, NAN], [-0.6745, 0, 0.6745, NAN, 0, 1.349, NAN]),
+    ([0.5, 5, 50, 5, 500], [-0.6745, 0, 0.6745, 0, 1.349]),
+], ids=[
+    "logs 1 2 3 2 4: median 2, MAD 1",
+    "a unit reporting 1 is compared (log 0)",
+    "four equal, one 100 times: MAD 0, mean deviation used, high",
+    "four equal, one a hundredth: MAD 0, low",
+    "MAD 0 with the odd one second",
+    "four equal of six: MAD 0, mean deviation 0,5",
+    "all equal: every z is 0",
+    "two equal: 0",
+    "zero and blank are not compared",
+    "values below 1 compared on logs too",
+])
+def test_modified_z(values, expected):
+    got = modified_z(pd.Series([float(v) for v in values])).tolist()
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        if math.isnan(e):
+            assert math.isnan(g)
+        else:
+            assert g == pytest.approx(e, abs=1e-9)
+
+
+def test_modified_z_keeps_the_units():
+    z = modified_z(pd.Series([10.0, 10.0, 10.0, 10.0, 1000.0], index=list("ABCDE")))
+    assert list(z.index) == list("ABCDE")
+    assert z["E"] == pytest.approx(MEANAD_ONE_OF_FIVE) and z["A"] == 0
+
+
+# ------------------------------------------------------------------ medians_of_others
+
+@pytest.mark.parametrize("values,expected", [
+    ([], []),
+    ([7], [NAN]),
+    ([1, 5], [5, 1]),
+    ([1, 2, 3], [2.5, 2, 1.5]),
+    ([3, 1, 2], [1.5, 2.5, 2]),
+    ([4, 1, 3, 2], [2, 3, 2, 3]),
+    ([5, 1, 4, 2, 3], [2.5, 3.5, 2.5, 3.5, 3]),
+    ([10, 60, 20, 50, 30, 40], [40, 30, 40, 30, 40, 30]),
+    ([2, 2, 2, 9, 9, 9], [9, 9, 9, 2, 2, 2]),
+    ([5, 5, 5, 5], [5, 5, 5, 5]),
+    ([1, 1, 100], [50.5, 50.5, 1]),
+    ([100, 1, 1, 1, 1000], [1, 50.5, 50.5, 50.5, 1]),
+], ids=[
+    "no unit", "one unit: nobody to compare with", "two units swap",
+    "three sorted", "three unsorted", "four (odd count of others)",
+    "five (even count of others)", "six", "ties in two groups", "all equal",
+    "two equal and a big one", "slip among small values",
+])
+def test_medians_of_others(values, expected):
+    got = medians_of_others(values)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        if math.isnan(e):
+            assert math.isnan(g)
+        else:
+            assert g == e
+
+
+@pytest.mark.parametrize("values", [
+    [3, 8, 1, 9, 4, 7, 2],
+    [12.5, 0.25, 7, 7, 3, 100, 42, 5],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+], ids=["seven", "eight with a tie", "eleven districts"])
+def test_medians_of_others_against_statistics(values):
+    expected = [statistics.median(values[:i] + values[i + 1:]) for i in range(len(values))]
+    assert list(medians_of_others(np.array(values))) == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ flag_values: outliers
+
+@pytest.mark.parametrize("values,expected", [
+    ([100, 120, 90, 5000], []),
+    ([100, 120, 90, 110, 5000], [("U5", "outlier_peer")]),
+    ([100, 120, 90, 5000, 0], []),
+    ([100, 120, 90, 5000, NAN, NAN], []),
+    ([100, 110, 90, 105, 1], [("U5", "outlier_peer")]),
+    ([100, 101, 102, 103, 104, 200], []),
+    ([100, 101, 102, 103, 104, 50], []),
+    ([100, 101, 102, 103, 104, 200, 1000], [("U7", "outlier_peer")]),
+    ([100, 100, 100, 100, 300], [("U5", "outlier_peer")]),
+    ([300, 300, 300, 300, 100], [("U5", "outlier_peer")]),
+    ([100, 100, 100, 100, 290], []),
+    ([100, 100, 100, 100, 100], []),
+    ([5000, 100, 120, 90, 110], [("U1", "outlier_peer")]),
+    ([100, 120, 5000, 90, 110, 7000, 95, 105, 115, 98, 102], [("U3", "outlier_peer"),
+                                                              ("U6", "outlier_peer")]),
+], ids=[
+    "four units: too few to compare",
+    "five units: the 5.000 is flagged",
+    "four above 0 and a zero: zeros are not peers, too few",
+    "four reported and two blank: too few",
+    "a unit reporting just 1 among ~100 is flagged",
+    "tight cluster: 2 times the median is not extreme",
+    "tight cluster: half the median is not extreme",
+    "2 times (not flagged) then 10 times (flagged): order does not stop the check",
+    "exactly 3 times the median is flagged",
+    "exactly a third of the median is flagged",
+    "2,9 times the median: not flagged",
+    "all equal: nothing flagged",
+    "the outlier first",
+    "two outliers among eleven districts",
+])
+def test_outliers(values, expected):
+    assert [(u, r) for u, _, r in summary(flag_values(table(values), CAT))] == expected
+
+
+def test_outlier_flag_fields():
+    (f,) = flag_values(table([100, 110, 90, 105, 1]), CAT)
+    # logs 2; 2,041; 1,954; 2,021; 0 — median 2, MAD log10(1,1)
+    assert (f.unit, f.indicator, f.rule, f.value, f.median) == ("U5", "TT_BUOI", "outlier_peer",
+                                                                1.0, 100.0)
+    assert f.score == pytest.approx(-0.6745 * 2 / math.log10(1.1))
+    assert f.suggested is None and f.typed_unit == ""
+
+
+def test_median_of_a_flag_is_the_median_of_all_units_reporting():
+    (f,) = flag_values(table([100, 101, 102, 103, 104, 200, 1000]), CAT)
+    assert f.median == 103.0 and f.value == 1000.0
+
+
+@pytest.mark.parametrize("settings,expected", [
+    (OutlierSettings(threshold=1.349, min_factor=1.0), []),
+    (OutlierSettings(threshold=1.3, min_factor=1.0), ["U5"]),
+    (OutlierSettings(threshold=0.6745, min_factor=1.0), ["U5"]),
+    (OutlierSettings(threshold=0.6, min_factor=1.0), ["U1", "U3", "U5"]),
+    (OutlierSettings(threshold=0.6, min_factor=10.0), ["U1", "U3", "U5"]),
+    (OutlierSettings(threshold=0.6, min_factor=11.0), ["U5"]),
+    (OutlierSettings(threshold=0.6, min_factor=100.0), ["U5"]),
+    (OutlierSettings(threshold=0.6, min_factor=101.0), []),
+    (OutlierSettings(threshold=0.6, min_units=6), []),
+    (OutlierSettings(threshold=0.6, enabled=False), []),
+    (OutlierSettings(), []),
+], ids=[
+    "z exactly at the threshold (1,349) is not flagged",
+    "threshold 1,3: only the 100 times flagged",
+    "threshold 0,6745: the ±0,6745 ones sit on it, not flagged",
+    "threshold 0,6: a tenth, 10 and 100 times flagged",
+    "min_factor 10: exactly a tenth and 10 times still flagged",
+    "min_factor 11: a tenth and 10 times are too close to the median",
+    "min_factor 100: exactly 100 times flagged",
+    "min_factor 101: nothing far enough from the median",
+    "min_units 6 with five units: not compared",
+    "switched off",
+    "default threshold 3,5: ordinary spread",
+])
+def test_settings_change_what_is_flagged(settings, expected):
+    # logs 1 2 3 2 4: median 2, MAD 1, z -0,6745 0 0,6745 0 1,349; median 100
+    flags = flag_values(table([10, 100, 1000, 100, 10_000]), CAT, settings)
+    assert [f.unit for f in flags] == expected
+
+
+def test_switched_off_or_empty_table_flags_nothing():
+    t = table([100, 120, 90, 110, 5000])
+    assert flag_values(t, CAT, OutlierSettings(enabled=False)) == []
+    assert flag_values(pd.DataFrame(), CAT) == []
+
+
+def test_computed_rows_and_unknown_columns_are_not_compared():
+    t = pd.DataFrame({"NHA_SO": [1.0, 1, 1, 1, 90], "DON_TYLE": [90.0, 91, 92, 93, 1],
+                      "KHONG_CO": [1.0, 1, 1, 1, 900]}, index=list("ABCDE"))
+    assert flag_values(t, CAT) == []
+
+
+def test_every_indicator_is_checked_whatever_comes_before():
+    # VB_SO (first in the catalog) absent, TT_BUOI too few, TT_LUOT fine, MH_TONG flagged
+    t = pd.DataFrame({
+        "TT_BUOI": [100.0, 120.0, NAN, NAN, NAN],
+        "TT_LUOT": [1000.0, 1100.0, 900.0, 1050.0, 950.0],
+        "MH_TONG": [10.0, 12.0, 9.0, 11.0, 500.0],
+    }, index=list("ABCDE"))
+    assert summary(flag_values(t, CAT)) == [("E", "MH_TONG", "outlier_peer")]
+
+
+# ------------------------------------------------------------------ flag_values: unit slips
+
+OTHERS = [1000, 1100, 900, 1200, 1050]  # median 1.050 triệu đồng
+
+
+@pytest.mark.parametrize("value,rule,typed,suggested", [
+    (1_050_000, "unit_slip", "nghìn đồng", 1050),
+    (1_050_000_000, "unit_slip", "đồng", 1050),
+    (1.05, "unit_slip", "tỷ đồng", 1050),
+    (3_000_000, "unit_slip", "nghìn đồng", 3000),
+    (400_000, "unit_slip", "nghìn đồng", 400),
+    (210_000, "outlier_peer", "", None),
+    (5_250_000, "outlier_peer", "", None),
+    (20_000_000, "outlier_peer", "", None),
+    (5, "outlier_peer", "", None),
+], ids=[
+    "1.000 times: typed in nghìn đồng, 1.050 suggested",
+    "1.000.000 times: typed in đồng",
+    "1/1.000: typed in tỷ đồng",
+    "about 2.857 times: still nghìn đồng",
+    "about 381 times: still nghìn đồng",
+    "200 times: too far from 1.000 for a slip, an outlier",
+    "5.000 times: between slips, an outlier",
+    "about 19.000 times: between slips, an outlier",
+    "about 1/210: an outlier, not tỷ đồng",
+])
+def test_money_slips(value, rule, typed, suggested):
+    flags = flag_values(table(OTHERS + [value], code="QUA_TIEN"), CAT)
+    assert [(f.unit, f.rule) for f in flags] == [("U6", rule)]
+    (f,) = flags
+    assert f.typed_unit == typed
+    if suggested is None:
+        assert f.suggested is None
+    else:
+        # value / 1.000 (or / 1.000.000, x 1.000): exact, not merely close
+        assert f.suggested == pytest.approx(suggested, rel=1e-12)
+        assert f.median == 1050.0  # of the five other units
+        assert f.score == pytest.approx(value / 1050)
+
+
+@pytest.mark.parametrize("value,rule", [
+    (3162.2776601683795, "unit_slip"),
+    (316.22776601683796, "unit_slip"),
+    (3500, "outlier_peer"),
+    (0.00031622776601683794, "unit_slip"),
+], ids=[
+    "exactly 10^3,5 times (edge of the nghìn đồng window): a slip",
+    "exactly 10^2,5 times (other edge): a slip",
+    "3.500 times: outside the window, an outlier",
+    "exactly 10^-3,5 (edge of the tỷ đồng window): a slip",
+])
+def test_slip_window_edges(value, rule):
+    flags = flag_values(table([1, 1, 1, 1, value], code="NHA_TN_TIEN"), CAT)
+    assert [(f.unit, f.rule) for f in flags] == [("U5", rule)]
+
+
+def test_slip_is_not_also_an_outlier_and_comes_first():
+    # U7 typed nghìn đồng (a slip); U6 is 200 times the others (an outlier, not a slip)
+    flags = flag_values(table(OTHERS + [210_000, 1_050_000], code="QUA_TIEN"), CAT)
+    assert summary(flags) == [("U7", "QUA_TIEN", "unit_slip"), ("U6", "QUA_TIEN", "outlier_peer")]
+    assert flags[0].median == 1075.0  # median of the six others, the outlier included
+
+
+def test_a_thousandfold_count_is_an_outlier_not_a_slip():
+    flags = flag_values(table([100, 120, 90, 110, 105_000], code="TT_BUOI"), CAT)
+    assert [(f.rule, f.suggested, f.typed_unit) for f in flags] == [("outlier_peer", None, "")]
+
+
+def test_slip_in_a_length_column_is_an_outlier():
+    # only money columns are checked for slips (đồng / nghìn đồng / tỷ đồng)
+    flags = flag_values(table([1.2, 1.5, 1.1, 1.3, 1400], code="DUONG_GT_KM"), CAT)
+    assert [(f.unit, f.rule) for f in flags] == [("U5", "outlier_peer")]
+
+
+# ------------------------------------------------------------------ _times and describe
+
+@pytest.mark.parametrize("ratio,expected", [
+    (1.0, "gấp khoảng 1 lần"),
+    (1.5, "gấp khoảng 1,5 lần"),
+    (2.34, "gấp khoảng 2,3 lần"),
+    (9.96, "gấp khoảng 10 lần"),
+    (10.4, "gấp khoảng 10 lần"),
+    (12.6, "gấp khoảng 13 lần"),
+    (1000.0, "gấp khoảng 1.000 lần"),
+    (1_000_000.0, "gấp khoảng 1.000.000 lần"),
+    (0.5, "chỉ bằng khoảng 1/2"),
+    (0.4, "chỉ bằng khoảng 1/2,5"),
+    (0.15, "chỉ bằng khoảng 1/6,7"),
+    (0.079, "chỉ bằng khoảng 1/13"),
+    (0.001, "chỉ bằng khoảng 1/1.000"),
+], ids=[
+    "same as the median: 1 time", "1,5 times", "2,34 times: one decimal",
+    "9,96 times rounds to 10", "10,4 times: no decimal from 10 on", "12,6 times rounds to 13",
+    "a thousand times", "a million times", "half", "two fifths: 1/2,5",
+    "0,15: 1/6,7 (one decimal)", "0,079: 1/13 (no decimal below a tenth)", "a thousandth",
+])
+def test_times(ratio, expected):
+    assert _times(ratio) == expected
+
+
+def test_describe_an_outlier():
+    flag = Flag("BUDOP", "TT_BUOI", "outlier_peer", 1625.0, 162.0, -4.27)
+    assert describe(flag, CAT, "Huyện Bù Đốp") == (
+        "Huyện Bù Đốp: Buổi tuyên truyền, phổ biến pháp luật ghi 1.625 buổi, gấp khoảng 10 lần "
+        "mức trung vị của các đơn vị (162 buổi); khác xa các đơn vị khác (điểm z hiệu chỉnh 4,3). "
+        "Đề nghị đơn vị kiểm tra lại số liệu.")
+
+
+def test_describe_a_low_outlier_without_unit_name():
+    flag = Flag("U5", "TT_BUOI", "outlier_peer", 25.0, 100.0, 12.0)
+    text = describe(flag, CAT)
+    assert text.startswith("Buổi tuyên truyền, phổ biến pháp luật ghi 25 buổi, chỉ bằng khoảng 1/4 ")
+    assert "(điểm z hiệu chỉnh 12)" in text
+
+
+@pytest.mark.parametrize("flag,expected", [
+    (Flag("DONGPHU", "VANDONG_TIEN", "unit_slip", 7_150_000.0, 7150.0, 1000.0,
+          suggested=7150.0, typed_unit="nghìn đồng"),
+     "ghi 7.150.000 triệu đồng, gấp khoảng 1.000 lần mức trung vị của các đơn vị khác "
+     "(7.150 triệu đồng): có thể đã ghi theo nghìn đồng thay vì triệu đồng. Nếu vậy, số đúng là "
+     "7.150 triệu đồng — dvk không tự sửa, đề nghị đơn vị kiểm tra và gửi lại."),
+    (Flag("HONQUAN", "QUA_TIEN", "unit_slip", 2.0, 2000.0, 0.001,
+          suggested=2000.0, typed_unit="tỷ đồng"),
+     "ghi 2 triệu đồng, chỉ bằng khoảng 1/1.000 mức trung vị của các đơn vị khác "
+     "(2.000 triệu đồng): có thể đã ghi theo tỷ đồng thay vì triệu đồng. Nếu vậy, số đúng là "
+     "2.000 triệu đồng"),
+    (Flag("BUDANG", "QUA_TIEN", "unit_slip", 3_000_000_000.0, 3000.0, 1_000_000.0,
+          suggested=3000.0, typed_unit="đồng"),
+     "gấp khoảng 1.000.000 lần mức trung vị của các đơn vị khác (3.000 triệu đồng): có thể đã "
+     "ghi theo đồng thay vì triệu đồng. Nếu vậy, số đúng là 3.000 triệu đồng"),
+], ids=["nghìn đồng: 7.150 suggested", "tỷ đồng: 2.000 suggested", "đồng: 3.000 suggested"])
+def test_describe_a_slip(flag, expected):
+    assert expected in describe(flag, CAT)
+
+
+@pytest.mark.parametrize("value,others,message", [
+    (1_050_000, OTHERS, "số đúng là 1.050 triệu đồng"),
+    (1_050_000_000, OTHERS, "số đúng là 1.050 triệu đồng"),
+    (2, [2000, 2100, 1900, 2200, 2050], "số đúng là 2.000 triệu đồng"),
+], ids=["nghìn đồng slip suggests ÷1.000", "đồng slip suggests ÷1.000.000",
+        "tỷ đồng slip suggests ×1.000"])
+def test_slip_suggestion_end_to_end(value, others, message):
+    (f,) = flag_values(table(others + [value], code="VANDONG_TIEN"), CAT)
+    assert message in describe(f, CAT)
+
+
+# ------------------------------------------------------------------ find_outliers
+
+def consolidation(per_unit: pd.DataFrame, rows) -> Consolidation:
+    values = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    return Consolidation(
+        period=Period(2024, "Y"), organization=Organization(), catalog=CAT, values=values,
+        models=pd.DataFrame([], columns=MODEL_COLUMNS),
+        units={u: UnitInfo(u, u) for u in per_unit.index}, per_unit=per_unit, totals={},
+        reporting={})
+
+
+def rows_for(t: pd.DataFrame, code: str):
+    return [(u, "2024", code, v, f"{u.lower()}.xlsx", "Biểu số liệu", f"E{20 + i}", "mã", "")
+            for i, (u, v) in enumerate(t[code].items())]
+
+
+def test_find_outliers_points_at_the_cell():
+    t = table([100, 120, 90, 110, 5000], units=["A", "B", "C", "D", "E"])
+    (f,) = find_outliers(consolidation(t, rows_for(t, "TT_BUOI")))
+    assert (f.severity, f.rule, f.unit, f.indicator, f.file, f.sheet, f.cell) == (
+        "warning", "outlier_peer", "E", "TT_BUOI", "e.xlsx", "Biểu số liệu", "E24")
+    assert f.message.startswith("Buổi tuyên truyền, phổ biến pháp luật ghi 5.000 buổi, gấp khoảng")
+
+
+def test_find_outliers_slip_with_settings():
+    t = table(OTHERS + [1_050_000], code="QUA_TIEN", units=list("ABCDEF"))
+    c = consolidation(t, rows_for(t, "QUA_TIEN"))
+    (f,) = find_outliers(c)
+    assert (f.rule, f.unit, f.cell) == ("unit_slip", "F", "E25")
+    assert "số đúng là 1.050 triệu đồng" in f.message
+    assert find_outliers(c, OutlierSettings(enabled=False)) == []
+
+
+def test_find_outliers_without_a_source_row_has_no_cell():
+    t = table([100, 120, 90, 110, 5000], units=["A", "B", "C", "D", "E"])
+    (f,) = find_outliers(consolidation(t, rows_for(t, "TT_BUOI")[:4]))
+    assert (f.unit, f.file, f.sheet, f.cell) == ("E", "", "", "")
+
+
+def test_find_outliers_nothing_to_report():
+    t = table([100, 120, 90, 110, 105], units=["A", "B", "C", "D", "E"])
+    assert find_outliers(consolidation(t, rows_for(t, "TT_BUOI"))) == []
