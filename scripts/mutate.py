@@ -71,6 +71,25 @@ EQUIVALENT: dict[str, str] = {
         "the size of a cache: what it returns is the same",
     "core.text:_fold_text:16 → 17:@lru_cache(maxsize=1 << 16)":
         "the size of a cache: what it returns is the same",
+    "checks.per_unit:parse_comparison:1024 → 1025:@lru_cache(maxsize=1024) "
+    "# the same few rules are evaluated for every unit":
+        "the size of a cache: what it returns is the same",
+    "checks.per_unit:parse_side:1024 → 1025:@lru_cache(maxsize=1024)":
+        "the size of a cache: what it returns is the same",
+    "checks.peers:modified_z:0.0 → 1.0:return deviation * 0.0":
+        "runs only when the MAD is 0 or NaN, so every deviation is 0 or NaN: x1 equals x0",
+    "checks.peers:flag_values:True → False:strict=True):":
+        "the values and their leave-one-out medians always have the same length",
+    "checks.peers:flag_values:break → continue:break":
+        "the three slip windows (10^6, 10^3, 10^-3, half a decade each) cannot overlap",
+    "checks.peers:_times:< → <=:"
+    "return f\"gấp khoảng {fmt_number(ratio, 1 if ratio < 10 else 0)} lần\"":
+        "differs only at a ratio of exactly 10, printed '10' with or without one decimal",
+    "checks.peers:_times:> → >=:"
+    "return f\"chỉ bằng khoảng 1/{fmt_number(1 / ratio, 1 if ratio > 0.1 else 0)}\"":
+        "differs only at exactly 0.1, where 1/ratio is 10.0 and prints '10' either way",
+    "checks.peers:find_outliers:True → False:v[\"cell\"].tolist(), strict=True)}":
+        "the zipped lists are columns of one DataFrame: always the same length",
     "reading.measures:apply:< → <=:if conv.factor < 1:":
         "differs only for a factor of exactly 1, which returns earlier as an identity",
     "reading.measures:apply:1 → 2:if conv.factor < 1:":

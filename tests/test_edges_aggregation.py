@@ -14,17 +14,17 @@ from dvk_cli.aggregation import (
     TIDY_COLUMNS,
     Consolidation,
     Source,
+    SourceStatus,
     UnitInfo,
-    _clean,
     compute_derived,
     consolidate,
     to_json,
 )
-from dvk_cli.catalog import default_catalog
-from dvk_cli.config import Organization
-from dvk_cli.findings import Finding
-from dvk_cli.periods import Period
-from dvk_cli.units import Unit
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.core.config import Organization
+from dvk_cli.core.findings import Finding
+from dvk_cli.core.periods import Period
+from dvk_cli.core.units import Unit
 
 CAT = default_catalog()
 ORG = Organization(name="Ban Dân vận Tỉnh ủy Thử nghiệm", code="THU")
@@ -62,37 +62,6 @@ def bare_consolidation(**kw) -> Consolidation:
                 per_unit=pd.DataFrame(), totals={}, reporting={})
     args.update(kw)
     return Consolidation(**args)
-
-
-# ------------------------------------------------------------------ _clean
-
-@pytest.mark.parametrize("value,expected,kind", [
-    (3.0, 3, int),
-    (1215.0, 1215, int),
-    (0.0, 0, int),
-    (7, 7, int),
-    (33.5, 33.5, float),
-    (0.1 + 0.2, 0.3, float),  # binary noise 0.30000000000000004 dropped
-    (15.15 + 18.35, 33.5, float),
-    (1 / 3, 0.333333, float),
-    (0.1234567, 0.123457, float),  # kept to 6 decimals, not 7
-    (2 / 3 * 100, 66.666667, float),
-], ids=[
-    "whole float 3.0 shown as 3",
-    "1215.0 shown as 1215",
-    "zero float shown as 0",
-    "int stays int",
-    "33,5 kept",
-    "0.1+0.2 is 0.3 not 0.30000000000000004",
-    "15,15+18,35 is 33,5",
-    "one third to 6 decimals",
-    "7th decimal rounded away",
-    "two thirds percent to 6 decimals",
-])
-def test_clean(value, expected, kind):
-    got = _clean(value)
-    assert got == expected
-    assert type(got) is kind
 
 
 # ------------------------------------------------------------------ compute_derived (per unit)
@@ -477,3 +446,15 @@ def test_to_json_missing_held_findings_history():
     assert out["compare"] == {"previous": {"period": "2023", "totals": {"VB_SO": 1}}}
     assert out["units"]["A"] == {"name": "Huyện A", "file": "returns/a.xlsx",
                                  "values": {"VB_SO": 1}}
+
+
+@pytest.mark.parametrize(("status", "period", "shown"), [
+    ("dùng", "2024", "dùng"),
+    (SourceStatus.OTHER_PERIOD, "2023", "khác kỳ (2023)"),
+    (SourceStatus.DUPLICATE, "2024", "trùng báo cáo"),
+    ("không dùng: kỳ đã khóa", "2024", "không dùng: kỳ đã khóa"),
+], ids=["used", "another period names it", "duplicate", "locked period, from its text"])
+def test_source_status_text(status, period, shown):
+    source = Source("returns/a.xlsx", "abc", period=period, status=status)
+    assert source.status_text == shown
+    assert isinstance(source.status, SourceStatus)

@@ -186,7 +186,8 @@ def describe(flag: Flag, catalog: Catalog, unit_name: str = "") -> str:
     who = f"{unit_name}: " if unit_name else ""
     value = f"{fmt_number(flag.value)} {ind.unit}"
     median = f"{fmt_number(flag.median)} {ind.unit}"
-    if flag.rule == RULE_SLIP and flag.suggested is not None:
+    if flag.rule == RULE_SLIP:
+        assert flag.suggested is not None  # every slip suggests the figure meant
         return (f"{who}{ind.label} ghi {value}, {_times(flag.score)} mức trung vị của các đơn vị khác "
                 f"({median}): có thể đã ghi theo {flag.typed_unit} thay vì {ind.unit}. Nếu vậy, số đúng là "
                 f"{fmt_number(flag.suggested)} {ind.unit} — dvk không tự sửa, đề nghị đơn vị kiểm tra "

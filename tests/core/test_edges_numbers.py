@@ -265,18 +265,33 @@ def test_excel_format(value, type_, expected):
 
 # ------------------------------------------------------- clean, figures by type
 
-@pytest.mark.parametrize(("value", "expected", "kind"), [
+@pytest.mark.parametrize("value,expected,kind", [
     (3.0, 3, int),
+    (1215.0, 1215, int),
+    (0.0, 0, int),
     (7, 7, int),
-    (0.1 + 0.2, 0.3, float),
-    (1.0000004, 1.0, float),  # noise past the 6th decimal goes
-    (12.3456789, 12.345679, float),
-    (-2.5, -2.5, float),
-], ids=["whole float 3.0 is 3", "int stays", "0,1 + 0,2 is 0,3", "7th decimal noise dropped",
-        "rounded to 6 decimals", "negative fraction kept"])
-def test_clean(value, expected, kind):
+    (33.5, 33.5, float),
+    (0.1 + 0.2, 0.3, float),  # binary noise 0.30000000000000004 dropped
+    (15.15 + 18.35, 33.5, float),
+    (1 / 3, 0.333333, float),
+    (0.1234567, 0.123457, float),  # kept to 6 decimals, not 7
+    (2 / 3 * 100, 66.666667, float),
+], ids=[
+    "whole float 3.0 shown as 3",
+    "1215.0 shown as 1215",
+    "zero float shown as 0",
+    "int stays int",
+    "33,5 kept",
+    "0.1+0.2 is 0.3 not 0.30000000000000004",
+    "15,15+18,35 is 33,5",
+    "one third to 6 decimals",
+    "7th decimal rounded away",
+    "two thirds percent to 6 decimals",
+])
+def testclean(value, expected, kind):
     got = clean(value)
-    assert got == expected and type(got) is kind
+    assert got == expected
+    assert type(got) is kind
 
 
 def _ind(type_: str, unit: str):

@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from dvk_cli.catalog import Check, default_catalog
-from dvk_cli.checks import (
+from dvk_cli.checks.per_unit import (
     RuleSyntaxError,
     check_rule,
     check_unit,
@@ -20,6 +19,7 @@ from dvk_cli.checks import (
     parse_comparison,
     parse_side,
 )
+from dvk_cli.core.catalog import Check, default_catalog
 
 CAT = default_catalog()
 NAN = math.nan

@@ -14,9 +14,7 @@ import pandas as pd
 import pytest
 
 from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, UnitInfo
-from dvk_cli.catalog import default_catalog
-from dvk_cli.config import ConfigError, Organization
-from dvk_cli.outliers import (
+from dvk_cli.checks.peers import (
     Flag,
     OutlierSettings,
     _times,
@@ -27,7 +25,9 @@ from dvk_cli.outliers import (
     modified_z,
     settings_from,
 )
-from dvk_cli.periods import Period
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.core.config import ConfigError, Organization
+from dvk_cli.core.periods import Period
 
 CAT = default_catalog()
 NAN = math.nan
