@@ -4,9 +4,11 @@ subpackage of dvk_cli, so a restructure cannot leave one behind."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 from helpers import ROOT
 
+import dvk_cli
 from dvk_cli.history.readcache import code_files
 
 PACKAGE = ROOT / "dvk_cli"
@@ -34,7 +36,8 @@ def test_the_catalog_ships_with_its_package():
 
 
 def test_read_cache_fingerprint_covers_every_subpackage():
-    files = {p.relative_to(PACKAGE).as_posix() for p in code_files()}
-    every = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
+    installed = Path(dvk_cli.__file__).resolve().parent  # the checkout, or site-packages in CI
+    files = {p.relative_to(installed).as_posix() for p in code_files()}
+    every = {p.relative_to(installed).as_posix() for p in installed.rglob("*.py")}
     assert every <= files
     assert {"reading/dispatch.py", "checks/per_unit.py", "core/catalog.toml"} <= files
