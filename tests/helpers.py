@@ -7,7 +7,10 @@ A grid is a dict {sheet name: list of rows}; a row is a list of cell values
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from dvk_cli.core.catalog import default_catalog
@@ -143,3 +146,14 @@ def consistent_values(n_models: int = 10, **extra) -> dict:
     }
     values.update(extra)
     return values
+
+
+def loaded_by(code: str, modules: tuple[str, ...]) -> tuple[list[str], str]:
+    """Run `code` in a fresh Python; which of `modules` it imported, and what
+    it printed (start-up cost is what `dvk --help` must not pay)."""
+    probe = (code + "\nimport json as _j, sys as _s\n"
+             f"print(_j.dumps([m for m in {modules!r} if m in _s.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    printed, _, last = out.rstrip("\n").rpartition("\n")
+    return json.loads(last), printed

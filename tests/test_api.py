@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import consistent_values, return_grid, write_xlsx
+from helpers import consistent_values, loaded_by, return_grid, write_xlsx
 from typer.testing import CliRunner
 
 import dvk_cli
@@ -55,18 +53,11 @@ def test_the_package_lists_and_serves_the_api():
 
 @pytest.mark.slow
 def test_import_is_light_and_the_api_is_there():
-    code = (
-        "import sys\n"
-        "import dvk_cli\n"
-        "heavy = ('pandas', 'openpyxl', 'python_calamine', 'numpy', 'jinja2', 'typer', 'rich')\n"
-        "print('IMPORT', [m for m in heavy if m in sys.modules])\n"
-        "print(dvk_cli.aggregate)\n"
-        "print('API', [m for m in heavy if m in sys.modules])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "IMPORT []" in out.stdout
-    assert "<function aggregate" in out.stdout
-    assert "API []" in out.stdout  # the api loads pandas & co only when a function runs
+    heavy = ("pandas", "openpyxl", "python_calamine", "numpy", "jinja2", "typer", "rich")
+    assert loaded_by("import dvk_cli", heavy)[0] == []
+    loaded, printed = loaded_by("import dvk_cli\nprint(dvk_cli.aggregate)", heavy)
+    assert "<function aggregate" in printed
+    assert loaded == []  # the api loads pandas & co only when a function runs
 
 
 # ------------------------------------------------------------------ aggregate

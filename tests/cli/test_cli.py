@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import openpyxl
 import pytest
-from helpers import THREE_UNITS, consistent_values, return_grid, write_config, write_xlsx
+from helpers import THREE_UNITS, consistent_values, loaded_by, return_grid, write_config, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
@@ -22,16 +20,10 @@ def invoke(*args):
 
 @pytest.mark.slow
 def test_help_does_not_import_heavy_libraries():
-    code = (
-        "import sys\n"
-        "from dvk_cli.cli.app import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('pandas', 'openpyxl', 'python_calamine', 'babel', 'jinja2') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "HEAVY []" in out.stdout
-    assert "aggregate" in out.stdout
+    code = "from dvk_cli.cli.app import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass"
+    heavy, printed = loaded_by(code, ("pandas", "openpyxl", "python_calamine", "babel", "jinja2"))
+    assert heavy == []
+    assert "aggregate" in printed
 
 
 def test_aggregate_writes_outputs_and_json(folder):
