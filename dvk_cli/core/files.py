@@ -59,3 +59,11 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def relative_path(path: Path, folder: Path) -> str:
+    """`path` below `folder` as a POSIX path (how the store names files), else absolute."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())

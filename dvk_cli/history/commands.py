@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from dvk_cli.core.catalog import Indicator
     from dvk_cli.core.findings import Finding
     from dvk_cli.core.periods import Period
-    from dvk_cli.history.ledger import CellChange
+    from dvk_cli.history.diff import CellChange
     from dvk_cli.history.store import Submission
 
 EXIT_OK, EXIT_DATA = 0, 1
@@ -66,7 +66,7 @@ class DiffResult:
     exit_code: int = EXIT_OK
 
     def to_dict(self) -> dict:
-        from dvk_cli.history.ledger import SubmissionDiff
+        from dvk_cli.history.diff import SubmissionDiff
 
         return SubmissionDiff(self.unit, self.period, self.old, self.new, list(self.changes),
                               list(self.models_added), list(self.models_removed)).to_dict()
@@ -120,7 +120,7 @@ class TrendResult:
 def submissions(unit: str | None = None, *, period: str | None = None,
                 config: Path | None = None) -> SubmissionsResult:
     """The submissions in the store, of one unit (code or name) and/or one period."""
-    from dvk_cli.history.ledger import find_store, parse_period_arg, resolve_unit, unit_names
+    from dvk_cli.history.lookup import find_store, parse_period_arg, resolve_unit, unit_names
 
     store, cfg = find_store(config)
     with store:
@@ -136,13 +136,8 @@ def submissions(unit: str | None = None, *, period: str | None = None,
 def diff(unit: str, *, period: str, config: Path | None = None) -> DiffResult:
     """Compare a unit's two latest submissions for `period`, cell by cell."""
     from dvk_cli.core.catalog import catalog_for
-    from dvk_cli.history.ledger import (
-        diff_latest,
-        find_store,
-        parse_period_arg,
-        resolve_unit,
-        unit_names,
-    )
+    from dvk_cli.history.diff import diff_latest
+    from dvk_cli.history.lookup import find_store, parse_period_arg, resolve_unit, unit_names
 
     store, cfg = find_store(config)
     with store:
@@ -156,7 +151,8 @@ def diff(unit: str, *, period: str, config: Path | None = None) -> DiffResult:
 
 def lock(period: str, *, why: str = "", config: Path | None = None) -> LockResult:
     """Lock a period whose report is signed: later runs store nothing new for it."""
-    from dvk_cli.history.ledger import find_store, lock_period, parse_period_arg
+    from dvk_cli.history.locks import lock_period
+    from dvk_cli.history.lookup import find_store, parse_period_arg
 
     p = parse_period_arg(period)
     store, _ = find_store(config, create=True)
@@ -167,7 +163,8 @@ def lock(period: str, *, why: str = "", config: Path | None = None) -> LockResul
 
 def unlock(period: str, *, why: str, config: Path | None = None) -> LockResult:
     """Unlock a period; the reason (required) and the time are kept in the store."""
-    from dvk_cli.history.ledger import find_store, parse_period_arg, unlock_period
+    from dvk_cli.history.locks import unlock_period
+    from dvk_cli.history.lookup import find_store, parse_period_arg
 
     p = parse_period_arg(period)
     store, _ = find_store(config)
@@ -180,9 +177,9 @@ def load_baseline(file: Path | str, *, period: str | None = None, config: Path |
                   replace: bool = False) -> BaselineLoadResult:
     """Store the whole area's figures of a period before dvk (a filled blank form,
     or an earlier Biểu tổng hợp), to compare later periods with."""
-    from dvk_cli.history import ledger
+    from dvk_cli.history import baselines
 
-    loaded = ledger.load_baseline(Path(file), period=period, config_path=config,
+    loaded = baselines.load_baseline(Path(file), period=period, config_path=config,
                                   replace=replace)
     errors = any(f.severity == "error" for f in loaded.findings)
     return BaselineLoadResult(
@@ -194,7 +191,7 @@ def load_baseline(file: Path | str, *, period: str | None = None, config: Path |
 def trend(code: str, *, unit: str | None = None, config: Path | None = None) -> TrendResult:
     """One indicator (by its code) over every stored period."""
     from dvk_cli.core.catalog import catalog_for
-    from dvk_cli.history.ledger import find_store, resolve_unit, unit_names, unit_series
+    from dvk_cli.history.lookup import find_store, resolve_unit, unit_names, unit_series
 
     store, cfg = find_store(config)
     with store:
