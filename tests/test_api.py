@@ -70,6 +70,7 @@ def test_aggregate_rolls_up_the_sample(sample_copy, tmp_path):
     assert result.exit_code == 0 and result.findings == ()
     assert isinstance(result.consolidation, Consolidation)
     assert result.totals == result.consolidation.totals
+    assert result.paths["workbook"].is_file()
     assert result.period.code == "2024" and len(result.consolidation.units) == 11
     assert result.paths == {"workbook": out / "tong-hop-2024.xlsx",
                             "report": out / "bao-cao-2024.md",
