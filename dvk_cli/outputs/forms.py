@@ -51,23 +51,23 @@ _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 # ------------------------------------------------------------------ layout
 
-def iter_form_rows(catalog: Catalog) -> Iterator[tuple[str, Group | Indicator, str | int]]:
-    """The table rows of the form in order: ("group", Group, roman) then
-    ("indicator", Indicator, STT) — STT numbered within the group, "-" for a
-    child row (an indicator with a parent)."""
+def iter_form_rows(catalog: Catalog) -> Iterator[tuple[Group | Indicator, str | int]]:
+    """The table rows of the form in order: (Group, roman) then (Indicator,
+    STT) — STT numbered within the group, "-" for a child row (an indicator
+    with a parent)."""
     for gi, group in enumerate(catalog.groups.values()):
         members = catalog.in_group(group.key)
         if not members:
             continue
         roman = group.roman or (_ROMAN[gi] if gi < len(_ROMAN) else str(gi + 1))
-        yield "group", group, roman
+        yield group, roman
         n = 0
         for ind in members:
             if ind.parent:
-                yield "indicator", ind, "-"
+                yield ind, "-"
             else:
                 n += 1
-                yield "indicator", ind, n
+                yield ind, n
 
 
 def _sum_formula(refs: list[str]) -> str:
@@ -169,12 +169,12 @@ def fill_form_sheet(
     plan = list(iter_form_rows(catalog))
     letter = get_column_letter(VALUE_COL)
     refs: dict[str, str] = {}
-    for offset, (_kind, obj, _) in enumerate(plan):
+    for offset, (obj, _) in enumerate(plan):
         if isinstance(obj, Indicator):
             refs[obj.code] = f"{letter}{first + offset}"
 
     whole, decimal = _validations(ws)
-    for offset, (_kind, obj, stt) in enumerate(plan):
+    for offset, (obj, stt) in enumerate(plan):
         r = first + offset
         cells = [ws.cell(r, c) for c in range(1, ncols + 1)]
         if isinstance(obj, Group):

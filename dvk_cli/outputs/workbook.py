@@ -78,7 +78,7 @@ def _totals_sheet(ws, c: Consolidation) -> None:
     header = _titles(ws, c, MAIN_TITLE, ncols, _reported_note(c))
     styles.header_row(ws, header, headers)
     r = header
-    for _kind, obj, stt in iter_form_rows(c.catalog):
+    for obj, stt in iter_form_rows(c.catalog):
         r += 1
         cells = [ws.cell(r, col) for col in range(1, ncols + 1)]
         if isinstance(obj, Group):
