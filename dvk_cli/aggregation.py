@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog, Indicator
-from dvk_cli.core.config import Organization
+from dvk_cli.core.config import Config, Organization
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period
@@ -94,6 +94,9 @@ class Consolidation:
     findings: list[Finding] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     registered: int = 0  # units in dvk.toml; 0 = no registry, so "missing" is unknown
+    # the dvk.toml the run read (once), for what the outputs take from it ([report]);
+    # None for a consolidation built outside a run (figures of a stored period)
+    config: Config | None = None
     # Comparisons from the history store, when it has them:
     # {"previous": {"period": code, "label": "năm 2023", "totals": {code: value}},
     #  "same_period_last_year": {...}}; either key may be absent.
@@ -151,6 +154,7 @@ def consolidate(
     registry_units: list[Unit],
     findings: list[Finding],
     sources: list[Source],
+    config: Config | None = None,
 ) -> Consolidation:
     """Sum the usable values into totals; recompute ratios from their parts."""
     import pandas as pd
@@ -208,6 +212,7 @@ def consolidate(
         findings=findings,
         sources=sources,
         registered=len(registry_units),
+        config=config,
     )
 
 

@@ -210,18 +210,10 @@ def _check_template(template: Path | None) -> None:
         raise UsageError(f"Không tìm thấy mẫu báo cáo “{template}”.")
 
 
-def _settings_loader(inputs: list[Path],
-                     config: Path | None) -> Callable[[], ReportSettings | None]:
-    def load() -> ReportSettings:
-        from dvk_cli.outputs.word import settings_for
-
-        return settings_for(inputs, config)
-
-    return load
-
-
-def _write_outputs(c: Consolidation, out: Path, template: Path | None,
-                   docx_settings: Callable[[], ReportSettings | None] | None) -> dict[str, Path]:
+def _write_outputs(c: Consolidation, out: Path, template: Path | None, docx: bool,
+                   settings: ReportSettings | None = None) -> dict[str, Path]:
+    """The workbook and the Markdown report, then the Word report: its
+    settings come from the dvk.toml the run read (c.config) unless given."""
     from dvk_cli.outputs.report import write_report
     from dvk_cli.outputs.workbook import write_workbook
 
@@ -229,10 +221,10 @@ def _write_outputs(c: Consolidation, out: Path, template: Path | None,
         "workbook": write_workbook(c, out / workbook_name(c.period)),
         "report": write_report(c, out / report_name(c.period, "md"), template),
     }
-    if docx_settings is not None:
+    if docx:
         from dvk_cli.outputs.word import write_docx_report
 
-        paths["docx"] = write_docx_report(c, out / report_name(c.period, "docx"), docx_settings())
+        paths["docx"] = write_docx_report(c, out / report_name(c.period, "docx"), settings)
     return paths
 
 
@@ -274,9 +266,7 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     history = _history_options(no_store, replace, accept_newer, True, "aggregate")
     c = _consolidate(paths_in, period, config_path, skip=_own_outputs(out_dir), history=history,
                      workers=workers, progress=progress)
-    # the Word report's settings are read only when it is written, after the others
-    paths = _write_outputs(c, out_dir, template_path,
-                           _settings_loader(paths_in, config_path) if docx else None)
+    paths = _write_outputs(c, out_dir, template_path, docx)
     return RunResult.of(c, strict=strict, paths=paths)
 
 
@@ -288,8 +278,7 @@ def write_outputs(result: RunResult | Consolidation, out: str | os.PathLike[str]
     c = result.consolidation if isinstance(result, RunResult) else result
     template_path = _optional_path(template)
     _check_template(template_path)
-    return _write_outputs(c, Path(out), template_path,
-                          (lambda: report_settings) if docx else None)
+    return _write_outputs(c, Path(out), template_path, docx, report_settings)
 
 
 def validate(inputs: Inputs, *, period: str | None = None,
@@ -339,9 +328,9 @@ def report(inputs: Inputs, *, period: str | None = None,
                      workers=workers, progress=progress)
     target = out_dir / report_name(c.period, fmt)
     if fmt == "docx":
-        from dvk_cli.outputs.word import settings_for, write_docx_report
+        from dvk_cli.outputs.word import write_docx_report
 
-        path = write_docx_report(c, target, settings_for(paths_in, config_path), template_path)
+        path = write_docx_report(c, target, None, template_path)
     else:
         from dvk_cli.outputs.report import write_report
 

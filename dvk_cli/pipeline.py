@@ -284,7 +284,7 @@ def consolidate_stage(tidy_rows: list[tuple], model_rows: list[tuple],
         values_df, models_df, _order_units(used_units, config),
         period=requested, organization=config.organization, catalog=settings.catalog,
         registry_units=list(config.registry), findings=sort_findings(found.findings),
-        sources=list(found.sources.values()),
+        sources=list(found.sources.values()), config=config,
     )
 
 

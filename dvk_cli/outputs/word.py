@@ -182,13 +182,6 @@ def report_settings(config: Config | None = None) -> ReportSettings:
     )
 
 
-def settings_for(inputs: list[Path], config_path: Path | None = None) -> ReportSettings:
-    """The report settings of the dvk.toml a run over `inputs` uses."""
-    from dvk_cli.core.config import find_config, load_config
-
-    return report_settings(load_config(find_config(list(inputs), config_path)))
-
-
 def unit_table_codes(catalog: Catalog, settings: ReportSettings) -> list[str]:
     """Indicators shown as columns of the table of units (dvk.toml, else the catalog)."""
     codes = settings.unit_table
@@ -307,7 +300,7 @@ def units_table(c: Consolidation, settings: ReportSettings) -> dict:
 def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> dict:
     """Everything the Word template needs (plain data; the chart is added
     when rendering). Built on `report_context`, so the prose is the .md's."""
-    settings = settings or report_settings(Config(organization=c.organization))
+    settings = settings or report_settings(c.config or Config(organization=c.organization))
     ctx = report_context(c)
     words = wording(c.period)
     by_key = {g["key"]: g for g in ctx["groups"]}
@@ -533,7 +526,7 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
 
     from dvk_cli.outputs.chart import models_chart
 
-    settings = settings or report_settings(Config(organization=c.organization))
+    settings = settings or report_settings(c.config or Config(organization=c.organization))
     path = Path(template_path or settings.template or default_template_path())
     tpl = _load_template(path)
     context = docx_context(c, settings)
