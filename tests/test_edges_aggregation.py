@@ -441,7 +441,7 @@ def test_to_json_missing_held_findings_history():
                                                      "DON_GQ"]
     assert out["findings"][0] == {"severity": "error", "rule": "unreadable", "message": "tệp hỏng",
                                   "file": "c.xlsx", "sheet": "", "cell": "", "unit": "C",
-                                  "indicator": ""}
+                                  "indicator": "", "brief": "", "value": "", "status": "open"}
     assert out["history"] == {"store": "lich-su"}
     assert out["compare"] == {"previous": {"period": "2023", "totals": {"VB_SO": 1}}}
     assert out["units"]["A"] == {"name": "Huyện A", "file": "returns/a.xlsx",

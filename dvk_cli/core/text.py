@@ -6,7 +6,8 @@
   labels of a return; cached, as the same labels repeat in every file);
 - `squeeze`: lower case with no spaces or dots ("Triệu đồng" = "triệuđồng",
   "nghìn đ." for units of measure);
-- `strip_diacritics`: "Bù Đăng" -> "Bu Dang" (file names, ASCII keys).
+- `strip_diacritics`: "Bù Đăng" -> "Bu Dang" (file names, ASCII keys);
+- `join_vi`: a list in a sentence ("a, b và c").
 """
 
 from __future__ import annotations
@@ -48,3 +49,11 @@ def squeeze(text: object) -> str:
 def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def join_vi(items) -> str:
+    """'a', 'a và b', 'a, b và c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]

@@ -22,6 +22,7 @@ from dvk_cli.core.files import write_text_atomic
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
 from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
+from dvk_cli.core.text import join_vi
 from dvk_cli.outputs.names import workbook_name
 from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
 
@@ -219,14 +220,6 @@ def as_sentence(text: str) -> str:
     if text and text[-1] not in ".!?…:":
         text += "."
     return text
-
-
-def join_vi(items) -> str:
-    """'a', 'a và b', 'a, b và c'."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " và " + items[-1]
 
 
 def _quoted(name: str) -> str:

@@ -139,7 +139,8 @@ def read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
             data.add("error", "formula_no_value",
                      f"{catalog[code].label} ({code}): ô có công thức nhưng chưa có giá trị đã tính. "
                      "Đề nghị mở tệp bằng Excel và lưu lại rồi gửi lại.",
-                     sheet=sheet, cell=ref, indicator=code)
+                     sheet=sheet, cell=ref, indicator=code, value="(công thức chưa tính)",
+                     brief=f"ô {ref} có công thức chưa tính, chưa được cộng")
 
 
 def _formulas_without_value(raw: bytes, sheet: str, refs: set[str]) -> list[str]:

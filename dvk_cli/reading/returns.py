@@ -78,9 +78,18 @@ class ReturnData:
         return f"{self.path} [{self.part}]" if self.part else self.path
 
     def add(self, severity: str, rule: str, message: str, *, sheet: str = "", cell: str = "",
-            indicator: str = "") -> None:
+            indicator: str = "", brief: str = "", value: object = None) -> None:
         self.findings.append(Finding(severity, rule, message, file=self.path, sheet=sheet,
-                                     cell=cell, indicator=indicator))
+                                     cell=cell, indicator=indicator, brief=brief,
+                                     value=_as_written(value)))
+
+
+def _as_written(value: object) -> str:
+    """A cell's content as the unit wrote it (a short text for the marks)."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def unreadable(data: ReturnData, rule: str, message: str) -> ReturnData:
@@ -132,7 +141,8 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
     except NotANumber as exc:
         data.add("error", "not_a_number",
                  f"{ind.label} ({code}): {exc}; giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code)
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi “{_as_written(value)}”, không phải số, chưa được cộng")
         return
     if number is None:
         if not ind.computed and empty_cells is not None:
@@ -141,7 +151,8 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
     if number < 0:
         data.add("error", "negative",
                  f"{ind.label} ({code}) là số âm ({value}); giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code)
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi số âm {_as_written(value)}, chưa được cộng")
         return
     note = ""
     if unit_text:
@@ -150,7 +161,9 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
         except UnknownMeasure:
             data.add("error", "unit_of_measure",
                      f"{ind.label} ({code}): không hiểu đơn vị tính “{unit_text}” (danh mục dùng "
-                     f"{ind.unit}); giá trị không được dùng.", sheet=sheet, cell=ref, indicator=code)
+                     f"{ind.unit}); giá trị không được dùng.", sheet=sheet, cell=ref, indicator=code,
+                     value=value, brief=f"ô {ref} ghi đơn vị tính “{_as_written(unit_text)}”, "
+                     "chưa được cộng")
             return
         if conv is not None and not conv.identity and number != 0:
             converted = apply(number, conv)
@@ -162,7 +175,8 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
     if ind.type == "count" and not float(number).is_integer():
         data.add("error", "fractional_count",
                  f"{ind.label} ({code}) phải là số nguyên, ô ghi {value}; giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code)
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi số lẻ {_as_written(value)}, chưa được cộng")
         return
     target = data.computed if ind.computed else data.values
     target.append(CellValue(code, number, sheet, ref, how=how, note=note, raw=value, label=label))
