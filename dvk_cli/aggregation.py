@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog, Indicator
 from dvk_cli.core.config import Config, Organization
-from dvk_cli.core.findings import Finding
+from dvk_cli.core.findings import Finding, Status
 from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period
 from dvk_cli.core.units import Unit, UnitInfo
 
 if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
     import pandas as pd
+
+    from dvk_cli.reading.returns import ReturnData
 
 # how: the row was recognised by its code (mã), its label (nhãn), a mapping
 # file (ánh xạ …) or as a column of a wide table (bảng ngang); note: any
@@ -44,6 +46,8 @@ class SourceStatus(StrEnum):
     PERIOD_UNKNOWN = "không xác định được kỳ"
     OTHER_PERIOD = "khác kỳ"
     DUPLICATE = "trùng báo cáo"
+    COPY = "bản sao (tính một lần)"
+    SUPERSEDED = "không dùng: bản cũ đã được thay"
     PERIOD_LOCKED = "không dùng: kỳ đã khóa"
     NOT_THE_STORED = "không dùng: khác bản đã lưu"
 
@@ -91,7 +95,10 @@ class Consolidation:
     # registered units that sent a return which could not be used (unreadable,
     # duplicate…): not "missing", the unit must fix and resend
     held: list[Unit] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # open and accepted
+    # findings an earlier run of this period raised and this run no longer does
+    # (the unit resent a corrected return): status "resolved", listed, never counted
+    resolved: list[Finding] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     registered: int = 0  # units in dvk.toml; 0 = no registry, so "missing" is unknown
     # the dvk.toml the run read (once), for what the outputs take from it ([report]);
@@ -113,14 +120,50 @@ class Consolidation:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        """Open errors (accepted ones are in `accepted`)."""
+        return [f for f in self.findings if f.severity == "error" and f.open]
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        """Open warnings (accepted ones are in `accepted`)."""
+        return [f for f in self.findings if f.severity == "warning" and f.open]
+
+    @property
+    def accepted(self) -> list[Finding]:
+        """Errors and warnings the clerk accepted (dvk accept), with their reasons."""
+        return [f for f in self.findings if f.status == Status.ACCEPTED]
 
     def exemplary_models(self) -> pd.DataFrame:
         return self.models[self.models["exemplary"]]
+
+
+def pick_copy(group: list[tuple[ReturnData, UnitInfo]], period: Period, findings: list[Finding],
+              sources: dict[str, Source]) -> tuple[ReturnData, UnitInfo] | None:
+    """The one return of a unit among the files that hold it, when there is
+    one: identical copies (same SHA-256) count once, with an info finding;
+    files with different figures are a duplicate error and none is used
+    (dvk never guesses which one the unit meant)."""
+    distinct = {data.sha256: (data, unit) for data, unit in reversed(group)}
+    if len(distinct) == 1:
+        first = group[0]
+        for data, unit in group[1:]:
+            sources[data.key].status = SourceStatus.COPY
+            findings.append(Finding(
+                "info", "duplicate_copy",
+                f"Tệp {data.path} giống hệt tệp {first[0].path} (cùng nội dung) của {unit.name}; "
+                "số liệu chỉ tính một lần.",
+                file=data.path, sheet=data.sheet, unit=unit.code))
+        return first
+    files_list = ", ".join(d.path for d, _ in group)
+    for data, unit in group:
+        sources[data.key].status = SourceStatus.DUPLICATE
+        findings.append(Finding(
+            "error", "duplicate_return",
+            f"Đơn vị {unit.name} có {len(distinct)} báo cáo khác nhau cho {period.label} "
+            f"({files_list}); dvk không tự chọn nên chưa tổng hợp báo cáo nào của đơn vị này. "
+            "Hãy bỏ bớt tệp thừa rồi chạy lại.",
+            file=data.path, sheet=data.sheet, unit=unit.code))
+    return None
 
 
 def compute_derived(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
@@ -233,7 +276,7 @@ def to_json(c: Consolidation) -> dict:
         },
         "missing": [u.code for u in c.missing],
         "held": [u.code for u in c.held],
-        "findings": [f.to_dict() for f in c.findings],
+        "findings": [f.to_dict() for f in (*c.findings, *c.resolved)],
         "compare": c.compare,
         **({"history": c.history} if c.history else {}),
     }

@@ -21,7 +21,9 @@ from dvk_cli.aggregation import (
     SourceStatus,
     UnitInfo,
     consolidate,
+    pick_copy,
 )
+from dvk_cli.checks.marks import part_findings
 from dvk_cli.checks.per_unit import check_unit
 from dvk_cli.checks.rules import Checking, prepare
 from dvk_cli.core.catalog import Catalog, catalog_for
@@ -86,10 +88,12 @@ def run(
     files = discover(inputs, skip)
     returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress)
     found = identify(returns, settings.config)
+    if settings.requested is not None:
+        check_period_slip(found, settings.requested)
     requested = settings.requested or choose_period(found)
     ledger = (Ledger.open(history, settings.config, requested, settings.catalog, inputs)
               if history else None)
-    admitted = admit(found, requested, ledger)
+    admitted = admit(found, requested, ledger, settings.config)
     tidy_rows, model_rows = check(admitted, requested, settings.catalog, found.findings)
     if ledger is not None:
         ledger.commit(len(files))
@@ -97,6 +101,7 @@ def run(
     result = consolidate_stage(tidy_rows, model_rows, admitted, found, requested, settings)
     review(result, settings)
     if ledger is not None:
+        ledger.follow_up(result)  # accepted, resolved; recorded by dvk aggregate
         compare(result, ledger, reuse)
     if cache is not None:
         cache.flush()  # only now: a failed run leaves the store as it was
@@ -197,11 +202,30 @@ def choose_period(found: Identified) -> Period:
     raise UsageError(f"Các biểu thuộc nhiều kỳ khác nhau: {listing}. Hãy chọn kỳ bằng --period.")
 
 
-def admit(found: Identified, requested: Period,
-          ledger: Ledger | None) -> list[tuple[ReturnData, UnitInfo]]:
-    """The one return used for each unit of the period: other periods and
-    duplicates are refused with a finding; with a store, the ledger decides
-    resubmissions and locks (and may give back the stored return)."""
+def check_period_slip(found: Identified, requested: Period) -> None:
+    """No return is for the period asked for: the clerk's slip, not the
+    units' (UsageError, exit code 2, before any finding or feedback copy)."""
+    periods = sorted({p for _, _, p in found.returns})
+    if not periods or requested in periods:
+        return
+    if len(periods) == 1:
+        p = periods[0]
+        raise UsageError(f"Không có biểu nào của {requested.label}: các biểu đều là {p.label} — "
+                         f"có phải --period {p.code}?")
+    counts: dict[Period, int] = defaultdict(int)
+    for _, _, p in found.returns:
+        counts[p] += 1
+    listing = ", ".join(f"{p.label} ({counts[p]} tệp)" for p in periods)
+    raise UsageError(f"Không có biểu nào của {requested.label}; các biểu thuộc {listing}. "
+                     "Hãy kiểm tra lại --period.")
+
+
+def admit(found: Identified, requested: Period, ledger: Ledger | None,
+          config: Config | None = None) -> list[tuple[ReturnData, UnitInfo]]:
+    """The one return used for each unit of the period: other periods are
+    refused with a finding; identical copies count once; with a store, the
+    ledger decides resubmissions and locks (and may give back the stored
+    return); without one, different files for one unit are a duplicate."""
     sources, findings = found.sources, found.findings
     in_period: dict[str, list[tuple[ReturnData, UnitInfo]]] = defaultdict(list)
     for data, unit, p in found.returns:
@@ -216,25 +240,23 @@ def admit(found: Identified, requested: Period,
             continue
         in_period[unit.code].append((data, unit))
     admitted: list[tuple[ReturnData, UnitInfo]] = []
-    for code, group in in_period.items():
-        if len(group) > 1:
-            files_list = ", ".join(d.path for d, _ in group)
-            for data, unit in group:
-                sources[data.key].status = SourceStatus.DUPLICATE
-                findings.append(Finding(
-                    "error", "duplicate_return",
-                    f"Đơn vị {unit.name} có {len(group)} báo cáo cho {requested.label} ({files_list}); "
-                    "chưa tổng hợp báo cáo nào của đơn vị này. Hãy bỏ bớt tệp thừa rồi chạy lại.",
-                    file=data.path, sheet=data.sheet, unit=code))
-            continue
-        data, unit = group[0]
-        if ledger is not None:  # the stored return when a changed file is not accepted
-            stored = ledger.admit(data, unit, findings, sources)
+    for group in in_period.values():
+        if ledger is None:
+            picked = pick_copy(group, requested, findings, sources)
+            if picked is None:
+                continue
+            data, unit = picked
+        else:
+            stored = ledger.admit(group, findings, sources)
             if stored is None:
                 continue
             data = stored
+            unit = next((u for d, u in group if d is data), group[0][1])
         sources[data.key].status = SourceStatus.USED
         admitted.append((data, unit))
+    if ledger is not None:
+        registry = config.registry if config is not None else None
+        admitted += ledger.absent(set(in_period), registry, findings, sources)
     return admitted
 
 
@@ -289,8 +311,10 @@ def consolidate_stage(tidy_rows: list[tuple], model_rows: list[tuple],
 
 
 def review(result: Consolidation, settings: Settings) -> None:
-    """Checks across units: the model list against the summary, peer outliers."""
+    """Checks across units: the model list against the summary, peer outliers,
+    and the area's parts against its wholes (an info, and a mark in the outputs)."""
     settings.checking.review(result)
+    result.findings = sort_findings(result.findings + part_findings(result))
 
 
 def compare(result: Consolidation, ledger: Ledger, reuse: dict | None) -> None:

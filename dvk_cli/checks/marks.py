@@ -191,9 +191,11 @@ def marks_for(c: Consolidation) -> Marks:
     marks: list[Mark] = []
     rejected: dict[tuple[str, str], str] = {}
     for f in c.findings:
-        if f.unit and f.unit in c.units and f.rule in REJECTED_RULES and f.indicator:
+        if not _about_used_return(f, c):
+            continue
+        if f.rule in REJECTED_RULES and f.indicator:
             rejected[(f.unit, f.indicator)] = f.value
-        if not (f.blocking and f.unit in c.units):
+        if not f.blocking:
             continue
         codes = finding_codes(f, catalog)
         if not codes:
@@ -209,6 +211,13 @@ def marks_for(c: Consolidation) -> Marks:
                            catalog)
         marks.append(Mark(len(marks) + 1, "", area, brief, codes))
     return Marks(tuple(marks), rejected)
+
+
+def _about_used_return(f: Finding, c: Consolidation) -> bool:
+    """A finding about the return whose figures are summed for its unit (not
+    about another file of the unit that was not used)."""
+    info = c.units.get(f.unit) if f.unit else None
+    return info is not None and f.file in ("", info.file)
 
 
 def _lower(text: str) -> str:

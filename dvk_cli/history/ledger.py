@@ -78,6 +78,7 @@ class Ledger:
         self.admitted: list[tuple[str, str, str, list]] = []
         self.counts = {"new": 0, "unchanged": 0, "replaced": 0, "refused": 0, "from_store": 0}
         self.findings: list[Finding] = []
+        self.run_id: int | None = None
         if self.lock:
             self.findings.append(Finding(
                 "info", "period_locked",
@@ -105,77 +106,170 @@ class Ledger:
 
     # -------------------------------------------------------------- admit
 
-    def admit(self, data: ReturnData, unit: UnitInfo, findings: list[Finding],
+    def admit(self, group: list[tuple[ReturnData, UnitInfo]], findings: list[Finding],
               sources: dict[str, Source]) -> ReturnData | None:
-        """The return to use for `unit`: the file read, the stored one, or none."""
-        store, pcode = self.store, self.period.code
-        current = store.current(unit.code, pcode)
-        if current is not None and current.sha256 == data.sha256:
-            self.counts["unchanged"] += 1
-            return self._use(data, unit)
-        new_file = data.path
+        """The return to use for one unit, given every file in the folder that
+        holds it: a file read, the stored return, or none. Extra copies never
+        drop a unit that has a stored return: files identical to it are used
+        as it, files with other figures are named with the way to use them."""
+        unit = group[0][1]
+        current = self.store.current(unit.code, self.period.code)
+        if current is None:
+            return self._admit_new(group, findings, sources)
+        same = [data for data, _ in group if data.sha256 == current.sha256]
+        other = [data for data, _ in group if data.sha256 != current.sha256]
         if self.lock:
+            for data in other:
+                self.counts["refused"] += 1
+                sources[data.key].status = SourceStatus.PERIOD_LOCKED
+                findings.append(Finding(
+                    "warning", "period_locked",
+                    f"Kỳ {self.period.label} đã khóa: tệp {data.path} ({unit.name}) khác với báo cáo "
+                    f"đã lưu (tệp {current.file}) nên không được dùng; số liệu của đơn vị lấy theo "
+                    "bản đã lưu. Muốn dùng tệp mới phải mở khóa kỳ (dvk unlock) rồi chạy lại với "
+                    f"--replace {unit.code}.",
+                    file=data.path, sheet=data.sheet, unit=unit.code))
+            return self._stored_or_copy(current, same, unit, findings, sources)
+        replacing = self._replacing(unit, other, current)
+        distinct = {data.sha256: data for data in replacing}
+        if len(distinct) == 1:
+            chosen = replacing[0]
+            self._copies(chosen, [d for d in other if d is not chosen], unit, findings, sources)
+            for data in same:
+                sources[data.key].status = SourceStatus.SUPERSEDED
+            return self._replace(chosen, unit, current, findings)
+        if len(distinct) > 1:
+            listing = ", ".join(data.path for data in distinct.values())
+            for data in replacing:
+                sources[data.key].status = SourceStatus.NOT_THE_STORED
+            findings.append(Finding(
+                "error", "resubmission_ambiguous",
+                f"Đơn vị {unit.name}: có {len(distinct)} tệp khác nhau có thể thay báo cáo "
+                f"{self.period.label} đã lưu ({listing}); dvk không tự chọn nên số liệu vẫn lấy "
+                "theo bản đã lưu. Hãy giữ lại một tệp rồi chạy lại.",
+                file=replacing[0].path, sheet=replacing[0].sheet, unit=unit.code))
+            return self._stored_or_copy(current, same, unit, findings, sources)
+        for data in other:
             self.counts["refused"] += 1
-            sources[data.key].status = SourceStatus.PERIOD_LOCKED
-            if current is None:
+            sources[data.key].status = SourceStatus.NOT_THE_STORED
+            hint = (" (tệp mới không được sửa sau bản đã lưu nên --accept-newer không áp dụng)"
+                    if self.options.accept_newer else "")
+            findings.append(Finding(
+                "error", "resubmission",
+                f"Đơn vị {unit.name} đã có báo cáo {self.period.label} trong kho lịch sử (tệp "
+                f"{current.file}, đọc lúc {shown_time(current.read_at)}); tệp {data.path} có nội "
+                f"dung khác nên chưa được dùng: số liệu tổng hợp vẫn lấy theo bản đã lưu{hint}. "
+                f"Nếu {data.path} là báo cáo gửi lại để thay thế, chạy lại với --replace "
+                f"{unit.code} (hoặc --accept-newer).",
+                file=data.path, sheet=data.sheet, unit=unit.code))
+        return self._stored_or_copy(current, same, unit, findings, sources)
+
+    def _admit_new(self, group: list[tuple[ReturnData, UnitInfo]], findings: list[Finding],
+                   sources: dict[str, Source]) -> ReturnData | None:
+        """A unit with nothing stored for the period."""
+        from dvk_cli.aggregation import pick_copy
+
+        if self.lock:
+            for data, unit in group:
+                self.counts["refused"] += 1
+                sources[data.key].status = SourceStatus.PERIOD_LOCKED
                 findings.append(Finding(
                     "error", "period_locked",
-                    f"Kỳ {self.period.label} đã khóa: tệp {new_file} ({unit.name}) không được đưa "
+                    f"Kỳ {self.period.label} đã khóa: tệp {data.path} ({unit.name}) không được đưa "
                     "vào kho lịch sử; đơn vị chưa có báo cáo nào trong kho cho kỳ này nên số liệu "
                     "của đơn vị không được tổng hợp.",
-                    file=new_file, sheet=data.sheet, unit=unit.code))
-                return None
-            findings.append(Finding(
-                "error", "period_locked",
-                f"Kỳ {self.period.label} đã khóa: tệp {new_file} ({unit.name}) khác với báo cáo "
-                f"đã lưu (tệp {current.file}) nên không được đưa vào kho; số liệu của đơn vị lấy "
-                "theo bản đã lưu.",
-                file=new_file, sheet=data.sheet, unit=unit.code))
-            return self._from_store(current, unit, sources)
-        if current is None:
-            self.counts["new"] += 1
-            self.plan.append(_Planned("new", data, unit))
-            return self._use(data, unit)
+                    file=data.path, sheet=data.sheet, unit=unit.code))
+            return None
+        picked = pick_copy(group, self.period, findings, sources)
+        if picked is None:
+            return None
+        data, unit = picked
+        self.counts["new"] += 1
+        self.plan.append(_Planned("new", data, unit))
+        return self._use(data, unit)
 
-        newer = False
-        if self.options.accept_newer:
+    def _replacing(self, unit: UnitInfo, other: list[ReturnData],
+                   current: Submission) -> list[ReturnData]:
+        """The files with other figures that --replace or --accept-newer takes."""
+        if unit.code in self.options.replace:
+            return other
+        if not self.options.accept_newer:
+            return []
+        newer = []
+        for data in other:
             try:
-                newer = os.stat(data.path).st_mtime > (current.file_mtime or 0)
+                if os.stat(data.path).st_mtime > (current.file_mtime or 0):
+                    newer.append(data)
             except OSError:
-                newer = False
-        if unit.code in self.options.replace or newer:
-            self.counts["replaced"] += 1
-            self.plan.append(_Planned("replace", data, unit, current))
-            why = "--replace" if unit.code in self.options.replace else "--accept-newer"
-            verb = "thay thế" if self.options.write else "sẽ thay thế (khi chạy dvk aggregate)"
-            findings.append(Finding(
-                "info", "resubmission_replaced",
-                f"Đơn vị {unit.name}: tệp {new_file} {verb} báo cáo {self.period.label} đã lưu "
-                f"(tệp {current.file}, đọc lúc {shown_time(current.read_at)}) theo {why}; bản cũ "
-                f"vẫn được giữ trong lịch sử (xem dvk history {unit.code}, dvk diff {unit.code} "
-                f"--period {pcode}).",
-                file=new_file, sheet=data.sheet, unit=unit.code))
-            return self._use(data, unit)
+                continue
+        return newer
 
-        self.counts["refused"] += 1
-        sources[data.key].status = SourceStatus.NOT_THE_STORED
-        hint = (" (tệp mới không được sửa sau bản đã lưu nên --accept-newer không áp dụng)"
-                if self.options.accept_newer else "")
+    def _replace(self, data: ReturnData, unit: UnitInfo, current: Submission,
+                 findings: list[Finding]) -> ReturnData:
+        self.counts["replaced"] += 1
+        self.plan.append(_Planned("replace", data, unit, current))
+        why = "--replace" if unit.code in self.options.replace else "--accept-newer"
+        verb = "thay thế" if self.options.write else "sẽ thay thế (khi chạy dvk aggregate)"
         findings.append(Finding(
-            "error", "resubmission",
-            f"Đơn vị {unit.name} đã có báo cáo {self.period.label} trong kho lịch sử (tệp "
-            f"{current.file}, đọc lúc {shown_time(current.read_at)}); tệp {new_file} có nội dung "
-            f"khác nên chưa được dùng: số liệu tổng hợp vẫn lấy theo bản đã lưu{hint}. Nếu "
-            f"{new_file} là báo cáo gửi lại để thay thế, chạy lại với --replace {unit.code} "
-            "(hoặc --accept-newer).",
-            file=new_file, sheet=data.sheet, unit=unit.code))
-        return self._from_store(current, unit, sources)
+            "info", "resubmission_replaced",
+            f"Đơn vị {unit.name}: tệp {data.path} {verb} báo cáo {self.period.label} đã lưu "
+            f"(tệp {current.file}, đọc lúc {shown_time(current.read_at)}) theo {why}; bản cũ "
+            f"vẫn được giữ trong lịch sử (xem dvk history {unit.code}, dvk diff {unit.code} "
+            f"--period {self.period.code}).",
+            file=data.path, sheet=data.sheet, unit=unit.code))
+        return self._use(data, unit)
+
+    def _stored_or_copy(self, current: Submission, same: list[ReturnData], unit: UnitInfo,
+                        findings: list[Finding], sources: dict[str, Source]) -> ReturnData:
+        """The stored return: as the file in the folder that is identical to
+        it (its cells and findings as read now), else from the store."""
+        if not same:
+            return self._from_store(current, unit, findings, sources)
+        self.counts["unchanged"] += 1
+        self._copies(same[0], same[1:], unit, findings, sources)
+        return self._use(same[0], unit)
+
+    def _copies(self, used: ReturnData, copies: list[ReturnData], unit: UnitInfo,
+                findings: list[Finding], sources: dict[str, Source]) -> None:
+        for data in copies:
+            if data.sha256 != used.sha256:
+                continue
+            sources[data.key].status = SourceStatus.COPY
+            findings.append(Finding(
+                "info", "duplicate_copy",
+                f"Tệp {data.path} giống hệt tệp {used.path} (cùng nội dung) của {unit.name}; số "
+                "liệu chỉ tính một lần.", file=data.path, sheet=data.sheet, unit=unit.code))
+
+    def absent(self, seen: set[str], registry, findings: list[Finding],
+               sources: dict[str, Source]) -> list[tuple[ReturnData, UnitInfo]]:
+        """Units with a stored return for the period and no file in the
+        folder: in a locked period their stored returns are used (the signed
+        figures); otherwise an info finding says the stored return exists."""
+        from dvk_cli.aggregation import UnitInfo
+
+        out = []
+        for sub in self.store.submissions(period=self.period.code, kind=KIND_RETURN):
+            if not sub.current or sub.unit in seen:
+                continue
+            registered = registry.get(sub.unit) if registry else None
+            name = registered.name if registered else sub.unit
+            unit = UnitInfo(sub.unit, name, registered.group if registered else "")
+            if self.lock:
+                out.append((self._from_store(sub, unit, findings, sources), unit))
+                continue
+            findings.append(Finding(
+                "info", "stored_not_in_folder",
+                f"Kho lịch sử có báo cáo {self.period.label} của {name} (tệp {sub.file}, đọc lúc "
+                f"{shown_time(sub.read_at)}) nhưng các thư mục đang tổng hợp không có tệp này nên "
+                "số liệu của đơn vị chưa được tổng hợp; muốn dùng, hãy đặt lại tệp vào thư mục.",
+                file=sub.file, unit=sub.unit))
+        return out
 
     def _use(self, data: ReturnData, unit: UnitInfo) -> ReturnData:
         self.admitted.append((unit.code, unit.name, data.path, list(data.values)))
         return data
 
-    def _from_store(self, sub: Submission, unit: UnitInfo,
+    def _from_store(self, sub: Submission, unit: UnitInfo, findings: list[Finding],
                     sources: dict[str, Source]) -> ReturnData:
         from dvk_cli.aggregation import Source
         from dvk_cli.reading.returns import CellValue, ReturnData
@@ -187,9 +281,14 @@ class Ledger:
         models = self.store.models(sub.id)
         data = ReturnData(path=label, sha256=sub.sha256, readable=True, sheet=sub.sheet or "",
                           values=values, models=models)
+        # the stored return keeps the problems it was read with
+        findings.extend(Finding(f["severity"], f["rule"], f["message"], file=label,
+                                sheet=f["sheet"], cell=f["cell"], unit=unit.code,
+                                indicator=f["indicator"], brief=f["brief"], value=f["value"])
+                        for f in self.store.submission_findings(sub.id))
         sources[data.key] = Source(path=label, sha256=sub.sha256, unit=unit.code,
                                    unit_name=unit.name, period=sub.period, values=len(values),
-                                   models=len(models))
+                                   models=len(models), status=SourceStatus.USED)
         unit.file = label
         self.admitted.append((unit.code, unit.name, label, values))
         return data
@@ -205,7 +304,7 @@ class Ledger:
         store = self.store
         inputs = json.dumps([str(p) for p in self.inputs], ensure_ascii=False)
         with store.transaction():
-            run_id = store.start_run(self.options.command, self.period.code, inputs, files,
+            self.run_id = run_id = store.start_run(self.options.command, self.period.code, inputs, files,
                                      VERSION)
             for item in self.plan:
                 if item.action == "replace" and item.old is not None:
@@ -235,7 +334,8 @@ class Ledger:
         return self.store.insert_submission(
             unit=unit, period=self.period.code, kind=kind, file=file, file_name=path.name,
             sha256=data.sha256, values=values, models=list(data.models), file_mtime=mtime,
-            sheet=data.sheet, run_id=run_id)
+            sheet=data.sheet, run_id=run_id,
+            findings=[f for f in data.findings if f.file == data.path])
 
     # -------------------------------------------------------------- after
 
@@ -243,6 +343,22 @@ class Ledger:
         from dvk_cli.history.compare import history_outliers
 
         return history_outliers(self.store, self.period, self.catalog, self.admitted)
+
+    def follow_up(self, result: Consolidation) -> None:
+        """Give the run's findings their status (accepted by the clerk, or
+        resolved since the period's previous run) and, for dvk aggregate in an
+        unlocked period, record them as the period's findings."""
+        from dvk_cli.history.signoff import follow_up
+
+        pcode = self.period.code
+        shas = {s.path: s.sha256 for s in result.sources}
+        scope = {s.unit for s in result.sources if s.unit} | {""}
+        done = follow_up(result.findings, shas, self.store.acceptances(pcode),
+                         self.store.period_findings(pcode), scope)
+        result.findings, result.resolved = done.findings, done.resolved
+        if self.options.write and not self.lock:
+            with self.store.transaction():
+                self.store.record_findings(pcode, self.run_id, done.keys, scope)
 
     def finish(self, result: Consolidation) -> None:
         """Fill the comparisons and the trend; close the store."""

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Finding
 
 STORE_NAME = "dvk.sqlite"
 AREA = ""  # the unit code of a baseline: the whole area, not one unit
@@ -118,6 +119,61 @@ MIGRATIONS: list[tuple[str, ...]] = [
             data BLOB NOT NULL
         )""",
     ),
+    # v4: sign-off. The findings of each period as its latest run left them
+    # (resolved_at set once a later run no longer raises one), the clerk's
+    # acceptances, the reading findings of each stored return (a return used
+    # from the store keeps its problems), forced locks
+    (
+        """CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            unit TEXT NOT NULL DEFAULT '',
+            rule TEXT NOT NULL,
+            indicator TEXT NOT NULL DEFAULT '',
+            cell TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            file TEXT,
+            sheet TEXT,
+            impact REAL,
+            first_run INTEGER REFERENCES runs(id),
+            last_run INTEGER REFERENCES runs(id),
+            resolved_at TEXT,
+            UNIQUE (period, unit, rule, indicator, cell, sha256)
+        )""",
+        """CREATE TABLE acceptances (
+            id INTEGER PRIMARY KEY,
+            period TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            indicator TEXT NOT NULL DEFAULT '',
+            cell TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            severity TEXT,
+            message TEXT,
+            why TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by TEXT
+        )""",
+        """CREATE TABLE submission_findings (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            position INTEGER NOT NULL,
+            severity TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            message TEXT NOT NULL,
+            sheet TEXT,
+            cell TEXT,
+            indicator TEXT,
+            brief TEXT,
+            value TEXT,
+            PRIMARY KEY (submission_id, position)
+        )""",
+        "ALTER TABLE lock_events ADD COLUMN forced INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lock_events ADD COLUMN open_findings TEXT",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -166,6 +222,64 @@ class StoredValue:
     cell: str
     how: str = ""
     note: str = ""
+
+
+FindingKey = tuple[str, str, str, str, str]  # unit, rule, indicator, cell, sha256
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """A finding as the latest run of its period left it."""
+
+    id: int
+    period: str
+    unit: str
+    rule: str
+    indicator: str
+    cell: str
+    sha256: str
+    severity: str
+    message: str
+    file: str
+    sheet: str
+    impact: float | None
+    first_run: int | None
+    last_run: int | None
+    resolved_at: str | None
+
+    @property
+    def key(self) -> FindingKey:
+        return (self.unit, self.rule, self.indicator, self.cell, self.sha256)
+
+
+@dataclass(frozen=True)
+class StoredAcceptance:
+    """The clerk's acceptance of one finding (revoked by dvk unaccept)."""
+
+    id: int
+    period: str
+    unit: str
+    rule: str
+    indicator: str
+    cell: str
+    sha256: str
+    severity: str
+    message: str
+    why: str
+    by: str
+    at: str
+    revoked_at: str | None
+    revoked_by: str | None
+
+    @property
+    def key(self) -> FindingKey:
+        return (self.unit, self.rule, self.indicator, self.cell, self.sha256)
+
+
+_FINDING_COLUMNS = ("id, period, unit, rule, indicator, cell, sha256, severity, message, "
+                    "file, sheet, impact, first_run, last_run, resolved_at")
+_ACCEPTANCE_COLUMNS = ("id, period, unit, rule, indicator, cell, sha256, severity, message, "
+                       "why, by, at, revoked_at, revoked_by")
 
 
 @dataclass
@@ -305,6 +419,31 @@ class Store:
             out.append(m)
         return out
 
+    def submission_findings(self, submission_id: int) -> list[dict]:
+        """The findings of a stored return as read (values not used, labels not known…)."""
+        rows = self.conn.execute(
+            "SELECT severity, rule, message, sheet, cell, indicator, brief, value "
+            "FROM submission_findings WHERE submission_id = ? ORDER BY position", (submission_id,))
+        keys = ("severity", "rule", "message", "sheet", "cell", "indicator", "brief", "value")
+        return [{k: (v or "") for k, v in zip(keys, row, strict=True)} for row in rows]
+
+    def period_findings(self, period: str, *, resolved: bool = False) -> list[StoredFinding]:
+        """The findings the latest run of `period` raised (resolved=True: those
+        a later run no longer raised)."""
+        where = "resolved_at IS NOT NULL" if resolved else "resolved_at IS NULL"
+        rows = self.conn.execute(
+            f"SELECT {_FINDING_COLUMNS} FROM findings WHERE period = ? AND {where} ORDER BY id",
+            (period,))
+        return [StoredFinding(*row) for row in rows]
+
+    def acceptances(self, period: str, *, active: bool = True) -> list[StoredAcceptance]:
+        """The acceptances of a period (active: not revoked), oldest first."""
+        sql = f"SELECT {_ACCEPTANCE_COLUMNS} FROM acceptances WHERE period = ?"
+        if active:
+            sql += " AND revoked_at IS NULL"
+        rows = self.conn.execute(sql + " ORDER BY id", (period,))
+        return [StoredAcceptance(*row) for row in rows]
+
     def period_values(self, period: str, kind: str = KIND_RETURN) -> dict[str, dict[str, float]]:
         """{unit: {indicator: value}} from the current submissions of a period."""
         out: dict[str, dict[str, float]] = {}
@@ -345,13 +484,14 @@ class Store:
         return Lock(*row) if row else None
 
     def lock_events(self, period: str | None = None) -> list[dict]:
-        sql = "SELECT period, action, at, reason FROM lock_events"
+        sql = "SELECT period, action, at, reason, forced FROM lock_events"
         args: tuple = ()
         if period is not None:
             sql += " WHERE period = ?"
             args = (period,)
         rows = self.conn.execute(sql + " ORDER BY id", args)
-        return [dict(zip(("period", "action", "at", "reason"), r, strict=True)) for r in rows]
+        return [{"period": p, "action": action, "at": at, "reason": reason,
+                 "forced": bool(forced)} for p, action, at, reason, forced in rows]
 
     # -------------------------------------------------------------- writing
     # (call inside `with store.transaction():`)
@@ -373,7 +513,8 @@ class Store:
     def insert_submission(self, *, unit: str, period: str, file: str, file_name: str,
                           sha256: str, values: list[StoredValue], models: list[dict],
                           kind: str = KIND_RETURN, file_mtime: float | None = None,
-                          sheet: str = "", run_id: int | None = None) -> int:
+                          sheet: str = "", run_id: int | None = None,
+                          findings: tuple[Finding, ...] | list[Finding] = ()) -> int:
         cur = self.conn.execute(
             "INSERT INTO submissions (unit, period, kind, file, file_name, sha256, file_mtime, "
             "read_at, sheet, run_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -392,6 +533,11 @@ class Store:
               _text(m.get("kind")), int(bool(m.get("exemplary"))), _text(m.get("implementer")),
               _text(m.get("note")), _text(m.get("sheet")), _int(m.get("row")))
              for i, m in enumerate(models)])
+        self.conn.executemany(
+            "INSERT INTO submission_findings (submission_id, position, severity, rule, message, "
+            "sheet, cell, indicator, brief, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sid, i, f.severity, f.rule, f.message, f.sheet, f.cell, f.indicator, f.brief,
+              f.value) for i, f in enumerate(findings)])
         return sid
 
     def supersede(self, old_id: int) -> None:
@@ -410,13 +556,52 @@ class Store:
             "UPDATE submissions SET status = ?, superseded_by = NULL, superseded_at = NULL "
             "WHERE id = ?", (CURRENT, submission_id))
 
-    def lock(self, period: str, reason: str = "") -> str:
+    def record_findings(self, period: str, run_id: int | None,
+                        rows: list[tuple[FindingKey, Finding]], scope: set[str]) -> None:
+        """Leave the period's findings as this run found them: `rows` (key,
+        Finding) are raised now; an earlier unresolved finding of a unit in
+        `scope` ("" for findings of no unit) that is not among them is resolved."""
+        at = now()
+        current = {key for key, _ in rows}
+        for old in self.period_findings(period):
+            if old.key not in current and old.unit in scope:
+                self.conn.execute("UPDATE findings SET resolved_at = ? WHERE id = ?", (at, old.id))
+        for key, f in rows:
+            unit, rule, indicator, cell, sha = key
+            self.conn.execute(
+                "INSERT INTO findings (period, unit, rule, indicator, cell, sha256, severity, "
+                "message, file, sheet, impact, first_run, last_run) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (period, unit, rule, indicator, cell, sha256) DO UPDATE SET "
+                "severity = excluded.severity, message = excluded.message, "
+                "file = excluded.file, sheet = excluded.sheet, impact = excluded.impact, "
+                "last_run = excluded.last_run, resolved_at = NULL",
+                (period, unit, rule, indicator, cell, sha, f.severity, f.message, f.file, f.sheet,
+                 f.impact, run_id, run_id))
+
+    def accept(self, finding: StoredFinding, why: str, by: str) -> str:
+        at = now()
+        self.conn.execute(
+            "INSERT INTO acceptances (period, unit, rule, indicator, cell, sha256, severity, "
+            "message, why, by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (finding.period, finding.unit, finding.rule, finding.indicator, finding.cell,
+             finding.sha256, finding.severity, finding.message, why, by, at))
+        return at
+
+    def revoke(self, acceptance_id: int, by: str) -> str:
+        at = now()
+        self.conn.execute("UPDATE acceptances SET revoked_at = ?, revoked_by = ? WHERE id = ?",
+                          (at, by, acceptance_id))
+        return at
+
+    def lock(self, period: str, reason: str = "", *, forced: bool = False,
+             open_findings: str | None = None) -> str:
         at = now()
         self.conn.execute("INSERT INTO locks (period, locked_at, reason) VALUES (?, ?, ?)",
                           (period, at, reason))
         self.conn.execute(
-            "INSERT INTO lock_events (period, action, at, reason) VALUES (?, 'lock', ?, ?)",
-            (period, at, reason))
+            "INSERT INTO lock_events (period, action, at, reason, forced, open_findings) "
+            "VALUES (?, 'lock', ?, ?, ?, ?)", (period, at, reason, int(forced), open_findings))
         return at
 
     def unlock(self, period: str, reason: str) -> str:

@@ -5,6 +5,7 @@ title or the file name. Never guesses: each failure is a finding."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from dvk_cli.core.config import Config
 from dvk_cli.core.findings import Finding
@@ -16,7 +17,7 @@ from dvk_cli.reading.returns import ReturnData
 def identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Finding | None]:
     registry = config.registry
     stem = Path(data.path).stem
-    where = dict(file=data.path, sheet=data.sheet)
+    where: dict[str, Any] = {"file": data.path, "sheet": data.sheet}
     if not registry:
         code = data.unit_code_text.strip().upper()
         name = data.unit_text.strip()
