@@ -12,8 +12,10 @@ _API = (
     "run", "aggregate", "validate", "report", "write_outputs", "inspect_file",
     "init_folder", "write_forms",
     "submissions", "diff", "lock", "unlock", "load_baseline", "trend",
+    "accept", "unaccept",
     "RunResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
     "SubmissionsResult", "DiffResult", "LockResult", "BaselineLoadResult", "TrendResult",
+    "AcceptResult",
     "UsageError",
 )
 

@@ -12,7 +12,7 @@ renders its result. Problems that stop a command (a missing input, a bad
 period, a dvk.toml that cannot be read…) raise UsageError, exit code 2 on the
 command line; data problems are findings in the result, never exceptions.
 The history functions (submissions, diff, lock, unlock, load_baseline,
-trend) use the store dvk.sqlite beside the dvk.toml found from the current
+trend, accept, unaccept) use the store dvk.sqlite beside the dvk.toml found from the current
 folder, or `config`.
 
 Module level imports stay light (no pandas, openpyxl…): `import dvk_cli` and
@@ -29,16 +29,19 @@ from typing import TYPE_CHECKING, Any, Self
 
 from dvk_cli.core.errors import UsageError
 from dvk_cli.history.commands import (
+    AcceptResult,
     BaselineLoadResult,
     DiffResult,
     LockResult,
     SubmissionsResult,
     TrendResult,
+    accept,
     diff,
     load_baseline,
     lock,
     submissions,
     trend,
+    unaccept,
     unlock,
 )
 from dvk_cli.outputs.names import OWN_OUTPUTS_GLOB, REPORT_FORMATS, report_name, workbook_name
@@ -62,9 +65,12 @@ __all__ = [
     "init_folder", "write_forms",
     # the history store
     "submissions", "diff", "lock", "unlock", "load_baseline", "trend",
+    # sign-off
+    "accept", "unaccept",
     # results
     "RunResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
     "SubmissionsResult", "DiffResult", "LockResult", "BaselineLoadResult", "TrendResult",
+    "AcceptResult",
     "UsageError",
 ]
 

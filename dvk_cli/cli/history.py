@@ -71,13 +71,73 @@ def diff(
 def lock(
     period: Annotated[str, typer.Argument(help="Kỳ báo cáo cần khóa (ví dụ 2024).")],
     why: Annotated[str, typer.Option("--why", help="Ghi chú (ví dụ số, ngày báo cáo đã ký).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Khóa cả khi còn lỗi, cảnh báo chưa xử lý "
+                                        "(cần --why; danh sách vấn đề còn mở được lưu lại).")] = False,
+    json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Khóa một kỳ khi báo cáo đã ký: các lần chạy sau không ghi số liệu mới của kỳ này."""
+    """Khóa một kỳ khi báo cáo đã ký: các lần chạy sau không ghi số liệu mới của kỳ này.
+    Không khóa khi kỳ còn lỗi, cảnh báo đang mở (xem dvk accept)."""
     from dvk_cli import api
 
-    result = api.lock(period, why=why, config=config)
-    print_lock(console(), result)
+    result = api.lock(period, why=why, force=force, config=config)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        print_lock(console(), result)
+    raise typer.Exit(result.exit_code)
+
+
+RuleOpt = Annotated[str | None, typer.Option("--rule", help="Mã quy tắc kiểm tra (cột rule trong "
+                                             "--json, ví dụ MH_LOAI, unit_slip).")]
+IndicatorOpt = Annotated[str | None, typer.Option("--indicator", help="Mã chỉ tiêu (cột Mã của "
+                                                  "biểu).")]
+PeriodReq = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo.")]
+
+
+def accept(
+    unit: Annotated[str | None, typer.Argument(help="Mã (hoặc tên) đơn vị.")] = None,
+    period: PeriodReq = "",
+    indicator: IndicatorOpt = None,
+    rule: RuleOpt = None,
+    why: Annotated[str, typer.Option("--why", help="Lý do chấp nhận (bắt buộc), ví dụ đã xác minh "
+                                     "với đơn vị.")] = "",
+    list_only: Annotated[bool, typer.Option("--list", help="Liệt kê các vấn đề đã chấp nhận của "
+                                            "kỳ.")] = False,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Chấp nhận lỗi, cảnh báo đã xác minh của một đơn vị (ghi người, thời điểm, lý do): số liệu
+    không còn bị đánh dấu cần kiểm tra và kỳ có thể khóa."""
+    from dvk_cli import api
+
+    if not period:
+        raise typer.BadParameter("Hãy ghi kỳ báo cáo: --period KỲ.", param_hint="--period")
+    result = api.accept(unit, period=period, indicator=indicator, rule=rule, why=why,
+                        list_only=list_only, config=config)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        print_accepted(console(), result)
+    raise typer.Exit(result.exit_code)
+
+
+def unaccept(
+    unit: Annotated[str, typer.Argument(help="Mã (hoặc tên) đơn vị.")],
+    period: PeriodReq,
+    indicator: IndicatorOpt = None,
+    rule: RuleOpt = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Bỏ chấp nhận: vấn đề trở lại trạng thái đang mở."""
+    from dvk_cli import api
+
+    result = api.unaccept(unit, period=period, indicator=indicator, rule=rule, config=config)
+    if json_out:
+        print_json(result.to_dict())
+    else:
+        print_accepted(console(), result)
     raise typer.Exit(result.exit_code)
 
 
@@ -130,7 +190,7 @@ def trend(
     raise typer.Exit(result.exit_code)
 
 
-COMMANDS = (history, diff, lock, unlock, baseline, trend)
+COMMANDS = (history, diff, lock, unlock, accept, unaccept, baseline, trend)
 
 
 def register(app: typer.Typer) -> None:
@@ -215,16 +275,71 @@ def print_diff(out, result) -> None:
                   + "; ".join(result.models_removed))
 
 
+def _finding_line(f, names: dict[str, str]) -> str:
+    from rich.markup import escape
+
+    from dvk_cli.core.findings import SEVERITY_LABEL
+
+    who = names.get(f.unit, f.unit) or "(chưa xác định đơn vị)"
+    what = f.indicator or f.rule
+    cell = f", ô {f.cell}" if f.cell else ""
+    return (f"- {SEVERITY_LABEL.get(f.severity, f.severity)} · {escape(who)} · {escape(what)}"
+            f"{escape(cell)} ({escape(f.rule)}): {escape(f.message)}")
+
+
+def _counted(findings) -> str:
+    """'3 vấn đề (1 lỗi, 2 cảnh báo)'."""
+    errors = sum(1 for f in findings if f.severity == "error")
+    parts = [f"{errors} lỗi"] if errors else []
+    if len(findings) - errors:
+        parts.append(f"{len(findings) - errors} cảnh báo")
+    return f"{len(findings)} vấn đề ({', '.join(parts)})"
+
+
 def print_lock(out, result) -> None:
-    """dvk lock / dvk unlock: one line."""
+    """dvk lock / dvk unlock: one line; a refused lock lists what is open."""
     from dvk_cli.history.store import shown_time
 
+    if result.refused:
+        out.print(f"[bold red]Chưa khóa[/] kỳ {result.period.label}: còn {_counted(result.open)} "
+                  "đang mở (theo lần dvk aggregate gần nhất của kỳ):")
+        for f in result.open:
+            out.print(_finding_line(f, result.names))
+        out.print("Sửa và chạy lại dvk aggregate, hoặc chấp nhận từng vấn đề đã xác minh: dvk accept "
+                  f"ĐƠN_VỊ --period {result.period.code} --indicator MÃ --why \"…\". Khóa bằng "
+                  "mọi giá: dvk lock … --force --why \"…\".")
+        return
     if result.locked:
         out.print(f"[green]Đã khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)} "
                   f"({result.store}).")
+        if result.forced:
+            out.print(f"[yellow]Khóa khi còn {_counted(result.open)} đang mở[/] (đã ghi lại "
+                      "cùng lý do):")
+            for f in result.open:
+                out.print(_finding_line(f, result.names))
     else:
         out.print(f"[green]Đã mở khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)}; "
                   f"lý do: {result.reason}")
+
+
+def print_accepted(out, result) -> None:
+    """dvk accept / unaccept / accept --list: the findings with who, when, why."""
+    from rich.markup import escape
+
+    from dvk_cli.history.store import shown_time
+
+    label = result.period.label
+    if not result.items:
+        out.print(f"Chưa có vấn đề nào được chấp nhận trong {label}.")
+        return
+    head = {"accept": f"[green]Đã chấp nhận[/] {len(result.items)} vấn đề ({label}):",
+            "unaccept": f"[yellow]Đã bỏ chấp nhận[/] {len(result.items)} vấn đề ({label}); các "
+                        "vấn đề này trở lại đang mở:",
+            "list": f"Các vấn đề đã chấp nhận trong {label} ({len(result.items)}):"}[result.action]
+    out.print(head)
+    for f, a in result.items:
+        out.print(_finding_line(f, result.names))
+        out.print(f"  chấp nhận: {escape(a.why)} ({escape(a.by)}, {shown_time(a.at)})")
 
 
 def print_baseline(out, result) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.errors import UsageError
+from dvk_cli.core.findings import Acceptance, Finding
 
 if TYPE_CHECKING:
     from dvk_cli.core.catalog import Indicator
-    from dvk_cli.core.findings import Finding
     from dvk_cli.core.periods import Period
     from dvk_cli.history.diff import CellChange
     from dvk_cli.history.store import Submission
@@ -74,14 +74,49 @@ class DiffResult:
 
 @dataclass(frozen=True)
 class LockResult:
-    """A period locked (or unlocked): when, why, in which store."""
+    """A period locked (or unlocked, or not locked because findings are open):
+    when, why, in which store, and the errors and warnings still open."""
 
     period: Period
-    locked: bool  # True: dvk lock; False: dvk unlock
-    at: str  # the store's timestamp
+    locked: bool  # True: dvk lock (done); False: dvk unlock, or a lock refused
+    at: str  # the store's timestamp ("" when refused)
     reason: str
     store: Path
+    open: tuple[Finding, ...] = ()  # refused: what is open; forced: what was open
+    forced: bool = False
+    names: dict[str, str] = field(default_factory=dict)  # unit code -> name
     exit_code: int = EXIT_OK
+
+    @property
+    def refused(self) -> bool:
+        return self.exit_code != EXIT_OK
+
+    def to_dict(self) -> dict:
+        return {"period": self.period.code, "locked": self.locked, "at": self.at,
+                "reason": self.reason, "forced": self.forced, "store": str(self.store),
+                "open": [f.to_dict() for f in self.open]}
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """Findings accepted (dvk accept), taken back (dvk unaccept) or listed
+    (dvk accept --list): each with its acceptance (why, by, at)."""
+
+    period: Period
+    action: str  # accept | unaccept | list
+    items: tuple[tuple[Finding, Acceptance], ...]
+    store: Path
+    names: dict[str, str] = field(default_factory=dict)  # unit code -> name
+    exit_code: int = EXIT_OK
+
+    def unit_name(self, code: str) -> str:
+        return self.names.get(code, code)
+
+    def to_dict(self) -> dict:
+        return {"period": self.period.code, "action": self.action, "store": str(self.store),
+                "findings": [{**f.to_dict(), "unit_name": self.unit_name(f.unit),
+                              "accepted": {"by": a.by, "at": a.at, "why": a.why}}
+                             for f, a in self.items]}
 
 
 @dataclass(frozen=True)
@@ -149,16 +184,82 @@ def diff(unit: str, *, period: str, config: Path | None = None) -> DiffResult:
                       models_removed=tuple(d.models_removed))
 
 
-def lock(period: str, *, why: str = "", config: Path | None = None) -> LockResult:
-    """Lock a period whose report is signed: later runs store nothing new for it."""
+def lock(period: str, *, why: str = "", force: bool = False,
+         config: Path | None = None) -> LockResult:
+    """Lock a period whose report is signed: later runs store nothing new for
+    it. Refused (exit code 1, the open findings listed) while the period's
+    latest dvk aggregate left errors or warnings open; force=True (with a
+    reason) locks anyway and records what was open."""
     from dvk_cli.history.locks import lock_period
-    from dvk_cli.history.lookup import find_store, parse_period_arg
+    from dvk_cli.history.lookup import find_store, parse_period_arg, unit_names
+    from dvk_cli.history.signoff import blocking
 
     p = parse_period_arg(period)
-    store, _ = find_store(config, create=True)
+    if force and not why.strip():
+        raise UsageError("Khóa kỳ khi còn vấn đề chưa xử lý cần ghi lý do: dvk lock KỲ --force "
+                         "--why \"…\".")
+    store, cfg = find_store(config, create=True)
+    names = unit_names(cfg)
     with store:
-        at = lock_period(store, p, why)
-    return LockResult(period=p, locked=True, at=at, reason=why, store=store.path)
+        still_open = tuple(blocking(store, p))
+        if still_open and not force:
+            return LockResult(period=p, locked=False, at="", reason=why, store=store.path,
+                              open=still_open, names=names, exit_code=EXIT_DATA)
+        at = lock_period(store, p, why.strip(), forced=bool(still_open), open_findings=still_open)
+    return LockResult(period=p, locked=True, at=at, reason=why.strip(), store=store.path,
+                      open=still_open, forced=bool(still_open), names=names)
+
+
+def accept(unit: str | None = None, *, period: str, indicator: str | None = None,
+           rule: str | None = None, why: str = "", list_only: bool = False,
+           config: Path | None = None) -> AcceptResult:
+    """dvk accept: accept the open errors and warnings of `unit` in `period`
+    that match `indicator` and/or `rule`, recording who, when and why; with
+    list_only, list the period's accepted findings (of `unit`, if given)."""
+    from dvk_cli.core.catalog import catalog_for
+    from dvk_cli.history import signoff
+    from dvk_cli.history.lookup import find_store, parse_period_arg, resolve_unit, unit_names
+
+    p = parse_period_arg(period)
+    store, cfg = find_store(config)
+    names = unit_names(cfg)
+    with store:
+        code = resolve_unit(unit, cfg, store) if unit else None
+        if list_only:
+            items = tuple((signoff.accepted_finding(a), signoff.acceptance_of(a))
+                          for a in store.acceptances(p.code) if code is None or a.unit == code)
+            return AcceptResult(period=p, action="list", items=items, store=store.path,
+                                names=names)
+        if code is None:
+            raise UsageError("Hãy ghi đơn vị: dvk accept ĐƠN_VỊ --period KỲ --indicator MÃ "
+                             "--why \"…\" (hoặc dvk accept --list --period KỲ).")
+        done = signoff.accept(store, p, code, names.get(code, code),
+                              indicator=_code(indicator), rule=rule, why=why,
+                              catalog=catalog_for(cfg))
+    return AcceptResult(period=p, action="accept", items=tuple(done), store=store.path,
+                        names=names)
+
+
+def unaccept(unit: str, *, period: str, indicator: str | None = None, rule: str | None = None,
+             config: Path | None = None) -> AcceptResult:
+    """dvk unaccept: take back acceptances; the findings are open again."""
+    from dvk_cli.core.catalog import catalog_for
+    from dvk_cli.history import signoff
+    from dvk_cli.history.lookup import find_store, parse_period_arg, resolve_unit, unit_names
+
+    p = parse_period_arg(period)
+    store, cfg = find_store(config)
+    names = unit_names(cfg)
+    with store:
+        code = resolve_unit(unit, cfg, store)
+        taken = signoff.unaccept(store, p, code, names.get(code, code),
+                                 indicator=_code(indicator), rule=rule, catalog=catalog_for(cfg))
+    items = tuple((signoff.accepted_finding(a), signoff.acceptance_of(a)) for a in taken)
+    return AcceptResult(period=p, action="unaccept", items=items, store=store.path, names=names)
+
+
+def _code(indicator: str | None) -> str | None:
+    return indicator.strip().upper() if indicator else None
 
 
 def unlock(period: str, *, why: str, config: Path | None = None) -> LockResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.errors import UsageError
@@ -12,15 +13,18 @@ from dvk_cli.history.store import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from dvk_cli.core.findings import Finding
 
 
-def lock_period(store: Store, period: Period, reason: str = "") -> str:
+def lock_period(store: Store, period: Period, reason: str = "", *, forced: bool = False,
+                open_findings: tuple[Finding, ...] = ()) -> str:
+    """Lock `period`; a forced lock records the findings that were still open."""
     existing = store.lock_state(period.code)
     if existing:
         raise UsageError(f"Kỳ {period.label} đã khóa từ {shown_time(existing.locked_at)}.")
+    listing = json.dumps([f.to_dict() for f in open_findings], ensure_ascii=False) if forced else None
     with store.transaction():
-        return store.lock(period.code, reason)
+        return store.lock(period.code, reason, forced=forced, open_findings=listing)
 
 
 def unlock_period(store: Store, period: Period, reason: str) -> str:

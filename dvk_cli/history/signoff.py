@@ -43,8 +43,14 @@ def finding_key(f: Finding, shas: Mapping[str, str]) -> FindingKey:
     return (f.unit, f.rule, f.indicator, f.cell, shas.get(f.file, ""))
 
 
-def _acceptance(a: StoredAcceptance) -> Acceptance:
+def acceptance_of(a: StoredAcceptance) -> Acceptance:
     return Acceptance(why=a.why, by=a.by, at=a.at)
+
+
+def accepted_finding(a: StoredAcceptance) -> Finding:
+    """The finding an acceptance is about, as it was when accepted."""
+    return Finding(a.severity or "warning", a.rule, a.message or "", cell=a.cell, unit=a.unit,
+                   indicator=a.indicator, status=Status.ACCEPTED, accepted=acceptance_of(a))
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def follow_up(findings: Iterable[Finding], shas: Mapping[str, str],
         key = finding_key(f, shas)
         found = by_key.get(key)
         if found is not None and f.severity in BLOCKING:
-            f = replace(f, status=Status.ACCEPTED, accepted=_acceptance(found))
+            f = replace(f, status=Status.ACCEPTED, accepted=acceptance_of(found))
         out.append(f)
         keys.append((key, f))
     raised = {key for key, _ in keys}
