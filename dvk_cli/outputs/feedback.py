@@ -59,7 +59,7 @@ def findings_by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
     """Errors and warnings grouped by the file they are about (errors first)."""
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
-        if f.file and f.severity in FILLS:
+        if f.file and f.severity in FILLS and f.open:  # accepted: nothing to send back
             grouped[f.file].append(f)
     for items in grouped.values():
         items.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.sheet, _cell_key(f.cell)))
