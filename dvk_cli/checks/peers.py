@@ -1,28 +1,56 @@
-"""Peer comparison across the units of one run.
+"""Each figure against what is expected of that unit, scored by its impact on
+the published total (selective editing, as Statistics Netherlands and
+Statistics Canada do it). The arithmetic is in dvk_cli/checks/expected.py.
 
-- outlier_peer: a value far outside its peers' range. Robust modified z-score
-  (Iglewicz and Hoaglin): z = 0.6745 (x - median) / MAD, computed on the
-  logarithm of the values, because units differ in size by a factor (a city
-  has three times a district's figures) rather than by an amount. Only values
-  above 0 are compared; an indicator is skipped when fewer than `min_units`
-  units report a value above 0. A value is reported when |z| exceeds
-  `threshold` (3.5) and it is at least `min_factor` (3) times, or at most a
-  third of, the median — so that a tight cluster of peers does not make an
-  ordinary difference look extreme.
-- unit_slip: in a money column (triệu đồng), a value about 1,000 or 1,000,000
-  times the median of the other units (đồng or nghìn đồng typed where triệu
-  đồng was asked), or about 1/1,000 of it (tỷ đồng). The corrected figure is
-  suggested, never applied.
+- outlier_history: a figure far from the unit's own figure of an earlier
+  comparable period (`history`, chosen by the caller), adjusted for the
+  change of the units' total between the two periods.
+- outlier_peer: without history, a figure far from the median of the other
+  units of its group (UnitInfo.group) scaled to the unit's size — the median,
+  over its other indicators, of its figure / the peers' median. A small town
+  that is small in every indicator is not an outlier. At least `min_units`
+  units of the group must report the indicator above 0.
+  Far (both kinds): at least `min_factor` times the expected (or a
+  `min_factor`-th of it), more than 2 items from it, and beyond `threshold`
+  times a count's chance variation, about sqrt(expected) (1 delegation
+  expected and 3 received is ordinary; expected.suspect has the formula).
+  A unit whose size cannot be told (fewer than 3 other indicators) is not
+  compared with its peers.
+- unit_slip: a money figure (triệu đồng) about 1,000,000 or 1,000 times the
+  expected (or, when nothing is expected, the median of the other units of
+  its group, at least 3 of them), or about
+  1/1,000 of it: đồng, nghìn đồng or tỷ đồng typed where triệu đồng was
+  asked. The corrected figure is suggested, never applied. Always a warning.
 
-Pure functions over the wide per-unit table (`Consolidation.per_unit`).
+Impact: |figure - expected| / the published total of the indicator (the sum
+over units), in [0, 1]. An outlier whose impact is below `impact_threshold`
+(dvk.toml [checks] impact_threshold, 0.01) is an info, not a warning.
+
+Only figures above 0 of typed indicators (counts, money, lengths) are compared.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dvk_cli.checks.expected import (
+    BASIS_HISTORY,
+    BASIS_MEDIAN,
+    Expected,
+    from_history,
+    from_medians,
+    from_peers,
+    history_table,
+    impact,
+    item_value,
+    medians_of_others,
+    slip,
+    suspect,
+    variance,
+)
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import fmt_number
 
@@ -32,147 +60,187 @@ if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
     from dvk_cli.core.catalog import Catalog
 
+__all__ = [
+    "RULE_OUTLIER", "RULE_HISTORY", "RULE_SLIP", "OutlierSettings", "settings_from", "Flag",
+    "flag_values", "describe", "brief", "find_outliers", "medians_of_others",
+]
+
 RULE_OUTLIER = "outlier_peer"
+RULE_HISTORY = "outlier_history"
 RULE_SLIP = "unit_slip"
 DEFAULT_THRESHOLD = 3.5
 DEFAULT_MIN_UNITS = 5
 DEFAULT_MIN_FACTOR = 3.0
-_MAD_SCALE = 0.6745
-_MEANAD_SCALE = 1.253314  # sqrt(pi / 2): MeanAD of a normal distribution is 0.7979 sigma
-# A slip is a ratio within a factor of 10**0.5 (about 3) of the slip's size.
-_SLIP_TOLERANCE = 0.5
-# factor the value was multiplied by, the unit presumably typed
-SLIPS = ((1_000_000, "đồng"), (1_000, "nghìn đồng"), (0.001, "tỷ đồng"))
+DEFAULT_IMPACT_THRESHOLD = 0.01
 COMPARED_TYPES = ("count", "money", "length")
 
 
 @dataclass(frozen=True)
 class OutlierSettings:
+    """[outliers] threshold: how many sqrt(expected) a count may stray (3.5);
+    min_units: peers needed (5); min_factor: how many times the expected
+    a figure must be, at least (3); enabled. [checks] impact_threshold: the
+    share of the total below which an outlier is only an info (0.01)."""
+
     threshold: float = DEFAULT_THRESHOLD
     min_units: int = DEFAULT_MIN_UNITS
     min_factor: float = DEFAULT_MIN_FACTOR
     enabled: bool = True
+    impact_threshold: float = DEFAULT_IMPACT_THRESHOLD
+
+
+def _number(section: dict, name: str, key: str, default: float, minimum: float,
+            maximum: float | None = None) -> float:
+    from dvk_cli.core.config import ConfigError
+
+    value = section.get(key, default)
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and value >= minimum
+          and (maximum is None or value <= maximum))
+    if not ok:
+        bound = (f"từ {fmt_number(minimum)} đến {fmt_number(maximum)}" if maximum is not None
+                 else f"không nhỏ hơn {fmt_number(minimum)}")
+        raise ConfigError(f"{name} {key} phải là số {bound}")
+    return float(value)
+
+
+def _section(raw: dict, key: str, allowed: set[str], where: str) -> dict:
+    from dvk_cli.core.config import ConfigError
+
+    section = raw.get(key, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: mục [{key}] không hợp lệ")
+    extra = sorted(set(section) - allowed)
+    if extra:
+        raise ConfigError(f"{where}: [{key}] có khóa lạ {', '.join(extra)}; "
+                          f"chỉ dùng {', '.join(sorted(allowed))}")
+    return section
 
 
 def settings_from(raw: dict, where: str = "dvk.toml") -> OutlierSettings:
-    """[outliers] threshold = 3.5, min_units = 5, min_factor = 3, enabled = true."""
+    """[outliers] threshold = 3.5, min_units = 5, min_factor = 3, enabled = true;
+    [checks] impact_threshold = 0.01 (a share of the total, from 0 to 1)."""
     from dvk_cli.core.config import ConfigError
 
-    section = raw.get("outliers", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{where}: mục [outliers] không hợp lệ")
-    allowed = {"threshold", "min_units", "min_factor", "enabled"}
-    extra = sorted(set(section) - allowed)
-    if extra:
-        raise ConfigError(f"{where}: [outliers] có khóa lạ {', '.join(extra)}; "
-                          f"chỉ dùng {', '.join(sorted(allowed))}")
-
-    def number(key: str, default: float, minimum: float) -> float:
-        value = section.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= minimum:
-            raise ConfigError(f"{where}: [outliers] {key} phải là số không nhỏ hơn {fmt_number(minimum)}")
-        return float(value)
-
+    section = _section(raw, "outliers", {"threshold", "min_units", "min_factor", "enabled"},
+                       where)
+    checks = _section(raw, "checks", {"impact_threshold"}, where)
+    name = f"{where}: [outliers]"
     enabled = section.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"{where}: [outliers] enabled phải là true hoặc false")
-    min_units = number("min_units", DEFAULT_MIN_UNITS, 3)
+        raise ConfigError(f"{name} enabled phải là true hoặc false")
+    min_units = _number(section, name, "min_units", DEFAULT_MIN_UNITS, 3)
     if not min_units.is_integer():
-        raise ConfigError(f"{where}: [outliers] min_units phải là số nguyên")
-    return OutlierSettings(threshold=number("threshold", DEFAULT_THRESHOLD, 1),
-                           min_units=int(min_units),
-                           min_factor=number("min_factor", DEFAULT_MIN_FACTOR, 1),
-                           enabled=enabled)
+        raise ConfigError(f"{name} min_units phải là số nguyên")
+    return OutlierSettings(
+        threshold=_number(section, name, "threshold", DEFAULT_THRESHOLD, 1),
+        min_units=int(min_units),
+        min_factor=_number(section, name, "min_factor", DEFAULT_MIN_FACTOR, 1),
+        enabled=enabled,
+        impact_threshold=_number(checks, f"{where}: [checks]", "impact_threshold",
+                                 DEFAULT_IMPACT_THRESHOLD, 0, 1),
+    )
 
 
-def modified_z(values: pd.Series) -> pd.Series:
-    """Modified z-scores of positive values on a log scale (NaN for the others)."""
-    import numpy as np
-
-    logs = np.log10(values.where(values > 0))
-    median = logs.median()
-    mad = (logs - median).abs().median()
-    deviation = logs - median
-    if mad > 0:
-        return _MAD_SCALE * deviation / mad
-    # More than half the peers report the same value: fall back on the mean
-    # absolute deviation (z = (x - median) / (1.2533 MeanAD)); all equal: 0.
-    mean_ad = deviation.abs().mean()
-    if not mean_ad > 0:
-        return deviation * 0.0
-    return deviation / (_MEANAD_SCALE * mean_ad)
-
-
-def medians_of_others(values):
-    """For each value, the median of all the other values (leave-one-out), in
-    O(n log n): in the sorted array without element i, position k is sorted
-    position k before i and k + 1 from i on."""
-    import numpy as np
-
-    values = np.asarray(values, dtype="float64")
-    n = len(values)
-    if n < 2:
-        return np.full(n, np.nan)
-    order = np.argsort(values, kind="stable")
-    ranked = values[order]
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    lo, hi = (n - 2) // 2, (n - 1) // 2  # middle positions among n - 1 values
-    lo_idx = np.where(lo < rank, lo, lo + 1)
-    hi_idx = np.where(hi < rank, hi, hi + 1)
-    return (ranked[lo_idx] + ranked[hi_idx]) / 2
-
-
-@dataclass
+@dataclass(frozen=True)
 class Flag:
+    """A figure dvk suspects: an outlier (rule outlier_history or outlier_peer)
+    or a unit slip, with what it was compared with and its impact."""
+
     unit: str
     indicator: str
     rule: str
     value: float
-    median: float  # of the peers compared with
-    score: float  # modified z (outlier) or ratio to the other units' median (slip)
-    suggested: float | None = None  # corrected value, for a slip
+    expected: Expected
+    impact: float  # share of the published total the difference amounts to
+    group: str = ""  # the unit's group, for the message
+    suggested: float | None = None  # corrected figure, for a slip
     typed_unit: str = ""  # the unit of measure presumably typed, for a slip
 
+    @property
+    def ratio(self) -> float:
+        """The figure / the expected (the expected is always above 0)."""
+        return self.value / self.expected.value
 
-def flag_values(per_unit: pd.DataFrame, catalog: Catalog,
-                settings: OutlierSettings | None = None) -> list[Flag]:
-    """Outliers and unit slips in a units x indicators table, slips first per cell."""
+
+def item_counts(catalog: Catalog) -> dict[str, str]:
+    """Money indicator -> the count of the items it is the value of: the one
+    count a catalog check ties it to (value per house, per gift, a value
+    without houses…). Left out when checks tie it to several counts."""
+    pairs: dict[str, set[str]] = {}
+    for check in catalog.checks:
+        codes = [c for c in check.codes if c in catalog and not catalog[c].computed]
+        by_type = {catalog[c].type: c for c in codes}
+        if len(codes) == 2 and set(by_type) == {"money", "count"}:
+            pairs.setdefault(by_type["money"], set()).add(by_type["count"])
+    return {money: counts.pop() for money, counts in pairs.items() if len(counts) == 1}
+
+
+def _item(code: str, per_unit: pd.DataFrame, counts: Mapping[str, str]) -> float:
+    """What one item of the indicator is worth, for the chance-variation test:
+    money that is the value of counted items, the median value of one item;
+    otherwise 1 (a count, a km, a triệu đồng)."""
+    count = counts.get(code)
+    if count is None or count not in per_unit.columns:
+        return 1.0
+    return item_value(per_unit[code], per_unit[count])
+
+
+def flag_values(per_unit: pd.DataFrame, catalog: Catalog, settings: OutlierSettings | None = None,
+                *, groups: Mapping[str, str] | None = None,
+                history: Mapping[str, Mapping[str, float]] | None = None) -> list[Flag]:
+    """Outliers and unit slips in a units x indicators table; for each
+    indicator (catalog order) its slips, then its outliers, by unit.
+
+    `groups`: unit -> group (units not in it, or with "", form one group);
+    `history`: unit -> {code: figure} of an earlier comparable period."""
     settings = settings or OutlierSettings()
     if not settings.enabled or per_unit.empty:
         return []
+    codes = [code for code, ind in catalog.indicators.items()
+             if not ind.computed and ind.type in COMPARED_TYPES and code in per_unit.columns]
+    if not codes:
+        return []
+    table = per_unit[codes].astype("float64")
+    table.index = table.index.map(str)
+    group_of = {u: (groups or {}).get(u, "") or "" for u in table.index}
+    by_peers: dict[tuple[str, str], Expected] = {}
+    by_median: dict[tuple[str, str], Expected] = {}
+    for group in dict.fromkeys(group_of.values()):
+        members = table.loc[[u for u in table.index if group_of[u] == group]]
+        by_peers.update(from_peers(members, settings.min_units))
+        by_median.update(from_medians(members))
+    earlier = history_table(history, table)
+    counts = item_counts(catalog)
     flags: list[Flag] = []
-    for code, ind in catalog.indicators.items():
-        if ind.computed or ind.type not in COMPARED_TYPES or code not in per_unit.columns:
-            continue
-        column = per_unit[code].astype("float64")
-        positive = column[column > 0]
-        if len(positive) < settings.min_units:
-            continue
-        slipped: set[str] = set()
-        if ind.type == "money":
-            for (unit, value), median in zip(positive.items(), medians_of_others(positive.to_numpy()),
-                                             strict=True):
-                median = float(median)
-                ratio = value / median
-                for factor, typed in SLIPS:
-                    if abs(math.log10(ratio) - math.log10(factor)) <= _SLIP_TOLERANCE:
-                        flags.append(Flag(str(unit), code, RULE_SLIP, float(value), median, ratio,
-                                          suggested=float(value) / factor, typed_unit=typed))
-                        slipped.add(str(unit))
-                        break
-        z = modified_z(positive)
-        median = float(positive.median())
-        for unit, score in z.items():
-            if str(unit) in slipped or abs(score) <= settings.threshold:
-                continue
-            value = float(positive[unit])
-            ratio = value / median
-            if 1 / settings.min_factor < ratio < settings.min_factor:
-                continue
-            flags.append(Flag(str(unit), code, RULE_OUTLIER, value, median, float(score)))
+    for code in codes:
+        ind = catalog[code]
+        column = table[code]
+        total = float(column.sum())
+        by_history = from_history(column, earlier[code], settings.min_factor)
+        item = _item(code, per_unit, counts)
+        slips: list[Flag] = []
+        outliers: list[Flag] = []
+        for unit, value in column[column > 0].items():
+            expected = by_history.get(unit) or by_peers.get((unit, code))
+            baseline = expected or by_median.get((unit, code))
+            found = slip(value, baseline.value) if ind.type == "money" and baseline else None
+            if found is not None and baseline is not None:
+                factor, typed = found
+                slips.append(Flag(unit, code, RULE_SLIP, value, baseline,
+                                  impact(value, baseline.value, total), group_of[unit],
+                                  suggested=value / factor, typed_unit=typed))
+            elif expected is not None and suspect(value, expected.value, item=item,
+                                                  factor=settings.min_factor,
+                                                  spread=settings.threshold,
+                                                  noise=variance(expected)):
+                rule = RULE_HISTORY if expected.basis == BASIS_HISTORY else RULE_OUTLIER
+                outliers.append(Flag(unit, code, rule, value, expected,
+                                     impact(value, expected.value, total), group_of[unit]))
+        flags += slips + outliers
     return flags
 
+
+# ------------------------------------------------------------------ words
 
 def _times(ratio: float) -> str:
     if ratio >= 1:
@@ -180,37 +248,104 @@ def _times(ratio: float) -> str:
     return f"chỉ bằng khoảng 1/{fmt_number(1 / ratio, 1 if ratio > 0.1 else 0)}"
 
 
+def _about(value: float) -> str:
+    """An expected figure as a clerk would say it: two significant digits
+    from 100 on (7.150 -> 7.200), whole from 10 on, one decimal below."""
+    if value >= 100:
+        digits = int(math.floor(math.log10(value))) - 1
+        return fmt_number(round(value / 10 ** digits) * 10 ** digits, 0)
+    return fmt_number(value, 0 if value >= 10 else 1)
+
+
+def _share(share: float) -> str:
+    percent = share * 100
+    return f"{fmt_number(percent, 0 if percent >= 10 else 1 if percent >= 1 else 2)}%"
+
+
+def _change(change: float) -> str:
+    if abs(change - 1) < 0.005:
+        return "không đổi"
+    word = "tăng" if change > 1 else "giảm"
+    return f"{word} khoảng {fmt_number(abs(change - 1) * 100, 0)}%"
+
+
+def _peers(e: Expected, group: str) -> str:
+    return f"{e.peers} đơn vị khác" + (f" cùng nhóm “{group}”" if group else "")
+
+
+def _basis(flag: Flag, unit: str) -> str:
+    """How the expected figure was worked out."""
+    e = flag.expected
+    if e.basis == BASIS_HISTORY:
+        return (f"số liệu kỳ so sánh của chính đơn vị ({fmt_number(e.reference)} {unit}), "
+                f"điều chỉnh theo mức thay đổi chung của các đơn vị ({_change(e.scale)})")
+    size = ("tương đương đơn vị trung vị" if 0.95 <= e.scale <= 1.05
+            else f"{_times(e.scale)} đơn vị trung vị")
+    return (f"mức trung vị của {_peers(e, flag.group)} ({fmt_number(e.reference)} {unit}) "
+            f"theo quy mô của đơn vị ({size})")
+
+
 def describe(flag: Flag, catalog: Catalog, unit_name: str = "") -> str:
-    """The Vietnamese message of a flag."""
+    """The Vietnamese message of a flag: the figure, what it was compared
+    with and how that was worked out, the suggestion or the impact."""
     ind = catalog[flag.indicator]
     who = f"{unit_name}: " if unit_name else ""
     value = f"{fmt_number(flag.value)} {ind.unit}"
-    median = f"{fmt_number(flag.median)} {ind.unit}"
+    e = flag.expected
     if flag.rule == RULE_SLIP:
         assert flag.suggested is not None  # every slip suggests the figure meant
-        return (f"{who}{ind.label} ghi {value}, {_times(flag.score)} mức trung vị của các đơn vị khác "
-                f"({median}): có thể đã ghi theo {flag.typed_unit} thay vì {ind.unit}. Nếu vậy, số đúng là "
-                f"{fmt_number(flag.suggested)} {ind.unit} — dvk không tự sửa, đề nghị đơn vị kiểm tra "
-                "và gửi lại.")
-    z = fmt_number(abs(flag.score), 1)
-    return (f"{who}{ind.label} ghi {value}, {_times(flag.value / flag.median)} mức trung vị của "
-            f"các đơn vị ({median}); khác xa các đơn vị khác (điểm z hiệu chỉnh {z}). "
+        if e.basis == BASIS_MEDIAN:
+            against = (f"mức trung vị của {_peers(e, flag.group)} "
+                       f"({fmt_number(e.value)} {ind.unit})")
+        else:
+            against = (f"mức dự kiến cho đơn vị (khoảng {_about(e.value)} {ind.unit}, "
+                       f"tính từ {_basis(flag, ind.unit)})")
+        return (f"{who}{ind.label} ghi {value}, {_times(flag.ratio)} {against}: có thể đã ghi "
+                f"theo {flag.typed_unit} thay vì {ind.unit}. Nếu vậy, số đúng là "
+                f"{fmt_number(flag.suggested)} {ind.unit} — dvk không tự sửa, đề nghị đơn vị "
+                "kiểm tra và gửi lại.")
+    return (f"{who}{ind.label} ghi {value}, {_times(flag.ratio)} mức dự kiến cho đơn vị "
+            f"(khoảng {_about(e.value)} {ind.unit}), tính từ {_basis(flag, ind.unit)}. "
+            f"Chênh lệch bằng khoảng {_share(flag.impact)} tổng số của chỉ tiêu. "
             "Đề nghị đơn vị kiểm tra lại số liệu.")
 
 
-def find_outliers(c: Consolidation, settings: OutlierSettings | None = None) -> list[Finding]:
-    """Findings for the outliers and unit slips of a consolidation, with their cells."""
-    flags = flag_values(c.per_unit, c.catalog, settings)
+def brief(flag: Flag, catalog: Catalog) -> str:
+    """A few words for the mark beside the figure: 'gấp khoảng 9 lần mức dự
+    kiến (khoảng 40)', 'có thể ghi theo đồng thay vì triệu đồng (số đúng có thể là 150)'."""
+    if flag.rule == RULE_SLIP:
+        assert flag.suggested is not None
+        return (f"có thể ghi theo {flag.typed_unit} thay vì {catalog[flag.indicator].unit} "
+                f"(số đúng có thể là {fmt_number(flag.suggested)})")
+    return f"{_times(flag.ratio)} mức dự kiến (khoảng {_about(flag.expected.value)})"
+
+
+def severity(flag: Flag, settings: OutlierSettings) -> str:
+    """A slip is always a warning; an outlier below the impact threshold an info."""
+    if flag.rule != RULE_SLIP and flag.impact < settings.impact_threshold:
+        return "info"
+    return "warning"
+
+
+def find_outliers(c: Consolidation, settings: OutlierSettings | None = None,
+                  history: Mapping[str, Mapping[str, float]] | None = None) -> list[Finding]:
+    """Findings for the outliers and unit slips of a consolidation, with their
+    cells. `history`: unit -> {code: figure} of the earlier comparable period
+    the caller chose (the previous return, or the same period last year)."""
+    settings = settings or OutlierSettings()
+    groups = {code: info.group for code, info in c.units.items()}
+    flags = flag_values(c.per_unit, c.catalog, settings, groups=groups, history=history)
     if not flags:
         return []
     v = c.values
-    where = {(u, i): (f, s, cell) for u, i, f, s, cell in zip(
+    where = {(str(u), i): (f, s, cell) for u, i, f, s, cell in zip(
         v["unit"].tolist(), v["indicator"].tolist(), v["file"].tolist(), v["sheet"].tolist(),
         v["cell"].tolist(), strict=True)}
     findings = []
     for flag in flags:
         file, sheet, cell = where.get((flag.unit, flag.indicator), ("", "", ""))
-        findings.append(Finding("warning", flag.rule, describe(flag, c.catalog),
+        findings.append(Finding(severity(flag, settings), flag.rule, describe(flag, c.catalog),
                                 file=file, sheet=sheet, cell=cell, unit=flag.unit,
-                                indicator=flag.indicator))
+                                indicator=flag.indicator, brief=brief(flag, c.catalog),
+                                impact=flag.impact))
     return findings

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,8 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # dvk's own checks whose severity a dvk.toml may change (value-level reading
 # errors cannot be demoted: those values are not used).
 BUILTIN_RULES = {
-    "outlier_peer": "giá trị khác xa các đơn vị khác",
+    "outlier_peer": "giá trị khác xa mức dự kiến theo các đơn vị cùng nhóm",
+    "outlier_history": "giá trị khác xa mức dự kiến theo kỳ trước của chính đơn vị",
     "unit_slip": "có thể ghi nhầm đơn vị tính (đồng, nghìn đồng, tỷ đồng)",
     "model_list_mismatch": "danh sách mô hình không khớp số liệu tổng hợp",
     "model_list_longer": "danh sách mô hình dài hơn tổng số mô hình",
@@ -160,13 +162,14 @@ class Checking:
     outliers: OutlierSettings | None = None
     limits: Limits | None = None
 
-    def review(self, result) -> None:
-        """Add the cross-unit findings (model list, peers) to a consolidation."""
+    def review(self, result, history: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """Add the cross-unit findings (model list, peers) to a consolidation;
+        `history`: unit -> {code: figure} of an earlier comparable period."""
         from dvk_cli.checks.models import check_model_lists
         from dvk_cli.checks.peers import find_outliers
         from dvk_cli.core.findings import sort_findings
 
-        extra = check_model_lists(result) + find_outliers(result, self.outliers)
+        extra = check_model_lists(result) + find_outliers(result, self.outliers, history)
         result.findings = sort_findings(adjust_severity(result.findings + extra, self.overrides))
 
 

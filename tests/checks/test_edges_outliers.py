@@ -1,7 +1,7 @@
-"""Edges of the peer comparison: settings from dvk.toml, modified z-scores
-(including the case where most units report the same figure), leave-one-out
-medians, which values are flagged as outliers or unit slips, and the words
-used to describe them. Expected figures are worked out by hand."""
+"""Edges of the comparison with what is expected of each unit: settings
+from dvk.toml, leave-one-out medians, which values are flagged as outliers or
+unit slips, and the words used to describe them. Expected figures are worked
+out by hand."""
 
 from __future__ import annotations
 
@@ -14,15 +14,19 @@ import pandas as pd
 import pytest
 
 from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, UnitInfo
+from dvk_cli.checks.expected import Expected
 from dvk_cli.checks.peers import (
     Flag,
     OutlierSettings,
+    _about,
+    _change,
+    _share,
     _times,
+    brief,
     describe,
     find_outliers,
     flag_values,
     medians_of_others,
-    modified_z,
     settings_from,
 )
 from dvk_cli.core.catalog import default_catalog
@@ -31,12 +35,18 @@ from dvk_cli.core.periods import Period
 
 CAT = default_catalog()
 NAN = math.nan
-MEANAD_ONE_OF_FIVE = 5 / 1.253314  # one deviant among five equal values: d / (1.2533 * d / 5)
+# Indicators every unit of `table` reports alike: each unit is of size 1, so
+# what is expected of a figure is the median of the other units'.
+SIZE = {"VB_SO": 10.0, "TCD_LUOT": 300.0, "HS_NHAN": 9000.0}
 
 
-def table(values, code="TT_BUOI", units=None) -> pd.DataFrame:
+def table(values, code="TT_BUOI", units=None, sized=True) -> pd.DataFrame:
+    """One indicator's figures, with (sized) three indicators alike everywhere."""
     units = units or [f"U{i}" for i in range(1, len(values) + 1)]
-    return pd.DataFrame({code: [float(v) for v in values]}, index=units)
+    data = {code: [float(v) for v in values]}
+    if sized:
+        data.update({c: [v] * len(values) for c, v in SIZE.items()})
+    return pd.DataFrame(data, index=units)
 
 
 def summary(flags):
@@ -122,47 +132,6 @@ def test_settings_cannot_be_changed_once_read():
         s.threshold = 1.0  # type: ignore[misc]
 
 
-# ------------------------------------------------------------------ modified_z
-
-@pytest.mark.parametrize("values,expected", [
-    ([10, 100, 1000, 100, 10_000], [-0.6745, 0, 0.6745, 0, 1.349]),
-    ([1, 10, 100, 1000, 10_000], [-1.349, -0.6745, 0, 0.6745, 1.349]),
-    ([10, 10, 10, 10, 1000], [0, 0, 0, 0, MEANAD_ONE_OF_FIVE]),
-    ([1000, 1000, 1000, 1000, 10], [0, 0, 0, 0, -MEANAD_ONE_OF_FIVE]),
-    ([1000, 10, 1000, 1000, 1000], [0, -MEANAD_ONE_OF_FIVE, 0, 0, 0]),
-    ([10, 10, 10, 10, 100, 1000], [0, 0, 0, 0, 1 / (1.253314 * 0.5), 2 / (1.253314 * 0.5)]),
-    ([7, 7, 7, 7, 7], [0, 0, 0, 0, 0]),
-    ([5, 5], [0, 0]),
-    ([10, 100, 1000, 0, 100, 10_000, NAN], [-0.6745, 0, 0.6745, NAN, 0, 1.349, NAN]),
-    ([0.5, 5, 50, 5, 500], [-0.6745, 0, 0.6745, 0, 1.349]),
-], ids=[
-    "logs 1 2 3 2 4: median 2, MAD 1",
-    "a unit reporting 1 is compared (log 0)",
-    "four equal, one 100 times: MAD 0, mean deviation used, high",
-    "four equal, one a hundredth: MAD 0, low",
-    "MAD 0 with the odd one second",
-    "four equal of six: MAD 0, mean deviation 0,5",
-    "all equal: every z is 0",
-    "two equal: 0",
-    "zero and blank are not compared",
-    "values below 1 compared on logs too",
-])
-def test_modified_z(values, expected):
-    got = modified_z(pd.Series([float(v) for v in values])).tolist()
-    assert len(got) == len(expected)
-    for g, e in zip(got, expected, strict=True):
-        if math.isnan(e):
-            assert math.isnan(g)
-        else:
-            assert g == pytest.approx(e, abs=1e-9)
-
-
-def test_modified_z_keeps_the_units():
-    z = modified_z(pd.Series([10.0, 10.0, 10.0, 10.0, 1000.0], index=list("ABCDE")))
-    assert list(z.index) == list("ABCDE")
-    assert z["E"] == pytest.approx(MEANAD_ONE_OF_FIVE) and z["A"] == 0
-
-
 # ------------------------------------------------------------------ medians_of_others
 
 @pytest.mark.parametrize("values,expected", [
@@ -228,12 +197,12 @@ def test_medians_of_others_against_statistics(values):
     "four above 0 and a zero: zeros are not peers, too few",
     "four reported and two blank: too few",
     "a unit reporting just 1 among ~100 is flagged",
-    "tight cluster: 2 times the median is not extreme",
-    "tight cluster: half the median is not extreme",
+    "2 times the others: not extreme",
+    "half the others: not extreme",
     "2 times (not flagged) then 10 times (flagged): order does not stop the check",
-    "exactly 3 times the median is flagged",
-    "exactly a third of the median is flagged",
-    "2,9 times the median: not flagged",
+    "exactly 3 times the expected is flagged",
+    "exactly a third of the expected is flagged",
+    "2,9 times the expected: not flagged",
     "all equal: nothing flagged",
     "the outlier first",
     "two outliers among eleven districts",
@@ -242,49 +211,70 @@ def test_outliers(values, expected):
     assert [(u, r) for u, _, r in summary(flag_values(table(values), CAT))] == expected
 
 
+@pytest.mark.parametrize("values,code,expected", [
+    ([1, 1, 1, 1, 3], "TCD_DOAN", []),
+    ([2, 2, 2, 2, 5], "MH_TIEUBIEU", []),
+    ([1, 1, 1, 1, 7], "TCD_DOAN", []),
+    ([1, 1, 1, 1, 8], "TCD_DOAN", ["U5"]),
+    ([10, 10, 10, 10, 1], "MH_TONG", []),
+    ([20, 20, 20, 20, 2], "MH_TONG", ["U5"]),
+], ids=[
+    "1 delegation expected, 3 received: 2 more is never suspect",
+    "2 exemplary models expected, 5 received: chance",
+    "1 expected, 7: 6 more is within 3,5 x (sqrt 7 + 1) / 2 (= 6,38)",
+    "1 expected, 8: 7 more is beyond 3,5 x (sqrt 8 + 1) / 2 (= 6,69)",
+    "10 expected, 1: 9 fewer is within 3,5 x sqrt 10 (= 11,07)",
+    "20 expected, 2: 18 fewer is beyond 3,5 x sqrt 20 (= 15,65)",
+])
+def test_small_counts(values, code, expected):
+    assert [f.unit for f in flag_values(table(values, code=code), CAT)] == expected
+
+
 def test_outlier_flag_fields():
     (f,) = flag_values(table([100, 110, 90, 105, 1]), CAT)
-    # logs 2; 2,041; 1,954; 2,021; 0 — median 2, MAD log10(1,1)
-    assert (f.unit, f.indicator, f.rule, f.value, f.median) == ("U5", "TT_BUOI", "outlier_peer",
-                                                                1.0, 100.0)
-    assert f.score == pytest.approx(-0.6745 * 2 / math.log10(1.1))
-    assert f.suggested is None and f.typed_unit == ""
+    # the median of the four others is 102,5; the unit is of size 1
+    assert (f.unit, f.indicator, f.rule, f.value) == ("U5", "TT_BUOI", "outlier_peer", 1.0)
+    assert f.expected == Expected(102.5, "peers", 102.5, 1.0, 4)
+    assert f.impact == pytest.approx(101.5 / 406)  # of the column's total
+    assert f.ratio == pytest.approx(1 / 102.5)
+    assert f.suggested is None and f.typed_unit == "" and f.group == ""
 
 
-def test_median_of_a_flag_is_the_median_of_all_units_reporting():
-    (f,) = flag_values(table([100, 101, 102, 103, 104, 200, 1000]), CAT)
-    assert f.median == 103.0 and f.value == 1000.0
+def test_a_unit_half_the_size_everywhere_is_expected_at_half():
+    t = pd.DataFrame({"TT_BUOI": [100.0, 110, 90, 105, 50], "VB_SO": [10.0, 10, 10, 10, 5],
+                      "TCD_LUOT": [300.0, 300, 300, 300, 150],
+                      "HS_NHAN": [9000.0, 9000, 9000, 9000, 4500]}, index=list("ABCDE"))
+    assert flag_values(t, CAT) == []
+    t.loc["E", "TT_BUOI"] = 500.0  # ten times what its size makes of it
+    (f,) = flag_values(t, CAT)
+    assert (f.unit, f.expected.scale, f.expected.value) == ("E", 0.5, 51.25)
 
 
 @pytest.mark.parametrize("settings,expected", [
-    (OutlierSettings(threshold=1.349, min_factor=1.0), []),
-    (OutlierSettings(threshold=1.3, min_factor=1.0), ["U5"]),
-    (OutlierSettings(threshold=0.6745, min_factor=1.0), ["U5"]),
-    (OutlierSettings(threshold=0.6, min_factor=1.0), ["U1", "U3", "U5"]),
-    (OutlierSettings(threshold=0.6, min_factor=10.0), ["U1", "U3", "U5"]),
-    (OutlierSettings(threshold=0.6, min_factor=11.0), ["U5"]),
-    (OutlierSettings(threshold=0.6, min_factor=100.0), ["U5"]),
-    (OutlierSettings(threshold=0.6, min_factor=101.0), []),
-    (OutlierSettings(threshold=0.6, min_units=6), []),
-    (OutlierSettings(threshold=0.6, enabled=False), []),
-    (OutlierSettings(), []),
+    (OutlierSettings(threshold=43.0), ["U5"]),
+    (OutlierSettings(threshold=44.0), []),
+    (OutlierSettings(min_factor=10.0), ["U5"]),
+    (OutlierSettings(min_factor=10.5), []),
+    (OutlierSettings(min_units=6), []),
+    (OutlierSettings(enabled=False), []),
+    (OutlierSettings(), ["U5"]),
 ], ids=[
-    "z exactly at the threshold (1,349) is not flagged",
-    "threshold 1,3: only the 100 times flagged",
-    "threshold 0,6745: the ±0,6745 ones sit on it, not flagged",
-    "threshold 0,6: a tenth, 10 and 100 times flagged",
-    "min_factor 10: exactly a tenth and 10 times still flagged",
-    "min_factor 11: a tenth and 10 times are too close to the median",
-    "min_factor 100: exactly 100 times flagged",
-    "min_factor 101: nothing far enough from the median",
+    "threshold 43: 900 more is beyond 43 x (sqrt 1000 + 10) / 2 (= 895)",
+    "threshold 44: within (915)",
+    "min_factor 10: exactly 10 times is flagged",
+    "min_factor 10,5: 10 times is not far enough",
     "min_units 6 with five units: not compared",
     "switched off",
-    "default threshold 3,5: ordinary spread",
+    "defaults",
 ])
 def test_settings_change_what_is_flagged(settings, expected):
-    # logs 1 2 3 2 4: median 2, MAD 1, z -0,6745 0 0,6745 0 1,349; median 100
-    flags = flag_values(table([10, 100, 1000, 100, 10_000]), CAT, settings)
+    flags = flag_values(table([100, 100, 100, 100, 1000]), CAT, settings)
     assert [f.unit for f in flags] == expected
+
+
+def test_without_a_size_there_is_no_outlier():
+    # no other indicator tells the unit's size: what is expected is unknown
+    assert flag_values(table([100, 120, 90, 110, 5000], sized=False), CAT) == []
 
 
 def test_switched_off_or_empty_table_flags_nothing():
@@ -300,11 +290,12 @@ def test_computed_rows_and_unknown_columns_are_not_compared():
 
 
 def test_every_indicator_is_checked_whatever_comes_before():
-    # VB_SO (first in the catalog) absent, TT_BUOI too few, TT_LUOT fine, MH_TONG flagged
+    # TT_BUOI too few, TT_LUOT fine, MH_TONG flagged
     t = pd.DataFrame({
         "TT_BUOI": [100.0, 120.0, NAN, NAN, NAN],
         "TT_LUOT": [1000.0, 1100.0, 900.0, 1050.0, 950.0],
         "MH_TONG": [10.0, 12.0, 9.0, 11.0, 500.0],
+        **{c: [v] * 5 for c, v in SIZE.items()},
     }, index=list("ABCDE"))
     assert summary(flag_values(t, CAT)) == [("E", "MH_TONG", "outlier_peer")]
 
@@ -345,8 +336,8 @@ def test_money_slips(value, rule, typed, suggested):
     else:
         # value / 1.000 (or / 1.000.000, x 1.000): exact, not merely close
         assert f.suggested == pytest.approx(suggested, rel=1e-12)
-        assert f.median == 1050.0  # of the five other units
-        assert f.score == pytest.approx(value / 1050)
+        assert f.expected.value == 1050.0  # the five other units' median, size 1
+        assert f.ratio == pytest.approx(value / 1050)
 
 
 @pytest.mark.parametrize("value,rule", [
@@ -369,7 +360,7 @@ def test_slip_is_not_also_an_outlier_and_comes_first():
     # U7 typed nghìn đồng (a slip); U6 is 200 times the others (an outlier, not a slip)
     flags = flag_values(table(OTHERS + [210_000, 1_050_000], code="QUA_TIEN"), CAT)
     assert summary(flags) == [("U7", "QUA_TIEN", "unit_slip"), ("U6", "QUA_TIEN", "outlier_peer")]
-    assert flags[0].median == 1075.0  # median of the six others, the outlier included
+    assert flags[0].expected.value == 1075.0  # median of the six others, the outlier included
 
 
 def test_a_thousandfold_count_is_an_outlier_not_a_slip():
@@ -383,7 +374,19 @@ def test_slip_in_a_length_column_is_an_outlier():
     assert [(f.unit, f.rule) for f in flags] == [("U5", "outlier_peer")]
 
 
-# ------------------------------------------------------------------ _times and describe
+def test_without_a_size_a_slip_is_told_from_the_median():
+    (f,) = flag_values(table(OTHERS + [1_050_000], code="QUA_TIEN", sized=False), CAT)
+    assert (f.rule, f.expected) == ("unit_slip", Expected(1050.0, "median", 1050.0, 1.0, 5))
+
+
+def test_a_median_of_two_others_tells_no_slip():
+    # one of the two others could be the slip: nothing is said
+    assert flag_values(table([1000, 1100, 1_050_000], code="QUA_TIEN", sized=False), CAT) == []
+    (f,) = flag_values(table([1000, 1100, 900, 1_050_000], code="QUA_TIEN", sized=False), CAT)
+    assert (f.unit, f.rule, f.expected.peers) == ("U4", "unit_slip", 3)
+
+
+# ------------------------------------------------------------------ words
 
 @pytest.mark.parametrize("ratio,expected", [
     (1.0, "gấp khoảng 1 lần"),
@@ -409,39 +412,92 @@ def test_times(ratio, expected):
     assert _times(ratio) == expected
 
 
-def test_describe_an_outlier():
-    flag = Flag("BUDOP", "TT_BUOI", "outlier_peer", 1625.0, 162.0, -4.27)
-    assert describe(flag, CAT, "Huyện Bù Đốp") == (
+@pytest.mark.parametrize("value,expected", [
+    (0.44, "0,4"), (4.9, "4,9"), (9.96, "10"), (37.4, "37"), (99.4, "99"), (162.5, "160"),
+    (7150, "7.200"), (1234.5, "1.200"), (98_765, "99.000"),
+], ids=["below 1", "one decimal below 10", "9,96 rounds to 10", "whole from 10",
+        "99,4", "two significant digits from 100", "7.150 to 7.200", "1.234,5", "98.765"])
+def test_about(value, expected):
+    assert _about(value) == expected
+
+
+@pytest.mark.parametrize("share,expected", [
+    (0.3075, "31%"), (0.0862, "8,6%"), (0.0045, "0,45%"), (1.0, "100%"),
+], ids=["whole from 10 %", "one decimal from 1 %", "two below 1 %", "all of it"])
+def test_share(share, expected):
+    assert _share(share) == expected
+
+
+@pytest.mark.parametrize("change,expected", [
+    (1.0, "không đổi"), (1.004, "không đổi"), (1.1111, "tăng khoảng 11%"),
+    (2.0, "tăng khoảng 100%"), (0.79, "giảm khoảng 21%"),
+], ids=["no change", "under half a percent", "up 11 %", "doubled", "down 21 %"])
+def test_change(change, expected):
+    assert _change(change) == expected
+
+
+PEER_FLAG = Flag("BUDOP", "TT_BUOI", "outlier_peer", 1625.0,
+                 Expected(162.5, "peers", 250.0, 0.65, 10), 0.3, "Địa phương")
+
+
+def test_describe_an_outlier_against_its_peers():
+    assert describe(PEER_FLAG, CAT, "Huyện Bù Đốp") == (
         "Huyện Bù Đốp: Buổi tuyên truyền, phổ biến pháp luật ghi 1.625 buổi, gấp khoảng 10 lần "
-        "mức trung vị của các đơn vị (162 buổi); khác xa các đơn vị khác (điểm z hiệu chỉnh 4,3). "
-        "Đề nghị đơn vị kiểm tra lại số liệu.")
+        "mức dự kiến cho đơn vị (khoảng 160 buổi), tính từ mức trung vị của 10 đơn vị khác cùng "
+        "nhóm “Địa phương” (250 buổi) theo quy mô của đơn vị (chỉ bằng khoảng 1/1,5 đơn vị trung "
+        "vị). Chênh lệch bằng khoảng 30% tổng số của chỉ tiêu. Đề nghị đơn vị kiểm tra lại số liệu.")
+    assert brief(PEER_FLAG, CAT) == "gấp khoảng 10 lần mức dự kiến (khoảng 160)"
 
 
-def test_describe_a_low_outlier_without_unit_name():
-    flag = Flag("U5", "TT_BUOI", "outlier_peer", 25.0, 100.0, 12.0)
+def test_describe_an_outlier_of_a_unit_of_median_size_without_group():
+    flag = Flag("U5", "TT_BUOI", "outlier_peer", 25.0, Expected(100.0, "peers", 100.0, 1.02, 4),
+                0.004)
     text = describe(flag, CAT)
-    assert text.startswith("Buổi tuyên truyền, phổ biến pháp luật ghi 25 buổi, chỉ bằng khoảng 1/4 ")
-    assert "(điểm z hiệu chỉnh 12)" in text
+    assert text.startswith("Buổi tuyên truyền, phổ biến pháp luật ghi 25 buổi, chỉ bằng khoảng 1/4 "
+                           "mức dự kiến cho đơn vị (khoảng 100 buổi)")
+    assert "mức trung vị của 4 đơn vị khác (100 buổi)" in text
+    assert "(tương đương đơn vị trung vị)" in text and "khoảng 0,4%" in text
+    assert brief(flag, CAT) == "chỉ bằng khoảng 1/4 mức dự kiến (khoảng 100)"
 
 
-@pytest.mark.parametrize("flag,expected", [
-    (Flag("DONGPHU", "VANDONG_TIEN", "unit_slip", 7_150_000.0, 7150.0, 1000.0,
+def test_describe_an_outlier_against_its_history():
+    flag = Flag("HONQUAN", "TT_BUOI", "outlier_history", 360.0,
+                Expected(40.0, "history", 36.0, 1.1111), 0.12)
+    assert describe(flag, CAT) == (
+        "Buổi tuyên truyền, phổ biến pháp luật ghi 360 buổi, gấp khoảng 9 lần mức dự kiến cho đơn "
+        "vị (khoảng 40 buổi), tính từ số liệu kỳ so sánh của chính đơn vị (36 buổi), điều chỉnh "
+        "theo mức thay đổi chung của các đơn vị (tăng khoảng 11%). Chênh lệch bằng khoảng 12% "
+        "tổng số của chỉ tiêu. Đề nghị đơn vị kiểm tra lại số liệu.")
+    assert brief(flag, CAT) == "gấp khoảng 9 lần mức dự kiến (khoảng 40)"
+
+
+@pytest.mark.parametrize("flag,expected,short", [
+    (Flag("DONGPHU", "VANDONG_TIEN", "unit_slip", 7_150_000.0,
+          Expected(7150.0, "median", 7150.0, peers=10), 0.99, "Địa phương",
           suggested=7150.0, typed_unit="nghìn đồng"),
-     "ghi 7.150.000 triệu đồng, gấp khoảng 1.000 lần mức trung vị của các đơn vị khác "
-     "(7.150 triệu đồng): có thể đã ghi theo nghìn đồng thay vì triệu đồng. Nếu vậy, số đúng là "
-     "7.150 triệu đồng — dvk không tự sửa, đề nghị đơn vị kiểm tra và gửi lại."),
-    (Flag("HONQUAN", "QUA_TIEN", "unit_slip", 2.0, 2000.0, 0.001,
-          suggested=2000.0, typed_unit="tỷ đồng"),
-     "ghi 2 triệu đồng, chỉ bằng khoảng 1/1.000 mức trung vị của các đơn vị khác "
-     "(2.000 triệu đồng): có thể đã ghi theo tỷ đồng thay vì triệu đồng. Nếu vậy, số đúng là "
-     "2.000 triệu đồng"),
-    (Flag("BUDANG", "QUA_TIEN", "unit_slip", 3_000_000_000.0, 3000.0, 1_000_000.0,
-          suggested=3000.0, typed_unit="đồng"),
-     "gấp khoảng 1.000.000 lần mức trung vị của các đơn vị khác (3.000 triệu đồng): có thể đã "
-     "ghi theo đồng thay vì triệu đồng. Nếu vậy, số đúng là 3.000 triệu đồng"),
-], ids=["nghìn đồng: 7.150 suggested", "tỷ đồng: 2.000 suggested", "đồng: 3.000 suggested"])
-def test_describe_a_slip(flag, expected):
+     "ghi 7.150.000 triệu đồng, gấp khoảng 1.000 lần mức trung vị của 10 đơn vị khác cùng nhóm "
+     "“Địa phương” (7.150 triệu đồng): có thể đã ghi theo nghìn đồng thay vì triệu đồng. Nếu vậy, "
+     "số đúng là 7.150 triệu đồng — dvk không tự sửa, đề nghị đơn vị kiểm tra và gửi lại.",
+     "có thể ghi theo nghìn đồng thay vì triệu đồng (số đúng có thể là 7.150)"),
+    (Flag("HONQUAN", "QUA_TIEN", "unit_slip", 2.0, Expected(2000.0, "peers", 2000.0, 1.0, 8),
+          0.2, suggested=2000.0, typed_unit="tỷ đồng"),
+     "ghi 2 triệu đồng, chỉ bằng khoảng 1/1.000 mức dự kiến cho đơn vị (khoảng 2.000 triệu đồng, "
+     "tính từ mức trung vị của 8 đơn vị khác (2.000 triệu đồng) theo quy mô của đơn vị (tương "
+     "đương đơn vị trung vị)): có thể đã ghi theo tỷ đồng thay vì triệu đồng. Nếu vậy, số đúng là "
+     "2.000 triệu đồng",
+     "có thể ghi theo tỷ đồng thay vì triệu đồng (số đúng có thể là 2.000)"),
+    (Flag("BUDANG", "QUA_TIEN", "unit_slip", 150_000_000.0,
+          Expected(140.0, "history", 125.0, 1.12), 1.0, suggested=150.0, typed_unit="đồng"),
+     "gấp khoảng 1.071.429 lần mức dự kiến cho đơn vị (khoảng 140 triệu đồng, tính từ số liệu kỳ "
+     "so sánh của chính đơn vị (125 triệu đồng), điều chỉnh theo mức thay đổi chung của các đơn "
+     "vị (tăng khoảng 12%)): có thể đã ghi theo đồng thay vì triệu đồng. Nếu vậy, số đúng là "
+     "150 triệu đồng",
+     "có thể ghi theo đồng thay vì triệu đồng (số đúng có thể là 150)"),
+], ids=["nghìn đồng against the median", "tỷ đồng against the peers",
+        "đồng against its history"])
+def test_describe_a_slip(flag, expected, short):
     assert expected in describe(flag, CAT)
+    assert brief(flag, CAT) == short
 
 
 @pytest.mark.parametrize("value,others,message", [
@@ -457,13 +513,13 @@ def test_slip_suggestion_end_to_end(value, others, message):
 
 # ------------------------------------------------------------------ find_outliers
 
-def consolidation(per_unit: pd.DataFrame, rows) -> Consolidation:
+def consolidation(per_unit: pd.DataFrame, rows, groups=None) -> Consolidation:
     values = pd.DataFrame(rows, columns=TIDY_COLUMNS)
     return Consolidation(
         period=Period(2024, "Y"), organization=Organization(), catalog=CAT, values=values,
         models=pd.DataFrame([], columns=MODEL_COLUMNS),
-        units={u: UnitInfo(u, u) for u in per_unit.index}, per_unit=per_unit, totals={},
-        reporting={})
+        units={u: UnitInfo(u, u, (groups or {}).get(u, "")) for u in per_unit.index},
+        per_unit=per_unit, totals={}, reporting={})
 
 
 def rows_for(t: pd.DataFrame, code: str):
@@ -477,13 +533,15 @@ def test_find_outliers_points_at_the_cell():
     assert (f.severity, f.rule, f.unit, f.indicator, f.file, f.sheet, f.cell) == (
         "warning", "outlier_peer", "E", "TT_BUOI", "e.xlsx", "Biểu số liệu", "E24")
     assert f.message.startswith("Buổi tuyên truyền, phổ biến pháp luật ghi 5.000 buổi, gấp khoảng")
+    assert f.impact == round(4895 / 5420, 4)
+    assert f.brief == "gấp khoảng 48 lần mức dự kiến (khoảng 100)"  # 105, two digits
 
 
 def test_find_outliers_slip_with_settings():
     t = table(OTHERS + [1_050_000], code="QUA_TIEN", units=list("ABCDEF"))
     c = consolidation(t, rows_for(t, "QUA_TIEN"))
     (f,) = find_outliers(c)
-    assert (f.rule, f.unit, f.cell) == ("unit_slip", "F", "E25")
+    assert (f.rule, f.unit, f.cell, f.severity) == ("unit_slip", "F", "E25", "warning")
     assert "số đúng là 1.050 triệu đồng" in f.message
     assert find_outliers(c, OutlierSettings(enabled=False)) == []
 
@@ -497,3 +555,10 @@ def test_find_outliers_without_a_source_row_has_no_cell():
 def test_find_outliers_nothing_to_report():
     t = table([100, 120, 90, 110, 105], units=["A", "B", "C", "D", "E"])
     assert find_outliers(consolidation(t, rows_for(t, "TT_BUOI"))) == []
+
+
+def test_find_outliers_names_the_group_of_the_peers():
+    t = table([100, 120, 90, 110, 5000], units=["A", "B", "C", "D", "E"])
+    c = consolidation(t, rows_for(t, "TT_BUOI"), groups=dict.fromkeys("ABCDE", "Địa phương"))
+    (f,) = find_outliers(c)
+    assert "mức trung vị của 4 đơn vị khác cùng nhóm “Địa phương” (105 buổi)" in f.message

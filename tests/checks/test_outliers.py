@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 from helpers import consistent_values, return_grid, write_config, write_xlsx
 from typer.testing import CliRunner
 
-from dvk_cli.checks.peers import OutlierSettings, flag_values, modified_z
+from dvk_cli.checks.peers import OutlierSettings, flag_values
 from dvk_cli.cli.app import app
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.pipeline import run
@@ -72,9 +70,13 @@ def test_a_thousandfold_money_slip_and_a_count_outlier(province):
     # suggested, never applied: the total still holds the figure as typed
     assert result.totals["VANDONG_TIEN"] == pytest.approx(
         sum(round(6500 * s) for c, _, s in ELEVEN if c != "DONGPHU") + 7_150_000)
+    assert slip.brief == "có thể ghi theo nghìn đồng thay vì triệu đồng (số đúng có thể là 7.150)"
+    assert slip.impact is not None and slip.impact > 0.9
     outlier = found[("outlier_peer", "BUDOP", "TT_BUOI")]
-    assert "ghi 1.625 buổi" in outlier.message and "gấp khoảng" in outlier.message
-    assert "điểm z hiệu chỉnh" in outlier.message
+    assert outlier.severity == "warning" and outlier.impact is not None and outlier.impact > 0.2
+    assert "ghi 1.625 buổi" in outlier.message and "mức dự kiến cho đơn vị" in outlier.message
+    assert "mức trung vị của 10 đơn vị khác cùng nhóm “Địa phương”" in outlier.message
+    assert outlier.brief.startswith("gấp khoảng ") and "mức dự kiến (khoảng " in outlier.brief
 
 
 def test_slips_of_a_million_and_of_ty_dong(province):
@@ -106,31 +108,19 @@ def test_threshold_min_units_and_switch_from_dvk_toml(province):
 
 
 def test_fewer_than_five_units_are_not_compared():
-    table = pd.DataFrame({"TT_BUOI": [100.0, 120.0, 90.0, 5000.0]}, index=list("ABCD"))
+    # VB_SO, TCD_LUOT and HS_NHAN alike everywhere: every unit of size 1
+    table = pd.DataFrame({"TT_BUOI": [100.0, 120.0, 90.0, 5000.0], "VB_SO": 10.0,
+                          "TCD_LUOT": 300.0, "HS_NHAN": 9000.0}, index=list("ABCD"))
     assert flag_values(table, CAT) == []
-    table.loc["E"] = 110.0
+    table.loc["E"] = [110.0, 10.0, 300.0, 9000.0]
     flags = flag_values(table, CAT)
     assert [(f.unit, f.rule) for f in flags] == [("D", "outlier_peer")]
-    assert flags[0].median == 110.0
-
-
-def test_zeros_are_not_peers_and_small_counts_are_not_outliers():
-    # houses: most units build 1, some 3 or 4 — ordinary, not outliers
-    table = pd.DataFrame({"NHA_TN_SO": [1, 1, 3, 1, 1, 1, 3, 4, 1, 0, 0]}, dtype="float64")
-    assert flag_values(table, CAT) == []
-    z = modified_z(table["NHA_TN_SO"])
-    assert math.isnan(z.iloc[-1])  # a zero is not compared
-    assert z.iloc[0] == 0.0
-
-
-def test_modified_z_is_the_iglewicz_hoaglin_score_on_logs():
-    values = pd.Series([10.0, 100.0, 1000.0, 100.0, 10_000.0])
-    # logs 1, 2, 3, 2, 4: median 2, MAD 1
-    assert list(modified_z(values)) == pytest.approx([-0.6745, 0, 0.6745, 0, 1.349])
+    # the median of the four others (100, 120, 90, 110), times size 1
+    assert flags[0].expected.reference == 105.0 and flags[0].expected.scale == 1.0
 
 
 def test_settings_default():
-    assert OutlierSettings() == OutlierSettings(3.5, 5, 3.0, True)
+    assert OutlierSettings() == OutlierSettings(3.5, 5, 3.0, True, 0.01)
 
 
 def test_medians_of_others_equal_the_median_without_each_value():

@@ -1,0 +1,236 @@
+"""What a unit's figure is expected to be, and how far from it a figure may
+be before it is suspect: the pure arithmetic of selective editing (Statistics
+Netherlands, Statistics Canada), with no knowledge of returns or findings.
+
+Expected value, in this order:
+1. the unit's own history: its figure of an earlier comparable period times
+   the change of the units' total for that indicator between the two periods
+   (`province_changes`);
+2. else its peers scaled to its size: the median of the other units of its
+   group times the unit's size factor, the median over its other indicators
+   of value / peers' median (`from_peers`). A unit that is small everywhere is
+   expected to be small.
+
+A figure is suspect (`suspect`) only when it is `factor` times the expected
+(or a `factor`-th of it) AND the difference is beyond what chance gives a
+count — about `spread` × sqrt(expected), and more than MIN_DIFFERENCE,
+counted in items: 1 delegation expected and 3 received is ordinary, 40
+expected and 360 is not.
+Against history the chance variation is larger: the earlier figure varied
+by chance too (`variance`).
+Money that is the value of counted items (houses, gifts, bridges) is counted
+in items at the run's median value per item; otherwise a triệu đồng, a km or
+one of the count is the item.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+BASIS_HISTORY = "history"  # the unit's earlier period, adjusted for the units' change
+BASIS_PEERS = "peers"  # the peers of its group, scaled to its size
+BASIS_MEDIAN = "median"  # the peers' median, unscaled: only to tell a unit slip
+
+# A difference within MIN_DIFFERENCE items is never suspect (2 models for 0,4 expected).
+MIN_DIFFERENCE = 2.0
+# A size factor is the median of at least this many of the unit's other indicators.
+MIN_SIZE_BASIS = 3
+# The unscaled median that tells a unit slip is taken over at least this many others.
+MIN_MEDIAN_PEERS = 3
+# A money figure about 1,000,000 / 1,000 / 1/1,000 times the expected: the
+# factor and the unit presumably typed instead of triệu đồng. A slip is a ratio
+# within half a decade (a factor of about 3) of the slip's size.
+SLIPS = ((1_000_000, "đồng"), (1_000, "nghìn đồng"), (0.001, "tỷ đồng"))
+SLIP_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A unit's expected figure and how it was worked out.
+
+    history: reference = the unit's earlier figure, scale = the units' change;
+    peers: reference = the median of the `peers` other units of its group,
+    scale = the unit's size factor; median: reference = that median, scale 1."""
+
+    value: float
+    basis: str
+    reference: float
+    scale: float = 1.0
+    peers: int = 0
+
+
+def medians_of_others(values) -> np.ndarray:
+    """For each value, the median of all the other values (leave-one-out), in
+    O(n log n): in the sorted array without element i, position k is sorted
+    position k before i and k + 1 from i on."""
+    values = np.asarray(values, dtype="float64")
+    n = len(values)
+    if n < 2:
+        return np.full(n, np.nan)
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    lo, hi = (n - 2) // 2, (n - 1) // 2  # middle positions among n - 1 values
+    lo_idx = np.where(lo < rank, lo, lo + 1)
+    hi_idx = np.where(hi < rank, hi, hi + 1)
+    return (ranked[lo_idx] + ranked[hi_idx]) / 2
+
+
+# ------------------------------------------------------------------ history
+
+def province_changes(current: pd.Series, earlier: pd.Series, max_factor: float) -> pd.Series:
+    """For each unit with a figure above 0 in both periods, the change of the
+    other units' total: sum now / sum then over the units above 0 in both
+    periods, the unit itself left out (it must not explain itself away), and
+    so are the units whose own change is more than `max_factor` times (or less
+    than a `max_factor`-th of) the median change — a slip of one unit must
+    not move every other unit's expectation. 1 when nothing is left to compare."""
+    both = pd.concat([current, earlier], axis=1, keys=["now", "then"]).dropna()
+    both = both[(both["now"] > 0) & (both["then"] > 0)]
+    if both.empty:
+        return pd.Series(dtype="float64")
+    own = both["now"] / both["then"]
+    typical = float(own.median())
+    kept = ((own <= typical * max_factor) & (own >= typical / max_factor)).astype("float64")
+    now = float((both["now"] * kept).sum()) - both["now"] * kept  # the unit left out
+    then = float((both["then"] * kept).sum()) - both["then"] * kept
+    return (now / then.where(then > 0)).fillna(1.0)
+
+
+def from_history(current: pd.Series, earlier: pd.Series,
+                 max_factor: float) -> dict[str, Expected]:
+    """Expected figures from each unit's earlier figure (above 0: an earlier
+    zero says little about a sporadic activity), times the units' change."""
+    changes = province_changes(current, earlier, max_factor)
+    before = earlier.reindex(changes.index).to_numpy()
+    return {str(unit): Expected(float(then * change), BASIS_HISTORY, float(then), float(change))
+            for (unit, change), then in zip(changes.items(), before, strict=True)}
+
+
+# ------------------------------------------------------------------ peers
+
+def peer_medians(table: pd.DataFrame, min_units: int) -> pd.DataFrame:
+    """For each positive figure of an indicator that at least `min_units` units
+    of the table report above 0, the median of the other units' positive
+    figures; NaN elsewhere (zeros are not peers)."""
+    medians = pd.DataFrame(np.nan, index=table.index, columns=table.columns)
+    for code in table.columns:
+        positive = table[code][table[code] > 0]
+        if len(positive) >= min_units:
+            medians.loc[positive.index, code] = medians_of_others(positive.to_numpy())
+    return medians
+
+
+def size_factors(ratios: pd.DataFrame) -> pd.DataFrame:
+    """For each (unit, indicator) with a ratio, the median of the unit's ratios
+    over its other indicators; NaN when fewer than MIN_SIZE_BASIS remain."""
+    values = ratios.to_numpy(dtype="float64")
+    sizes = np.full(values.shape, np.nan)
+    for i, row in enumerate(values):
+        present = ~np.isnan(row)
+        if present.sum() - 1 >= MIN_SIZE_BASIS:
+            sizes[i, present] = medians_of_others(row[present])
+    return pd.DataFrame(sizes, index=ratios.index, columns=ratios.columns)
+
+
+def from_peers(table: pd.DataFrame, min_units: int) -> dict[tuple[str, str], Expected]:
+    """Expected figures of one group's units (table: units x indicators): the
+    other units' median times the unit's size factor, for the positive figures
+    of indicators at least `min_units` units report above 0."""
+    medians = peer_medians(table, min_units)
+    ratios = table.where(table > 0) / medians
+    sizes = size_factors(ratios)
+    counts = (table > 0).sum()
+    by_cell = sizes.stack().dropna()
+    peer_median = medians.stack().reindex(by_cell.index).to_numpy()
+    return {(str(unit), str(code)): Expected(float(median * size), BASIS_PEERS, float(median),
+                                             float(size), int(counts[code]) - 1)
+            for ((unit, code), size), median in zip(by_cell.items(), peer_median, strict=True)}
+
+
+def from_medians(table: pd.DataFrame) -> dict[tuple[str, str], Expected]:
+    """The other units' median of each positive figure, unscaled, when at least
+    MIN_MEDIAN_PEERS other units report it above 0 (fewer: one unit's slip
+    would move the median): what tells a unit slip when nothing better is known."""
+    counts = (table > 0).sum()
+    medians = peer_medians(table, MIN_MEDIAN_PEERS + 1).stack().dropna()
+    return {(str(unit), str(code)): Expected(float(median), BASIS_MEDIAN, float(median),
+                                             peers=int(counts[code]) - 1)
+            for (unit, code), median in medians.items()}
+
+
+# ------------------------------------------------------------------ tests
+
+def item_value(money: pd.Series, items: pd.Series) -> float:
+    """The median value of one item (money / count) over the units reporting
+    both above 0; 1 when none does."""
+    both = pd.concat([money, items], axis=1, keys=["money", "items"]).dropna()
+    both = both[(both["money"] > 0) & (both["items"] > 0)]
+    if both.empty:
+        return 1.0
+    return float((both["money"] / both["items"]).median())
+
+
+def variance(expected: Expected) -> float:
+    """How many times a count of the expected's size the difference varies by
+    chance: an earlier figure varies as much as the current one (1 + the
+    change), a median of several peers hardly (1)."""
+    return 1.0 + expected.scale if expected.basis == BASIS_HISTORY else 1.0
+
+
+def suspect(value: float, expected: float, *, factor: float, spread: float,
+            item: float = 1.0, noise: float = 1.0) -> bool:
+    """Whether `value` is `factor` times `expected` (or a `factor`-th of it),
+    more than MIN_DIFFERENCE items from it, and beyond a count's chance
+    variation, all counted in items of size `item`:
+
+        |x - e| > spread × sqrt(noise) × max(sqrt(e), (sqrt(x) + sqrt(e)) / 2)
+
+    Below the expected this is |x - e| against sqrt(e), a count's standard
+    deviation; above it, 2 |sqrt(x) - sqrt(e)| (the square root steadies a
+    count's variance), which does not let a low expectation make an ordinary
+    figure look extreme. An expectation below one item counts as one:
+    sporadic work (houses, bridges) comes in batches."""
+    if not (value >= expected * factor or value * factor <= expected):
+        return False
+    x, e = value / item, max(expected / item, 1.0)
+    gap = abs(value - expected) / item
+    if gap <= MIN_DIFFERENCE:
+        return False
+    return gap > spread * math.sqrt(noise) * max(math.sqrt(e), (math.sqrt(x) + math.sqrt(e)) / 2)
+
+
+def slip(value: float, expected: float) -> tuple[float, str] | None:
+    """(factor, unit typed) when `value` is about 1,000,000, 1,000 or 1/1,000
+    times `expected`: a money figure in đồng, nghìn đồng or tỷ đồng."""
+    if not value > 0 or not expected > 0:
+        return None
+    ratio = math.log10(value / expected)
+    for factor, typed in SLIPS:
+        if abs(ratio - math.log10(factor)) <= SLIP_TOLERANCE:
+            return factor, typed
+    return None
+
+
+def impact(value: float, expected: float, total: float) -> float:
+    """|value - expected| as a share of the published total, in [0, 1], 4 decimals."""
+    if not total > 0:
+        return 1.0
+    return round(min(1.0, abs(value - expected) / total), 4)
+
+
+def history_table(history: Mapping[str, Mapping[str, float]] | None,
+                  like: pd.DataFrame) -> pd.DataFrame:
+    """The earlier figures shaped like `like` (units x indicators), NaN where unknown."""
+    rows = {unit: {code: value for code, value in figures.items() if value is not None}
+            for unit, figures in (history or {}).items()}
+    table = pd.DataFrame.from_dict(rows, orient="index", dtype="float64") if rows else None
+    if table is None or table.empty:
+        return pd.DataFrame(np.nan, index=like.index, columns=like.columns)
+    return table.reindex(index=like.index, columns=like.columns).astype("float64")
