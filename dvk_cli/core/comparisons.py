@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dvk_cli.core.numbers import clean, fmt_figure, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.core.text import join_vi
 
 if TYPE_CHECKING:
     from dvk_cli.core.catalog import Catalog, Indicator
@@ -21,6 +22,10 @@ PREVIOUS = "previous"
 
 
 SAME_LAST_YEAR = "same_period_last_year"
+
+# A basis note names at most this many units ("A, B, C và 2 đơn vị khác");
+# one more is named rather than counted.
+MAX_NAMED_UNITS = 3
 
 
 def previous_period(p: Period) -> Period:
@@ -101,32 +106,82 @@ def _amount(ind: Indicator, diff: float) -> str:
     return fmt_figure(amount, ind)
 
 
-def change_phrase(ind: Indicator, now: object, before: object, ref: str) -> str | None:
-    """'tăng 128 mô hình, 11,8% so với năm 2023' / 'bằng cùng kỳ năm 2023' /
-    'giảm 3 mô hình so với quý II năm 2024'; None when either value is missing."""
+def _movement(ind: Indicator, now: object, before: object) -> str | None:
+    """'tăng 128 mô hình, 11,8%' / 'giảm 3 mô hình'; '' when equal, None when
+    either value is missing."""
     diff, pct = change(now, before, ind.type)
     if diff is None:
         return None
     if diff == 0:
-        return f"bằng {ref}"
+        return ""
     word = "tăng" if diff > 0 else "giảm"
     text = f"{word} {_amount(ind, diff)}"
     if pct is not None and abs(pct) >= 0.05:
         text += f", {fmt_percent(abs(pct))}"
-    return f"{text} so với {ref}"
+    return text
+
+
+def change_phrase(ind: Indicator, now: object, before: object, ref: str) -> str | None:
+    """'tăng 128 mô hình, 11,8% so với năm 2023' / 'bằng cùng kỳ năm 2023' /
+    'giảm 3 mô hình so với quý II năm 2024'; None when either value is missing."""
+    movement = _movement(ind, now, before)
+    if movement is None:
+        return None
+    return f"{movement} so với {ref}" if movement else f"bằng {ref}"
 
 
 def comparison_clause(ind: Indicator, now: object, compare: Mapping, period: Period,
                       unit: str | None = None) -> str | None:
-    """Every comparison of one figure, joined with '; ' (None when there is none)."""
+    """Every comparison of one figure, joined with '; ' (None when there is
+    none). A comparison of totals whose basis is not complete (units that
+    reported in one period only) says so in parentheses: basis_note."""
     parts = []
     for s in comparison_sets(compare, period):
         data = s["data"]
         source = data.get("per_unit", {}).get(unit, {}) if unit else data.get("totals", {})
         phrase = change_phrase(ind, now, source.get(ind.code), s["ref"])
-        if phrase:
-            parts.append(phrase)
+        if not phrase:
+            continue
+        note = None if unit else basis_note(ind, data.get("basis"), s["ref"], period)
+        parts.append(f"{phrase} ({note})" if note else phrase)
     return "; ".join(parts) or None
+
+
+def basis_note(ind: Indicator, basis: Mapping | None, ref: str, period: Period) -> str | None:
+    """What a comparison of totals leaves out (the basis add_basis gives,
+    dvk_cli/history/compare.py): 'năm nay chưa có báo cáo của Huyện Lộc Ninh;
+    so sánh trên cùng 10 đơn vị: tăng 12 mô hình, 1,5%'. None when the
+    basis is complete or unknown."""
+    if not basis or not basis.get("missing"):
+        return None
+    names = basis.get("names", {})
+    parts = []
+    if basis.get("only_before"):
+        parts.append(f"{_this_period(period)} chưa có báo cáo của "
+                     f"{_unit_names(basis['only_before'], names)}")
+    if basis.get("only_now"):
+        parts.append(f"{ref} chưa có báo cáo của {_unit_names(basis['only_now'], names)}")
+    same = basis.get("like_for_like", {}).get(ind.code)
+    if same:
+        movement = _movement(ind, same.get("now"), same.get("before"))
+        if movement is not None:
+            parts.append(f"so sánh trên cùng {fmt_number(len(basis.get('units', [])), 0)} "
+                         f"đơn vị: {movement or 'bằng ' + ref}")
+    return "; ".join(parts) or None
+
+
+def _this_period(period: Period) -> str:
+    """The current period in a note: 'năm nay', 'quý này', 'tháng này', 'kỳ này'."""
+    return {"Y": "năm nay", "Q": "quý này", "M": "tháng này"}.get(period.kind, "kỳ này")
+
+
+def _unit_names(codes: list[str], names: Mapping[str, str]) -> str:
+    """'Huyện Lộc Ninh', 'A, B và C', 'A, B, C và 2 đơn vị khác'."""
+    shown = [names.get(code, code) for code in codes]
+    if len(shown) > MAX_NAMED_UNITS + 1:
+        rest = len(shown) - MAX_NAMED_UNITS
+        shown = [*shown[:MAX_NAMED_UNITS], f"{fmt_number(rest, 0)} đơn vị khác"]
+    return join_vi(shown)
 
 
 _CODE_RE = re.compile(r"\{([^{}]*)\}")

@@ -1,16 +1,16 @@
 """Comparisons with earlier periods, from the history store: the figures of
 the periods compared with (dvk_cli/core/comparisons.py says the changes),
-the trend series.
+the trend series, and the basis of each comparison (which units are in both
+periods, and the like-for-like change on those).
 
-Also the history-aware outliers: a unit's figure far from its own earlier
-periods of the same kind.
+(A unit's figure against its own earlier return is checked in
+dvk_cli/checks/expected.py, with the figures the ledger gives it.)
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.comparisons import (
@@ -19,21 +19,13 @@ from dvk_cli.core.comparisons import (
     previous_period,
     same_period_last_year,
 )
-from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import clean, fmt_figure
+from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
+    from dvk_cli.aggregation import Consolidation
     from dvk_cli.core.catalog import Catalog
     from dvk_cli.history.store import Store
-
-
-# History outliers: at least this many earlier periods of the same kind, and a
-# value further than OUTLIER_SPREAD robust spreads from the unit's median.
-MIN_HISTORY = 3
-OUTLIER_SPREAD = 3.0
-_MIN_RELATIVE_SPREAD = 0.25  # of the median: small histories must not flag ordinary change
-_MIN_ABSOLUTE_SPREAD = 1.0
 
 
 # ------------------------------------------------------------------ periods
@@ -114,6 +106,80 @@ def build_compare(store: Store, period: Period, catalog: Catalog,
     return out
 
 
+def add_basis(compare: Mapping[str, Mapping], now: Mapping[str, Mapping[str, float]],
+              names: Mapping[str, str], catalog: Catalog,
+              missing_now: Sequence[str] = ()) -> dict:
+    """`compare` (build_compare) with each entry's "basis": which units the
+    two periods compared have in common. Pure; `compare` is not changed.
+
+    `now`: this run's figures of every unit whose return was used, {unit:
+    {code: value}} (computed indicators may be there; they are recomputed);
+    `names`: unit code -> name, in the order units are listed (the registry),
+    for the codes the basis names; `missing_now`: registered units whose
+    figures this period lacks (missing, and held back by errors).
+
+    The basis is {"units": [in both periods], "missing": [in one only],
+    "only_now": [...], "only_before": [...], "names": {code: name} of the
+    missing}. Earlier figures from returns: the units that sent them. From a
+    baseline (area totals typed from an old report, no per-unit figures):
+    complete by definition, so the units in both are every unit now and the
+    ones lacking are `missing_now`. When the basis is not complete and both
+    periods have per-unit figures (returns), "like_for_like" gives {code:
+    {"now": x, "before": y}}: the totals over the units in both, computed as
+    the run computes its totals (ratios from summed parts), for the codes
+    both sides have."""
+    return {key: {**entry, "basis": _basis(entry, now, names, catalog, missing_now)}
+            for key, entry in compare.items()}
+
+
+def add_run_basis(compare: Mapping[str, Mapping], c: Consolidation) -> dict:
+    """add_basis with a run's units: the figures of the returns it used, the
+    names of the registry (in its order) and of the units it read, and the
+    registered units it lacks (missing, held back by errors)."""
+    now = {unit: {code: clean(float(v)) for code, v in c.per_unit.loc[unit].items()
+                  if not math.isnan(v)} for unit in c.units}
+    names = {u.code: u.name for u in (c.config.registry if c.config is not None else ())}
+    names.update({code: info.name for code, info in c.units.items() if code not in names})
+    names.update({u.code: u.name for u in (*c.missing, *c.held) if u.code not in names})
+    return add_basis(compare, now=now, names=names, catalog=c.catalog,
+                     missing_now=[u.code for u in (*c.missing, *c.held)])
+
+
+def _basis(entry: Mapping, now: Mapping[str, Mapping[str, float]], names: Mapping[str, str],
+           catalog: Catalog, missing_now: Sequence[str]) -> dict:
+    rank = {code: i for i, code in enumerate(names)}
+
+    def ordered(codes: Iterable[str]) -> list[str]:
+        return sorted(set(codes), key=lambda code: (rank.get(code, len(rank)), code))
+
+    baseline = entry.get("source") == "baseline"
+    before: Mapping[str, Mapping[str, float]] = entry.get("per_unit", {})
+    if baseline:
+        units = ordered(now)
+        only_now: list[str] = []
+        only_before = ordered(u for u in missing_now if u not in now)
+    else:
+        units = ordered(u for u in now if u in before)
+        only_now = ordered(u for u in now if u not in before)
+        only_before = ordered(u for u in before if u not in now)
+    missing = ordered([*only_now, *only_before])
+    basis = {"units": units, "missing": missing, "only_now": only_now,
+             "only_before": only_before, "names": {u: names.get(u, u) for u in missing}}
+    if baseline or not missing or not units:
+        return basis
+    # consolidate_figures needs a period for the Consolidation it builds;
+    # the totals do not depend on it
+    period = parse_period(entry["period"])
+    if period is None:  # the store holds valid codes only
+        raise ValueError(f"invalid period code {entry['period']!r}")
+    now_totals, _ = consolidate_figures({u: now[u] for u in units}, period, catalog)
+    before_totals, _ = consolidate_figures({u: before[u] for u in units}, period, catalog)
+    basis["like_for_like"] = {
+        code: {"now": now_totals[code], "before": before_totals[code]}
+        for code in catalog.codes if code in now_totals and code in before_totals}
+    return basis
+
+
 def trend(store: Store, period: Period, catalog: Catalog, current_totals: Mapping,
           cache: dict | None = None) -> list[dict]:
     """Totals of every stored period of the same kind up to `period` (the
@@ -135,46 +201,4 @@ def trend(store: Store, period: Period, catalog: Catalog, current_totals: Mappin
 # ------------------------------------------------------------------ changes
 
 
-# ------------------------------------------------------------------ outliers
-
-def history_outliers(store: Store, period: Period, catalog: Catalog,
-                     admitted: list[tuple[str, str, str, list]]) -> list[Finding]:
-    """Warnings for figures far from the unit's own history.
-
-    `admitted` holds (unit code, unit name, file, values) for the returns the
-    run uses; values are objects with code, value, sheet and cell. History:
-    the unit's stored returns for earlier periods of the same kind (at least
-    MIN_HISTORY of them)."""
-    findings = []
-    for unit, name, file, values in admitted:
-        history = store.unit_history(unit)
-        earlier = sorted(
-            (p, figures) for p, figures in
-            ((parse_period(code), figures) for code, figures in history.items())
-            if p is not None and p.kind == period.kind and p < period
-        )
-        if len(earlier) < MIN_HISTORY:
-            continue
-        for v in values:
-            ind = catalog.indicators.get(v.code)
-            if ind is None or ind.computed:
-                continue
-            past = [(p, figures[v.code]) for p, figures in earlier if v.code in figures]
-            if len(past) < MIN_HISTORY:
-                continue
-            series = [float(x) for _, x in past]
-            median = statistics.median(series)
-            mad = statistics.median(abs(x - median) for x in series)
-            spread = max(1.4826 * mad, _MIN_RELATIVE_SPREAD * abs(median), _MIN_ABSOLUTE_SPREAD)
-            if abs(float(v.value) - median) <= OUTLIER_SPREAD * spread:
-                continue
-            shown, typical = fmt_figure(v.value, ind), fmt_figure(median, ind)
-            listing = ", ".join(f"{p.label}: {fmt_figure(x, ind)}" for p, x in past)
-            findings.append(Finding(
-                "warning", "outlier_history",
-                f"{name}: {ind.short} ({ind.code}) = {shown}, khác xa số liệu các kỳ trước "
-                f"của chính đơn vị (trung vị {len(past)} kỳ: {typical}; {listing}). "
-                "Đề nghị kiểm tra lại.",
-                file=file, sheet=v.sheet, cell=v.cell, unit=unit, indicator=ind.code))
-    return findings
 
