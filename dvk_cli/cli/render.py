@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
 
 from dvk_cli.aggregation import Consolidation
-from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
+from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding, Status
 from dvk_cli.core.numbers import fmt_figure_number, fmt_percent
 from dvk_cli.inspection import Inspection
+
+if TYPE_CHECKING:
+    from dvk_cli.checks.marks import Mark, Marks
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_FINDINGS_SHOWN = 40
 
 
 def verdict(c: Consolidation) -> str:
-    """'9/11 đơn vị hợp lệ, 2 đơn vị cần sửa, 1 đơn vị chưa nộp'."""
-    with_problems = {f.unit for f in c.findings if f.unit and f.severity in ("error", "warning")}
+    """'9/11 đơn vị hợp lệ, 2 đơn vị cần sửa, 1 đơn vị chưa nộp': a unit needs
+    fixing while it has an open error or warning (accepted ones do not count)."""
+    with_problems = {f.unit for f in c.findings if f.unit and f.blocking}
     clean = [u for u in c.units if u not in with_problems]
     expected = c.expected
     parts = [f"{len(clean)}/{expected} đơn vị hợp lệ"]
@@ -24,10 +31,26 @@ def verdict(c: Consolidation) -> str:
         parts.append(f"{fix} đơn vị cần sửa")
     if c.missing:
         parts.append(f"{len(c.missing)} đơn vị chưa nộp")
-    unidentified = [f for f in c.findings if not f.unit and f.severity == "error"]
+    unidentified = [f for f in c.findings if not f.unit and f.severity == "error" and f.open]
     if unidentified:
         parts.append(f"{len({f.file for f in unidentified})} tệp không dùng được")
     return ", ".join(parts)
+
+
+def _severity_cell(f: Finding) -> str:
+    """'Cảnh báo' in its colour; an accepted one dim, with its status."""
+    label = SEVERITY_LABEL.get(f.severity, f.severity)
+    if f.status == Status.ACCEPTED:
+        return f"[dim]{label} ({f.status.label.lower()})[/]"
+    return f"[{_STYLE.get(f.severity, '')}]{label}[/]"
+
+
+def _message_cell(f: Finding) -> str:
+    """The message (text from the returns: escaped), with the acceptance's reason."""
+    from dvk_cli.outputs.report import accepted_note
+
+    note = accepted_note(f)
+    return escape(f.message) + (f" [dim]{escape(note)}[/]" if note else "")
 
 
 def _findings_table(c: Consolidation):
@@ -38,11 +61,10 @@ def _findings_table(c: Consolidation):
     table.add_column("Đơn vị")
     table.add_column("Tệp / ô", overflow="fold")
     table.add_column("Nội dung", overflow="fold")
-    for f in c.findings[:MAX_FINDINGS_SHOWN]:
+    for f in c.findings[:MAX_FINDINGS_SHOWN]:  # in order: severity, open first, impact
         unit = c.units[f.unit].name if f.unit in c.units else f.unit
         where = f.file + (f" [{f.sheet}!{f.cell}]" if f.cell else "")
-        table.add_row(f"[{_STYLE.get(f.severity, '')}]{SEVERITY_LABEL.get(f.severity, f.severity)}[/]",
-                      unit, where, f.message)
+        table.add_row(_severity_cell(f), escape(unit), escape(where), _message_cell(f))
     return table
 
 
@@ -59,17 +81,39 @@ def _print_findings(console, c: Consolidation) -> None:
 def _print_missing(console, c: Consolidation) -> None:
     if c.missing:
         names = ", ".join(u.name for u in c.missing)
-        console.print(f"[yellow]Chưa nộp báo cáo ({len(c.missing)}):[/] {names}")
+        console.print(f"[yellow]Chưa nộp báo cáo ({len(c.missing)}):[/] {escape(names)}")
 
 
 def _print_verdict(console, c: Consolidation) -> None:
+    """'11/11 đơn vị hợp lệ — 0 lỗi, 0 cảnh báo.': open ones counted, accepted apart."""
     style = "bold red" if c.errors else ("yellow" if c.warnings else "bold green")
-    console.print(f"[{style}]{verdict(c)}[/] — {len(c.errors)} lỗi, {len(c.warnings)} cảnh báo.")
+    accepted = f" ({len(c.accepted)} đã chấp nhận)" if c.accepted else ""
+    console.print(f"[{style}]{escape(verdict(c))}[/] — {len(c.errors)} lỗi, "
+                  f"{len(c.warnings)} cảnh báo{accepted}.")
+
+
+def _print_marks(console, marks: Marks) -> None:
+    """'Số liệu cần kiểm tra:' and each mark, numbered as in the totals table."""
+    if not marks:
+        return
+    console.print("[bold yellow]Số liệu cần kiểm tra:[/]")
+    for m in marks:
+        console.print(f"  [yellow]⚠ {m.number}[/] {escape(m.text)}")
+
+
+def _marked_total(shown: str, marks: tuple[Mark, ...]) -> str:
+    """'1.215 mô hình ⚠ 1, 2' for a total that includes suspect values."""
+    if not marks:
+        return shown
+    return f"{shown} [yellow]⚠ {', '.join(str(m.number) for m in marks)}[/]"
 
 
 def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
     from rich.table import Table
 
+    from dvk_cli.checks.marks import marks_for
+
+    marks = marks_for(c)
     table = Table(title=f"Tổng hợp {c.period.label} — {len(c.units)} đơn vị",
                   title_justify="left")
     table.add_column("Chỉ tiêu", overflow="fold")
@@ -83,14 +127,15 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
         value = c.totals[code]
         # the console keeps money in triệu đồng, as typed, with no space before %
         shown = fmt_figure_number(value, ind) + ("%" if ind.type == "percent" else f" {ind.unit}")
-        table.add_row(ind.short, code, shown, str(c.reporting.get(code, "")),
-                      *_comparison_cells(sets, ind, value))
+        table.add_row(ind.short, code, _marked_total(escape(shown), marks.on(code)),
+                      str(c.reporting.get(code, "")), *_comparison_cells(sets, ind, value))
     console.print(table)
+    _print_marks(console, marks)
     _print_history(console, c)
     _print_missing(console, c)
     _print_findings(console, c)
     for path in outputs:
-        console.print(f"[green]Đã ghi[/] {path}")
+        console.print(f"[green]Đã ghi[/] {escape(str(path))}")
     _print_verdict(console, c)
 
 
@@ -146,12 +191,13 @@ def _print_history(console, c: Consolidation) -> None:
                  f"đọc {cached['read']} tệp")
     if h.get("locked"):
         text += f"; kỳ {c.period.label} đã khóa"
-    console.print(f"[cyan]{verb}[/] {h.get('store', '')}: {text}.")
+    console.print(f"[cyan]{verb}[/] {escape(str(h.get('store', '')))}: {escape(text)}.")
 
 
 def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
-    """Findings grouped by unit (files of no known unit first), errors first;
-    groups with errors before groups with warnings only."""
+    """Findings grouped by unit (files of no known unit first), each group in
+    the order of c.findings (severity, open before accepted, largest impact
+    first); groups with errors before groups with warnings only."""
     groups: dict[str, list] = {}
     for f in c.findings:
         groups.setdefault(f.unit, []).append(f)
@@ -164,7 +210,6 @@ def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
 
     out = []
     for unit, items in sorted(groups.items(), key=key):
-        items = sorted(items, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.file, f.sheet))
         # one finding told for each of several files (a duplicate return) is shown once
         seen: set[tuple[str, str]] = set()
         unique = []
@@ -198,9 +243,8 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
             if shown >= limit:
                 break
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or Path(f.file).name)
-            table.add_row(f"[bold]{name}[/]" if i == 0 else "",
-                          f"[{_STYLE.get(f.severity, '')}]{SEVERITY_LABEL.get(f.severity, f.severity)}[/]",
-                          where, f.message)
+            table.add_row(f"[bold]{escape(name)}[/]" if i == 0 else "", _severity_cell(f),
+                          escape(where), _message_cell(f))
             shown += 1
         table.add_section()
     return table, shown, total
@@ -209,7 +253,7 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
 def print_init(console, result) -> None:
     """dvk init: the files made and the next step (result: dvk_cli.api.InitResult)."""
     for path in result.paths:
-        console.print(f"[green]Đã tạo[/] {path}")
+        console.print(f"[green]Đã tạo[/] {escape(str(path))}")
     console.print("Bước tiếp theo: khai báo các đơn vị trong dvk.toml, rồi chạy "
                   "[bold]dvk template bieu-mau --unit all --period 2024[/].")
 
@@ -217,9 +261,10 @@ def print_init(console, result) -> None:
 def print_forms(console, result) -> None:
     """dvk template: the forms written (result: dvk_cli.api.FormsResult)."""
     if result.per_unit:
-        console.print(f"[green]Đã tạo {len(result.paths)} biểu mẫu[/] trong {result.out}")
+        console.print(f"[green]Đã tạo {len(result.paths)} biểu mẫu[/] trong "
+                      f"{escape(str(result.out))}")
     else:
-        console.print(f"[green]Đã tạo biểu mẫu[/] {result.paths[0]}")
+        console.print(f"[green]Đã tạo biểu mẫu[/] {escape(str(result.paths[0]))}")
 
 
 def print_validation(console, c: Consolidation, feedback=None) -> None:
@@ -235,23 +280,25 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
     table.add_column("Kết quả")
     clean = []
     for code, info in c.units.items():
-        errs = sum(1 for f in c.findings if f.unit == code and f.severity == "error")
-        warns = sum(1 for f in c.findings if f.unit == code and f.severity == "warning")
+        # open ones: an accepted finding no longer asks the unit for anything
+        errs = sum(1 for f in c.findings if f.unit == code and f.severity == "error" and f.open)
+        warns = sum(1 for f in c.findings
+                    if f.unit == code and f.severity == "warning" and f.open)
         status = ("[red]cần sửa[/]" if errs else "[yellow]xem cảnh báo[/]" if warns
                   else "[green]hợp lệ[/]")
         if not errs and not warns:
             clean.append(info.name)
-        table.add_row(info.name, info.file, str(errs), str(warns), status)
+        table.add_row(escape(info.name), escape(info.file), str(errs), str(warns), status)
     for unit in c.held:
-        mine = [f for f in c.findings if f.unit == unit.code]
+        mine = [f for f in c.findings if f.unit == unit.code and f.open]
         files = sorted({f.file for f in mine if f.file})
         told = {(f.severity, f.message) for f in mine}  # a duplicate is told once per file
-        table.add_row(unit.name, "\n".join(files) or "—",
+        table.add_row(escape(unit.name), escape("\n".join(files)) or "—",
                       str(sum(sev == "error" for sev, _ in told)),
                       str(sum(sev == "warning" for sev, _ in told)),
                       "[red]cần sửa (chưa tổng hợp)[/]")
     for unit in c.missing:
-        table.add_row(unit.name, "—", "", "", "[yellow]chưa nộp[/]")
+        table.add_row(escape(unit.name), "—", "", "", "[yellow]chưa nộp[/]")
     console.print(table)
     if c.findings:
         findings_table, shown, total = _grouped_findings_table(c)
@@ -262,13 +309,14 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
     else:
         console.print("[green]Không phát hiện vấn đề nào trong các biểu.[/]")
     if clean:
-        console.print(f"[green]Hợp lệ ({len(clean)}):[/] {', '.join(clean)}")
+        console.print(f"[green]Hợp lệ ({len(clean)}):[/] {escape(', '.join(clean))}")
     _print_missing(console, c)
     if feedback is not None:
         for item in feedback.written:
-            console.print(f"[green]Đã ghi bản phản hồi[/] {item.path} ({item.problems} vấn đề)")
+            console.print(f"[green]Đã ghi bản phản hồi[/] {escape(str(item.path))} "
+                          f"({item.problems} vấn đề)")
         for file, reason in feedback.skipped:
-            console.print(f"[yellow]Không tạo bản phản hồi cho[/] {file}: {reason}")
+            console.print(f"[yellow]Không tạo bản phản hồi cho[/] {escape(f'{file}: {reason}')}")
         if clean:
             console.print(f"Không tạo bản phản hồi cho {len(clean)} đơn vị hợp lệ.")
     _print_verdict(console, c)
@@ -280,9 +328,10 @@ def print_inspection(console, ins: Inspection) -> None:
 
     from dvk_cli.core.findings import SEVERITY_LABEL
 
-    console.print(f"[bold]{ins.path}[/]")
-    console.print(f"Cách đọc: [bold]{ins.layout}[/]" + (f", trang “{ins.sheet}”" if ins.sheet else "")
-                  + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else ""))
+    console.print(f"[bold]{escape(str(ins.path))}[/]")
+    console.print(f"Cách đọc: [bold]{ins.layout}[/]"
+                  + escape((f", trang “{ins.sheet}”" if ins.sheet else "")
+                           + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else "")))
     if ins.legacy_cells:
         from dvk_cli.reading.legacy import ENCODING_NAMES
 
@@ -292,11 +341,12 @@ def print_inspection(console, ins: Inspection) -> None:
         head = f"— {view.part} —" if view.part else ""
         if head:
             console.print(f"\n[bold]{head}[/]")
-        console.print(f"Đơn vị: “{view.unit_text}”" + (f" (ô {view.unit_cell})" if view.unit_cell else "")
-                      + f" → [bold]{view.unit}[/]")
-        console.print(f"Kỳ báo cáo: “{view.period_text}”"
-                      + (f" (ô {view.period_cell})" if view.period_cell else "")
-                      + f" → [bold]{view.period}[/]")
+        console.print(escape(f"Đơn vị: “{view.unit_text}”"
+                             + (f" (ô {view.unit_cell})" if view.unit_cell else ""))
+                      + f" → [bold]{escape(str(view.unit))}[/]")
+        console.print(escape(f"Kỳ báo cáo: “{view.period_text}”"
+                             + (f" (ô {view.period_cell})" if view.period_cell else ""))
+                      + f" → [bold]{escape(str(view.period))}[/]")
         table = Table(show_lines=False, pad_edge=False)
         table.add_column("Ô", no_wrap=True)
         table.add_column("Nội dung ô", justify="right", no_wrap=True)
@@ -309,7 +359,8 @@ def print_inspection(console, ins: Inspection) -> None:
             if notes:
                 how += f" ({'; '.join(notes)})"
             cell = v["cell"] if v["sheet"] == ins.sheet else f"{v['sheet']}!{v['cell']}"
-            table.add_row(cell, v["raw"], v["indicator"], v["shown"], how)
+            table.add_row(escape(str(cell)), escape(str(v["raw"])), v["indicator"],
+                          escape(str(v["shown"])), escape(how))
         console.print(table)
         if view.models:
             console.print(f"Danh sách mô hình: {view.models} mô hình.")
@@ -319,5 +370,5 @@ def print_inspection(console, ins: Inspection) -> None:
             where = ", ".join(x for x in (f.sheet and f"trang “{f.sheet}”", f.cell and f"ô {f.cell}") if x)
             label = SEVERITY_LABEL.get(f.severity, f.severity)
             style = {"error": "bold red", "warning": "yellow"}.get(f.severity, "cyan")
-            console.print(f"[{style}]{label}[/] {where}: {f.message}" if where else
-                          f"[{style}]{label}[/] {f.message}")
+            text = f"{where}: {f.message}" if where else f.message
+            console.print(f"[{style}]{label}[/] {escape(text)}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import write_text_atomic
-from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER
+from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Status
 from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
 from dvk_cli.core.text import join_vi
@@ -28,7 +28,9 @@ from dvk_cli.outputs.templating import giatri, packaged_template, template_error
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
-    from dvk_cli.core.catalog import Catalog, Group, Sentence
+    from dvk_cli.checks.marks import Mark, Marks
+    from dvk_cli.core.catalog import Catalog, Group, Indicator, Sentence
+    from dvk_cli.core.findings import Finding
 
 TEMPLATE_NAME = "bao-cao.md.j2"
 MAX_NAMED_MODELS = 10  # exemplary models named in prose; the rest are counted
@@ -84,23 +86,27 @@ def _placeholders(text: str, catalog: Catalog) -> list[str]:
     return codes
 
 
-def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
+# A piece of a rendered phrase: its text and the codes whose values it shows.
+_Piece = tuple[str, list[str]]
+
+
+def _pieces(text: str, values: Mapping[str, Any], catalog: Catalog,
             area: str, clause: Callable[[str], str | None] | None = None,
-            ) -> tuple[str | None, list[str]]:
-    """Render a phrase; also return the codes whose values it shows.
+            ) -> list[_Piece] | None:
+    """A phrase's parts (main text and [bracketed] parts) filled with values,
+    each with the codes it shows; None when a code outside brackets is missing.
 
     `clause(code)` gives a comparison for the phrase's headline figure (the
     first outside [brackets]); it is put in parentheses after that part.
     """
-    out: list[str] = []
-    shown: list[str] = []
+    out: list[_Piece] = []
     for part, optional in _split_optional(text):
         codes = _placeholders(part, catalog)
         missing = [c for c in codes if not _present(values, c)]
         if missing:
             if optional:
                 continue
-            return None, []
+            return None
 
         def repl(m: re.Match) -> str:
             name = m.group(1).strip()
@@ -109,12 +115,48 @@ def _render(text: str, values: Mapping[str, Any], catalog: Catalog,
             ind = catalog.indicators[name]
             return fmt_figure(values[name], ind, unit=False)
 
-        out.append(_PLACEHOLDER_RE.sub(repl, part))
+        filled = _PLACEHOLDER_RE.sub(repl, part)
         if clause is not None and codes and not optional:
-            out[-1] = _with_clause(out[-1], clause(codes[0]))
+            filled = _with_clause(filled, clause(codes[0]))
             clause = None
-        shown.extend(codes)
-    return "".join(out), shown
+        out.append((filled, codes))
+    return out
+
+
+def _joined(pieces: list[_Piece], marker: _SentenceMarks | None = None) -> str:
+    """The pieces as one text; with a marker, each piece ends with the marks
+    of its figures not yet told in the sentence."""
+    if marker is None:
+        return "".join(text for text, _ in pieces)
+    return "".join(_with_marks(text, marker.take(codes)) for text, codes in pieces)
+
+
+class _SentenceMarks:
+    """The marks of one sentence: each mark is told once, after the first
+    piece that shows a figure it touches."""
+
+    def __init__(self, marks: Marks) -> None:
+        self.marks = marks
+        self.told: set[int] = set()
+
+    def take(self, codes: list[str]) -> list[str]:
+        """Texts of the marks on `codes` not told yet in this sentence."""
+        texts = []
+        for code in codes:
+            for mark in self.marks.on(code):
+                if mark.number not in self.told:
+                    self.told.add(mark.number)
+                    texts.append(mark.text)
+        return texts
+
+
+def _with_marks(text: str, marks: list[str]) -> str:
+    """'… 150.007,8 tỷ đồng' + marks -> '… 150.007,8 tỷ đồng [CẦN KIỂM TRA: …]',
+    before the piece's trailing spaces."""
+    if not marks:
+        return text
+    stripped = text.rstrip()
+    return f"{stripped} {' '.join(marks)}{text[len(stripped):]}"
 
 
 def _with_clause(text: str, clause: str | None) -> str:
@@ -137,51 +179,60 @@ def render_phrase(text: str, values: Mapping[str, float | int], catalog: Catalog
     in [brackets] is left out when one of its codes is missing; None is
     returned when a code outside brackets is missing (nobody reported it).
     """
-    return _render(text, values, catalog, area)[0]
+    pieces = _pieces(text, values, catalog, area)
+    return None if pieces is None else _joined(pieces)
 
 
 def _sentence(sentence: Sentence, values: Mapping[str, Any], catalog: Catalog,
               area: str, clause: Callable[[str], str | None] | None = None,
-              ) -> tuple[str | None, set[str]]:
+              marks: Marks | None = None) -> tuple[str | None, set[str]]:
     """One catalog sentence with its details, and the codes it accounts for
-    (shown, or deliberately left out because every value was 0)."""
-    text, shown = _render(sentence.text, values, catalog, area, clause)
-    if text is None:
+    (shown, or deliberately left out because every value was 0). With
+    `marks`, each mark on a figure shown is told once, after the piece where
+    its first figure appears."""
+    main = _pieces(sentence.text, values, catalog, area, clause)
+    if main is None:
         return None, set()
-    covered = set(shown)
-    details: list[str] = []
+    covered = {code for _, codes in main for code in codes}
+    details: list[list[_Piece]] = []
     for detail in sentence.details:
-        rendered, codes = _render(detail, values, catalog, area)
-        if rendered is None:
+        pieces = _pieces(detail, values, catalog, area)
+        if pieces is None:
             continue
         present = [c for c in _placeholders(detail, catalog) if _present(values, c)]
         covered.update(present)
         if present and all(float(values[c]) == 0 for c in present):
             continue
-        details.append(rendered)
+        details.append(pieces)
+    marker = _SentenceMarks(marks) if marks else None
+    text = _joined(main, marker)
     if details:
-        text = f"{text}, {sentence.detail_intro} {sentence.detail_sep.join(details)}"
+        said = [_joined(pieces, marker) for pieces in details]
+        text = f"{text}, {sentence.detail_intro} {sentence.detail_sep.join(said)}"
     return text, covered
 
 
 def group_sentences(group: Group, values: Mapping[str, float | int], catalog: Catalog,
-                    area: str, clause: Callable[[str], str | None] | None = None) -> list[str]:
+                    area: str, clause: Callable[[str], str | None] | None = None,
+                    marks: Marks | None = None) -> list[str]:
     """The group's catalog sentences that can be said with the values given.
 
     A sentence is dropped when a code of its main text is missing; a detail is
     dropped when a code is missing or when all its values are 0. Details are
-    joined with the sentence's detail_sep after ", <detail_intro> ".
+    joined with the sentence's detail_sep after ", <detail_intro> ". With
+    `marks` (from checks.marks.marks_for), a figure that includes a suspect
+    value carries its mark ("[CẦN KIỂM TRA: <đơn vị> – <ngắn gọn>]").
     """
     out = []
     for sentence in group.sentences:
-        text, _ = _sentence(sentence, values, catalog, area, clause)
+        text, _ = _sentence(sentence, values, catalog, area, clause, marks)
         if text is not None:
             out.append(text)
     return out
 
 
 def _uncovered_clauses(group: Group, values: Mapping[str, Any], catalog: Catalog,
-                       area: str) -> list[str]:
+                       area: str, marks: Marks | None = None) -> list[str]:
     """Plain clauses for reported, non-zero figures no rendered sentence shows
     (e.g. a detail reported while its total was left empty): a figure that
     units reported is never silently left out of the prose."""
@@ -192,7 +243,9 @@ def _uncovered_clauses(group: Group, values: Mapping[str, Any], catalog: Catalog
     for ind in catalog.in_group(group.key):
         if ind.code in covered or not _present(values, ind.code) or float(values[ind.code]) == 0:
             continue
-        clauses.append(f"{_lower_first(ind.label)}: {fmt_figure(values[ind.code], ind)}")
+        clause = f"{_lower_first(ind.label)}: {fmt_figure(values[ind.code], ind)}"
+        told = [m.text for m in marks.on(ind.code)] if marks else []
+        clauses.append(_with_marks(clause, told))
     return clauses
 
 
@@ -246,7 +299,8 @@ def next_period(p: Period) -> str:
 
 # ------------------------------------------------------------------ context
 
-def _indicator_dict(ind, value, reporting: int) -> dict:
+def _indicator_dict(ind: Indicator, value, reporting: int, marks: tuple[Mark, ...] = ()) -> dict:
+    number = fmt_figure_number(value, ind)
     return {
         "code": ind.code,
         "label": ind.label,
@@ -256,10 +310,23 @@ def _indicator_dict(ind, value, reporting: int) -> dict:
         "computed": ind.computed,
         "child": bool(ind.parent),
         "value": value,
-        "number": fmt_figure_number(value, ind),  # the figure alone, Vietnamese notation ("1.520")
+        "number": number,  # the figure alone, Vietnamese notation ("1.520")
         "text": fmt_figure(value, ind, unit=False),  # as in prose ("1,52 tỷ đồng")
         "reporting": reporting,
+        "marks": [m.number for m in marks],  # marks of the figure (numbers)
+        "tags": _tags(marks),  # "[CẦN KIỂM TRA 1]", "" when the figure has no mark
+        "cell": tagged(number, marks),  # a table cell: the figure and its tags
     }
+
+
+def tagged(text: str, marks: tuple[Mark, ...], sep: str = " ") -> str:
+    """A table cell: '150.007,8 [CẦN KIỂM TRA 3]' (the text alone without marks);
+    `sep` between the figure and its tags."""
+    return sep.join([text, _tags(marks)]) if marks else text
+
+
+def _tags(marks: tuple[Mark, ...]) -> str:
+    return " ".join(m.tag for m in marks)
 
 
 def _truthy(flag: Any) -> bool:
@@ -353,6 +420,79 @@ def _todo_texts(period: Period) -> dict:
     }
 
 
+REJECTED_WORD = "bị loại"  # a unit's value that was not used, shown as written
+
+
+def rejected_text(value: str) -> str:
+    """A cell for a value that was not used: 'bị loại: khoảng 30'."""
+    return f"{REJECTED_WORD}: {value}" if value.strip() else REJECTED_WORD
+
+
+def mark_item(mark: Mark) -> str:
+    """A mark in a list: '[CẦN KIỂM TRA 1] Huyện Bù Đăng – <ngắn gọn>'."""
+    return f"{mark.tag} {mark.unit_name} – {mark.brief}"
+
+
+def marks_notice(marks: Marks) -> str:
+    """The draft notice's sentence on the marks ('' when there is none)."""
+    from dvk_cli.checks.marks import MARK_WORD
+
+    if not marks:
+        return ""
+    return (f"Bản dự thảo có {len(marks)} số liệu đánh dấu [{MARK_WORD}], cần kiểm tra lại với "
+            "đơn vị trước khi trình ký:")
+
+
+def _marks_context(marks: Marks) -> list[dict]:
+    return [{"number": m.number, "tag": m.tag, "text": m.text, "unit_name": m.unit_name,
+             "brief": m.brief, "item": mark_item(m)} for m in marks]
+
+
+def accepted_note(f: Finding) -> str:
+    """'(đã chấp nhận: <lý do>)' for an accepted finding, else ''."""
+    if f.status != Status.ACCEPTED:
+        return ""
+    why = f.accepted.why if f.accepted else ""
+    return f"(đã chấp nhận: {why})" if why else "(đã chấp nhận)"
+
+
+def status_text(f: Finding) -> str:
+    """'Đang mở', 'Đã khắc phục', or 'Đã chấp nhận – <lý do> (<người>, 09:15 ngày 20/12/2024)'."""
+    a = f.accepted
+    if f.status != Status.ACCEPTED or a is None:
+        return f.status.label
+    who = ", ".join(x for x in (a.by, _shown_time(a.at) if a.at else "") if x)
+    return f"{f.status.label} – {a.why}" + (f" ({who})" if who else "")
+
+
+def _shown_time(stamp: str) -> str:
+    """'2024-12-20T09:15:02+07:00' -> '09:15 ngày 20/12/2024'.
+
+    The same as dvk_cli.history.store.shown_time, which outputs may not import
+    (layers): to be one function in dvk_cli.core once it moves there."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    return f"{t:%H:%M} ngày {t:%d/%m/%Y}"
+
+
+def findings_counts(c: Consolidation) -> str:
+    """'1 lỗi và 2 cảnh báo'; with accepted ones '1 lỗi, 2 cảnh báo đang mở, 1 đã chấp
+    nhận'; infos counted last ('… và 3 thông tin'). '' when there is no finding."""
+    infos = sum(1 for f in c.findings if f.severity == "info")
+    tail = [f"{infos} {SEVERITY_LABEL['info'].lower()}"] if infos else []
+    if c.accepted:
+        head = (f"{len(c.errors)} lỗi, {len(c.warnings)} cảnh báo đang mở, "
+                f"{len(c.accepted)} đã chấp nhận")
+        return join_vi([head, *tail])
+    counts = [f"{n} {SEVERITY_LABEL[sev].lower()}"
+              for sev, n in (("error", len(c.errors)), ("warning", len(c.warnings))) if n]
+    return join_vi(counts + tail)
+
+
 def report_comparisons(c: Consolidation) -> dict:
     """Comparisons with earlier periods from c.compare (the history store):
     "clause" gives, for an indicator code, the words appended to its sentence
@@ -394,8 +534,14 @@ def report_comparisons(c: Consolidation) -> dict:
     return {"clause": clause, "context": {"columns": columns, "rows": rows}}
 
 
-def report_context(c: Consolidation) -> dict:
-    """Everything the report template needs, as plain dicts and strings."""
+def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
+    """Everything the report template needs, as plain dicts and strings.
+
+    `marks`: checks.marks.marks_for(c), when the caller already has them (one
+    computation per output)."""
+    from dvk_cli.checks.marks import marks_for
+
+    marks = marks_for(c) if marks is None else marks
     catalog = c.catalog
     org = c.organization
     area = org.area
@@ -403,7 +549,7 @@ def report_context(c: Consolidation) -> dict:
     comparisons = report_comparisons(c)  # kỳ trước, cùng kỳ: clauses and table columns
 
     indicators = {
-        code: _indicator_dict(ind, values[code], c.reporting.get(code, 0))
+        code: _indicator_dict(ind, values[code], c.reporting.get(code, 0), marks.on(code))
         for code, ind in catalog.indicators.items()
         if code in values
     }
@@ -418,8 +564,8 @@ def report_context(c: Consolidation) -> dict:
         rows = [indicators[i.code] for i in catalog.in_group(key) if i.code in indicators]
         if rows:
             table.append({"key": key, "roman": group.roman, "title": group.title, "rows": rows})
-        sentences = group_sentences(group, values, catalog, area, comparisons["clause"])
-        sentences += _uncovered_clauses(group, values, catalog, area)
+        sentences = group_sentences(group, values, catalog, area, comparisons["clause"], marks)
+        sentences += _uncovered_clauses(group, values, catalog, area, marks)
         models = exemplary if key == model_group else []
         if not sentences and not models:
             continue
@@ -440,6 +586,8 @@ def report_context(c: Consolidation) -> dict:
 
     names = _unit_names(c)
     findings = []
+    # c.findings is in the order to tell them: by severity, open before
+    # accepted, the largest impact first (core.findings.sort_findings)
     for f in sorted(c.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 9)):
         findings.append({
             "severity": f.severity,
@@ -449,6 +597,8 @@ def report_context(c: Consolidation) -> dict:
             "unit_name": names.get(f.unit, f.unit),
             "where": f.where,
             "message": f.message,
+            "status": str(f.status),
+            "accepted": accepted_note(f),  # "(đã chấp nhận: <lý do>)" or ""
         })
     shown = findings[:MAX_FINDINGS_LISTED]
     sections = []
@@ -498,8 +648,13 @@ def report_context(c: Consolidation) -> dict:
         "finding_sections": sections,
         "findings_total": len(findings),
         "findings_more": len(findings) - len(shown),
+        "findings_counts": findings_counts(c),
         "n_errors": len(c.errors),
         "n_warnings": len(c.warnings),
+        "n_accepted": len(c.accepted),
+        "marks": _marks_context(marks),
+        "marks_notice": marks_notice(marks),
+        "table_marks": [mark_item(m) for m in marks if m.codes & indicators.keys()],
         "workbook": workbook_name(c.period),
     }
 

@@ -21,6 +21,9 @@ GREY = "E7E6E6"  # computed rows
 HEADER_FILL = "DDEBF7"  # table header rows
 ERROR_FILL = "F8CBAD"
 WARNING_FILL = "FFF2CC"
+SUSPECT_FILL = "FFCC99"  # light orange: a figure that includes a value dvk suspects
+REJECTED_FILL = "FFC7CE"  # light red: a unit's value that was not used, shown as written
+COMMENT_WIDTH = 360  # points: a cell comment wide enough for a finding's message
 DECIMAL_TYPES = ("money", "length")
 
 # Text that a spreadsheet would take for a formula or a signed number.
@@ -203,6 +206,16 @@ def style(cell, *, bold: bool = False, italic: bool = False, size: float | None 
     if final:
         shared = workbook.__dict__.setdefault("_dvk_shared_arrays", {})
         cell._style = shared.setdefault(tuple(array), array)
+    return cell
+
+
+def comment(cell, text: str, author: str = "dvk"):
+    """A cell comment (note) holding `text`, sized to show it whole."""
+    from openpyxl.comments import Comment
+
+    text = clean_text(text)
+    lines = estimate_lines(text, COMMENT_WIDTH / 6, 10)
+    cell.comment = Comment(text, author, height=lines * 14 + 16, width=COMMENT_WIDTH)
     return cell
 
 

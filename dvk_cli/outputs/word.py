@@ -27,12 +27,21 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import atomic_path
 from dvk_cli.core.numbers import fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
-from dvk_cli.outputs.report import as_sentence, join_vi, next_period, report_context
+from dvk_cli.outputs.report import (
+    REJECTED_WORD,
+    as_sentence,
+    join_vi,
+    next_period,
+    rejected_text,
+    report_context,
+    tagged,
+)
 from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
-    from dvk_cli.core.catalog import Catalog
+    from dvk_cli.checks.marks import Marks
+    from dvk_cli.core.catalog import Catalog, Indicator
 
 TEMPLATE_NAME = "bao-cao.docx"
 TODO = "[CẦN BỔ SUNG]"
@@ -40,6 +49,14 @@ TEXT_WIDTH_CM = 16.5  # A4 with the template's 30 mm / 15 mm side margins
 CHART_WIDTH_MM = 150
 COMPACT_ABOVE = 6  # tables with more columns get smaller text
 COMPACT_HALF_POINTS = 20  # 10 pt
+MARK_START = "[CẦN KIỂM TRA"  # what highlight_marks looks for in the rendered runs
+TAG_SEP = "\n"  # a figure's tags go under it in a table cell (a line break)
+PARAGRAPH = "\a"  # docxtpl: a new paragraph, formatted as the one it is in
+# A mark as written, with one level of [brackets] inside it.
+_MARK_RE = r"\[CẦN KIỂM TRA(?:[^\[\]]|\[[^\[\]]*\])*\]"
+# Control characters Word's XML cannot hold or docxtpl would turn into
+# paragraphs and page breaks (\a, \f): none may come from a return's text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # Words of a party committee's name ("Ban Dân vận Tỉnh ủy Bình Phước") and the
 # letters they give in a document symbol ("BC/BDVTU").
@@ -257,7 +274,7 @@ def figures_table(ctx: dict) -> dict:
         rows.append({"label": group["title"], "bold": True, "unit": "",
                      "cells": [""] * len(headers), "code": ""})
         for r in group["rows"]:
-            cells = [r["number"]]
+            cells = [TAG_SEP.join(x for x in (r["number"], r["tags"]) if x)]
             entry = by_code.get(r["code"], {})
             for col in columns:
                 x = entry.get(col["key"], {})
@@ -268,40 +285,84 @@ def figures_table(ctx: dict) -> dict:
             "comparisons": [col.get("label", col["heading"]) for col in columns]}
 
 
-def units_table(c: Consolidation, settings: ReportSettings) -> dict:
+def units_table(c: Consolidation, settings: ReportSettings, marks: Marks) -> dict:
+    """Units × the chosen indicators: figures with their marks' tags, a value
+    that was not used shown as written ("bị loại: khoảng 30")."""
     codes = [code for code in unit_table_codes(c.catalog, settings) if code in c.totals]
     if not codes or not c.units:
-        return {"headers": [], "rows": [], "total": [], "codes": [], "blank": False}
+        return {"headers": [], "rows": [], "total": [], "codes": [], "blank": False,
+                "tagged": False, "rejected": False}
     inds = [c.catalog.indicators[code] for code in codes]
-    rows, blank = [], False
+    rows = []
     for unit, info in c.units.items():
-        cells = []
-        for ind in inds:
-            value = (c.per_unit.at[unit, ind.code]
-                     if unit in c.per_unit.index and ind.code in c.per_unit.columns else None)
-            if _missing(value):
-                cells.append("")
-                blank = True
-            else:
-                assert value is not None  # _missing(None) is true
-                cells.append(fmt_figure_number(value, ind))
-        rows.append({"name": info.name, "cells": cells})
+        rows.append({"name": info.name,
+                     "cells": [_unit_cell(c, marks, unit, ind) for ind in inds]})
+    cells = [cell for row in rows for cell in row["cells"]]
+    total = [tagged(fmt_figure_number(c.totals[ind.code], ind), marks.on(ind.code), TAG_SEP)
+             for ind in inds]
     return {
         "headers": [ind.short for ind in inds],
         "rows": rows,
-        "total": [fmt_figure_number(c.totals[ind.code], ind) for ind in inds],
+        "total": total,
         "codes": codes,
-        "blank": blank,
+        "blank": "" in cells,
+        "tagged": any(MARK_START in cell for cell in (*cells, *total)),
+        "rejected": any(cell.startswith(REJECTED_WORD) for cell in cells),
     }
+
+
+def _unit_cell(c: Consolidation, marks: Marks, unit: str, ind: Indicator) -> str:
+    """One unit's figure for the table of units, with its marks' tags; '' when
+    the unit did not report it."""
+    value = (c.per_unit.at[unit, ind.code]
+             if unit in c.per_unit.index and ind.code in c.per_unit.columns else None)
+    if value is not None and not _missing(value):
+        text = fmt_figure_number(value, ind)
+    elif (unit, ind.code) in marks.rejected:
+        text = rejected_text(marks.rejected[(unit, ind.code)])
+    else:
+        return ""
+    return tagged(text, marks.on_unit(unit, ind.code), TAG_SEP)
+
+
+def _units_note(units: dict, workbook: str) -> str:
+    notes = []
+    if units["blank"]:
+        notes.append("Ô để trống: đơn vị không báo cáo chỉ tiêu này.")
+    if units["rejected"]:
+        notes.append("Ô “bị loại”: giá trị đơn vị ghi không dùng được (ghi như trong báo cáo), "
+                     "không được cộng vào tổng.")
+    if units["tagged"]:
+        notes.append(f"Số liệu có nhãn {MARK_START} …]: xem danh sách ở ghi chú đầu bản dự thảo.")
+    notes.append(f"Số liệu chi tiết của từng đơn vị: xem tệp {workbook}.")
+    return " ".join(notes)
+
+
+def _draft_note(ctx: dict) -> list[str]:
+    """The paragraphs of the notice at the top of the draft: what it is and
+    the findings, then the marks, each in a paragraph of its own."""
+    note = (f"Bản dự thảo do dvk tạo tự động từ {ctx['returns']} báo cáo của các đơn vị. "
+            f"Đề nghị rà soát số liệu, bổ sung các phần có đánh dấu {TODO} và xóa ghi chú này "
+            "trước khi trình ký.")
+    if ctx["findings_counts"]:
+        note += (f" Khi kiểm tra số liệu đã phát hiện {ctx['findings_counts']} (xem trang Kiểm "
+                 f"tra trong tệp {ctx['workbook']}).")
+    marks = [ctx["marks_notice"], *(m["item"] for m in ctx["marks"])] if ctx["marks"] else []
+    return [note, *marks]
 
 
 # ------------------------------------------------------------------ context
 
-def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> dict:
+def docx_context(c: Consolidation, settings: ReportSettings | None = None,
+                 marks: Marks | None = None) -> dict:
     """Everything the Word template needs (plain data; the chart is added
-    when rendering). Built on `report_context`, so the prose is the .md's."""
+    when rendering). Built on `report_context`, so the prose is the .md's.
+    `marks`: checks.marks.marks_for(c), when the caller already has them."""
+    from dvk_cli.checks.marks import marks_for
+
     settings = settings or report_settings(c.config or Config(organization=c.organization))
-    ctx = report_context(c)
+    marks = marks_for(c) if marks is None else marks
+    ctx = report_context(c, marks)
     words = wording(c.period)
     by_key = {g["key"]: g for g in ctx["groups"]}
 
@@ -318,7 +379,7 @@ def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> di
         })
 
     figures = figures_table(ctx)
-    units = units_table(c, settings)
+    units = units_table(c, settings, marks)
     n_table = 0
     if figures["rows"]:
         n_table += 1
@@ -326,19 +387,7 @@ def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> di
     if units["rows"]:
         n_table += 1
         units["caption"] = f"Bảng {n_table}. Một số chỉ tiêu theo đơn vị {c.period.label}"
-        notes = []
-        if units["blank"]:
-            notes.append("Ô để trống: đơn vị không báo cáo chỉ tiêu này.")
-        notes.append(f"Số liệu chi tiết của từng đơn vị: xem tệp {ctx['workbook']}.")
-        units["note"] = " ".join(notes)
-
-    counts = [f"{s['count']} {s['label'].lower()}" for s in ctx["finding_sections"]]
-    note = (f"Bản dự thảo do dvk tạo tự động từ {ctx['returns']} báo cáo của các đơn vị. "
-            f"Đề nghị rà soát số liệu, bổ sung các phần có đánh dấu {TODO} và xóa ghi chú này "
-            "trước khi trình ký.")
-    if counts:
-        note += (f" Khi kiểm tra số liệu đã phát hiện {join_vi(counts)} (xem trang Kiểm tra trong "
-                 f"tệp {ctx['workbook']}).")
+        units["note"] = _units_note(units, ctx["workbook"])
 
     org = c.organization
     ctx.update({
@@ -353,7 +402,7 @@ def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> di
                      "figures": f"{len(sections) + 1}. Số liệu chủ yếu"},
         "intro": as_sentence(f"{org.name} báo cáo {words['review']} công tác dân vận "
                              f"{c.period.label}, {words['plan']} như sau:"),
-        "draft_note": note,
+        "draft_note": _draft_note(ctx),  # paragraphs; joined by PARAGRAPH below
         "sections": sections,
         "figures": figures,
         "units_table": units,
@@ -367,12 +416,16 @@ def docx_context(c: Consolidation, settings: ReportSettings | None = None) -> di
             "name": settings.signer_name,
         },
     })
-    return _nfc(ctx)
+    ctx = _nfc(ctx)
+    # after _nfc, which takes control characters out of the texts
+    ctx["draft_note"] = PARAGRAPH.join(ctx["draft_note"])
+    return ctx
 
 
 def _nfc(value: Any) -> Any:
+    """NFC text without control characters (a return's text may carry them)."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
     if isinstance(value, dict):
         return {k: _nfc(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -401,8 +454,8 @@ def _jinja_env():
 def _widths_for(caption: str, ncols: int) -> list[float] | None:
     if caption == "dvk-so-lieu" and ncols >= 3:
         extra = ncols - 2
-        if extra == 1:
-            return [9.5, 3.0, 4.0]
+        if extra == 1:  # the figure column holds a tag "[CẦN KIỂM TRA 12]" on one line
+            return [9.0, 2.8, 4.7]
         unit_w = 2.0
         value_w = min(1.9, (TEXT_WIDTH_CM - unit_w - 4.2) / extra)
         return [TEXT_WIDTH_CM - unit_w - extra * value_w, unit_w] + [value_w] * extra
@@ -496,6 +549,88 @@ def update_fields_on_open(document) -> None:
     el.set(qn("w:val"), "true")
 
 
+def highlight_marks(document, marks: Marks | None = None) -> int:
+    """Put every mark ("[CẦN KIỂM TRA …]") of the rendered document in a run of
+    its own, bold on yellow, the rest of the run's text keeping its format
+    (paragraphs of the body and of table cells). `marks`: their texts are found
+    whole even when a brief holds a "]". Returns the number of marks found."""
+    from docx.oxml.ns import qn
+
+    pattern = _mark_pattern(marks)
+    found = 0
+    for run in list(document.element.body.iter(qn("w:r"))):
+        if any(MARK_START in (t.text or "") for t in run.iter(qn("w:t"))):
+            found += _split_run(run, pattern)
+    return found
+
+
+def _mark_pattern(marks: Marks | None) -> re.Pattern:
+    known = {unicodedata.normalize("NFC", text) for m in (marks or ()) for text in (m.text, m.tag)}
+    longest_first = sorted(known, key=len, reverse=True)
+    return re.compile("(" + "|".join([*map(re.escape, longest_first), _MARK_RE]) + ")")
+
+
+def _split_run(run, pattern: re.Pattern) -> int:
+    """Replace `run` by runs of its text and of each mark in it; returns the marks."""
+    plain, found = None, 0
+    for is_mark, element in _run_content(run, pattern):
+        if is_mark:
+            _emphasised(_sibling_run(run)).append(element)
+            plain, found = None, found + 1
+            continue
+        if plain is None:
+            plain = _sibling_run(run)
+        plain.append(element)
+    run.getparent().remove(run)
+    return found
+
+
+def _run_content(run, pattern: re.Pattern):
+    """The run's content in order, as (is a mark, element): its texts cut at
+    the marks, its other elements (line breaks, tabs…) as they are."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for child in list(run):
+        if child.tag == qn("w:rPr"):
+            continue
+        if child.tag != qn("w:t"):
+            yield False, child
+            continue
+        for i, piece in enumerate(pattern.split(child.text or "")):
+            if piece:
+                t = OxmlElement("w:t")
+                t.text = piece
+                t.set(qn("xml:space"), "preserve")
+                yield bool(i % 2), t
+
+
+def _sibling_run(run):
+    """A new empty run before `run`, formatted as it is."""
+    from copy import deepcopy
+
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    new = OxmlElement("w:r")
+    props = run.find(qn("w:rPr"))
+    if props is not None:
+        new.append(deepcopy(props))
+    run.addprevious(new)
+    return new
+
+
+def _emphasised(run):
+    """Bold on yellow: how a mark stands out of the text."""
+    from docx.enum.text import WD_COLOR_INDEX
+    from docx.text.font import Font
+
+    font = Font(run)
+    font.bold = True
+    font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return run
+
+
 def _rich_rows(tpl, rows: list[dict]) -> list[dict]:
     from docxtpl import RichText
 
@@ -524,12 +659,14 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
     from docx.shared import Mm
     from docxtpl import InlineImage
 
+    from dvk_cli.checks.marks import marks_for
     from dvk_cli.outputs.chart import models_chart
 
     settings = settings or report_settings(c.config or Config(organization=c.organization))
     path = Path(template_path or settings.template or default_template_path())
     tpl = _load_template(path)
-    context = docx_context(c, settings)
+    marks = marks_for(c)
+    context = docx_context(c, settings, marks)
     context["figures"] = {**context["figures"],
                           "rows": _rich_rows(tpl, context["figures"]["rows"])}
     with tempfile.TemporaryDirectory(prefix="dvk-") as tmp:
@@ -540,6 +677,7 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
             tpl.render(context, _jinja_env(), autoescape=True)
     document = tpl.docx
     _fit_tables(document)
+    highlight_marks(document, marks)
     update_fields_on_open(document)
     props = document.core_properties
     props.title = context["subject"]

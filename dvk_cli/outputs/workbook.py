@@ -6,11 +6,14 @@ figures are exactly those dvk computed (ratios recomputed from summed parts).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dvk_cli.core.catalog import Group
-from dvk_cli.core.findings import SEVERITY_LABEL, sort_findings
+from dvk_cli.core.findings import SEVERITY_LABEL, Status, sort_findings
+from dvk_cli.core.numbers import fmt_percent
 from dvk_cli.outputs import history_sheets, styles
 from dvk_cli.outputs.forms import (
     add_signature,
@@ -19,11 +22,15 @@ from dvk_cli.outputs.forms import (
     is_exemplary,
     iter_form_rows,
 )
+from dvk_cli.outputs.report import accepted_note, rejected_text, status_text
 
 if TYPE_CHECKING:  # openpyxl is imported lazily
     import openpyxl
 
     from dvk_cli.aggregation import Consolidation, Source
+    from dvk_cli.checks.marks import Mark, Marks
+    from dvk_cli.core.catalog import Indicator
+    from dvk_cli.core.findings import Finding
 
 SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
           "Xu hướng")
@@ -31,6 +38,10 @@ MAIN_TITLE = "TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 FORM_TITLE = "BIỂU TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 TOTAL_LABEL = "Tổng cộng"
 MISSING_TEXT = "Chưa nộp báo cáo"
+SUSPECT_NOTE = ("Ô tô màu cam: số liệu cần kiểm tra vì gồm giá trị có lỗi hoặc cảnh báo chưa xử "
+                "lý; chú thích của ô ghi đơn vị, tệp, ô và vấn đề (xem thêm trang Kiểm tra).")
+REJECTED_NOTE = ("Ô “bị loại: …” (tô đỏ, chữ nghiêng): giá trị đơn vị ghi không dùng được (ghi "
+                 "như trong báo cáo), không được cộng vào tổng; chú thích của ô ghi lý do.")
 
 
 def _upper_period(c: Consolidation) -> str:
@@ -69,7 +80,13 @@ def _reported_note(c: Consolidation) -> str:
 
 # ------------------------------------------------------------------ Tổng hợp
 
-def _totals_sheet(ws, c: Consolidation) -> None:
+def _marked(cell, marks: tuple[Mark, ...]) -> None:
+    """A comment on a marked figure's cell: each mark's tag and note."""
+    if marks:
+        styles.comment(cell, "\n".join(f"{m.tag} {m.note}" for m in marks))
+
+
+def _totals_sheet(ws, c: Consolidation, marks: Marks) -> None:
     headers = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", TOTAL_LABEL, "Số đơn vị báo cáo"]
     extra, extra_widths = history_sheets.headers(c)  # kỳ trước, cùng kỳ, tăng/giảm, %
     headers += extra
@@ -105,7 +122,10 @@ def _totals_sheet(ws, c: Consolidation) -> None:
         styles.set_text(cells[3], ind.unit)
         styles.style(cells[3], horizontal="center", shade=shade)
         styles.set_number(cells[4], c.totals.get(ind.code), ind.type)
-        styles.style(cells[4], bold=not child, horizontal="right", shade=shade)
+        on = marks.on(ind.code)
+        styles.style(cells[4], bold=not child, horizontal="right",
+                     shade=styles.SUSPECT_FILL if on else shade)
+        _marked(cells[4], on)
         cells[5].value = int(c.reporting.get(ind.code, 0))
         styles.style(cells[5], horizontal="center", shade=shade)
         history_sheets.fill_totals_row(ws, r, 7, c, ind, shade)
@@ -117,15 +137,18 @@ def _totals_sheet(ws, c: Consolidation) -> None:
         "tỷ lệ được tính lại từ tổng số của các thành phần (không cộng tỷ lệ của từng đơn vị).",
         ncols,
     )
+    notes = [SUSPECT_NOTE] if marks else []
     if extra:
-        _note_row(ws, r + 3, history_sheets.COMPARE_NOTE, ncols)
+        notes.append(history_sheets.COMPARE_NOTE)
+    for i, note in enumerate(notes, start=3):
+        _note_row(ws, r + i, note, ncols)
     ws.freeze_panes = ws.cell(header + 1, 1).coordinate
     styles.print_setup(ws, landscape=True, title_rows=(header, header))
 
 
 # ------------------------------------------------------------------ Theo đơn vị
 
-def _units_sheet(ws, c: Consolidation) -> None:
+def _units_sheet(ws, c: Consolidation, marks: Marks) -> None:
     from openpyxl.utils import get_column_letter
 
     catalog = c.catalog
@@ -175,6 +198,8 @@ def _units_sheet(ws, c: Consolidation) -> None:
     ws.row_dimensions[code_row].height = 16
 
     per_unit = c.per_unit.reindex(index=list(c.units), columns=catalog.codes).to_dict("index")
+    marked_units = {m.unit for m in marks} | {unit for unit, _ in marks.rejected}
+    reasons = _rejected_findings(c)
     r = code_row
     for n, (unit_code, info) in enumerate(c.units.items(), start=1):
         r += 1
@@ -185,9 +210,13 @@ def _units_sheet(ws, c: Consolidation) -> None:
         row = per_unit[unit_code]
         for j, ind in enumerate(indicators, start=nfixed + 1):
             cell = styles.set_number(ws.cell(r, j), row[ind.code], ind.type)
-            styles.style(cell, horizontal="right", shade=styles.GREY if ind.computed else None,
-                         final=True)
-        styles.fit_row_height(ws, r, 1, nfixed)
+            if unit_code in marked_units:
+                _unit_cell(cell, marks, reasons, unit_code, ind)
+            else:
+                styles.style(cell, horizontal="right",
+                             shade=styles.GREY if ind.computed else None, final=True)
+        # a value not used is text ("bị loại: …"): the row grows to show it
+        styles.fit_row_height(ws, r, 1, ncols if unit_code in marked_units else nfixed)
 
     r += 1
     total = ws.cell(r, 1)
@@ -199,18 +228,51 @@ def _units_sheet(ws, c: Consolidation) -> None:
         # Totals of inputs are sums; computed columns are c.totals (ratios
         # recomputed from summed parts), never a sum of the column.
         cell = styles.set_number(ws.cell(r, j), c.totals.get(ind.code), ind.type)
-        styles.style(cell, bold=True, horizontal="right", shade=styles.HEADER_FILL)
+        on = marks.on(ind.code)
+        styles.style(cell, bold=True, horizontal="right",
+                     shade=styles.SUSPECT_FILL if on else styles.HEADER_FILL)
+        _marked(cell, on)
     ws.row_dimensions[r].height = 20
-    _note_row(ws, r + 2,
-              "Ô để trống: đơn vị không báo cáo chỉ tiêu đó. Cột tô xám là chỉ tiêu tính toán; "
-              "tỷ lệ ở dòng Tổng cộng được tính lại từ tổng số các thành phần.",
-              min(ncols, 12))
-    history_sheets.units_table(ws, c, r + 4)  # comparison by unit, when the store has one
+    notes = ["Ô để trống: đơn vị không báo cáo chỉ tiêu đó. Cột tô xám là chỉ tiêu tính toán; "
+             "tỷ lệ ở dòng Tổng cộng được tính lại từ tổng số các thành phần."]
+    notes += [SUSPECT_NOTE] if marks else []
+    notes += [REJECTED_NOTE] if marks.rejected else []
+    for i, note in enumerate(notes):
+        _note_row(ws, r + 2 + i, note, min(ncols, 12))
+    history_sheets.units_table(ws, c, r + 3 + len(notes))  # comparison by unit, if any
 
     ws.freeze_panes = ws.cell(code_row + 1, nfixed + 1).coordinate
     pages = max(1, math.ceil(len(indicators) / 14))
     styles.print_setup(ws, landscape=True, title_rows=(group_row, code_row),
                        title_cols=f"A:{get_column_letter(nfixed)}", fit_width=pages)
+
+
+def _unit_cell(cell, marks: Marks, reasons: dict[tuple[str, str], Finding], unit: str,
+               ind: Indicator) -> None:
+    """Style a unit's cell (value already written) of a unit with marks or
+    values not used: the suspect fill and comment on a marked figure; a value
+    not used shown as written, in italics on red, with the reason."""
+    on = marks.on_unit(unit, ind.code)
+    key = (unit, ind.code)
+    if cell.value is None and key in marks.rejected:
+        styles.set_text(cell, rejected_text(marks.rejected[key]))
+        styles.style(cell, italic=True, horizontal="right", shade=styles.REJECTED_FILL)
+        reason = reasons.get(key)
+        if on or reason is None:
+            _marked(cell, on)
+        else:
+            styles.comment(cell, " ".join(x for x in (reason.message, accepted_note(reason)) if x))
+        return
+    shade = styles.SUSPECT_FILL if on else styles.GREY if ind.computed else None
+    styles.style(cell, horizontal="right", shade=shade)
+    _marked(cell, on)
+
+
+def _rejected_findings(c: Consolidation) -> dict[tuple[str, str], Finding]:
+    """The finding that explains each value not used, by (unit, indicator)."""
+    from dvk_cli.checks.marks import REJECTED_RULES
+
+    return {(f.unit, f.indicator): f for f in c.findings if f.rule in REJECTED_RULES}
 
 
 # ------------------------------------------------------------------ models
@@ -245,20 +307,30 @@ def _models_sheet(ws, c: Consolidation) -> None:
 
 # ------------------------------------------------------------------ Kiểm tra
 
-def _checks_sheet(ws, c: Consolidation) -> None:
-    headers = ["STT", "Mức độ", "Đơn vị", "Tệp", "Trang", "Ô", "Chỉ tiêu", "Nội dung"]
-    ncols = len(headers)
-    styles.set_widths(ws, [5, 11, 24, 28, 16, 7, 24, 64])
-    findings = sort_findings(list(c.findings))
-    count = {k: sum(1 for f in findings if f.severity == k) for k in ("error", "warning", "info")}
-    note = f"{count['error']} lỗi, {count['warning']} cảnh báo"
-    if count["info"]:
-        note += f", {count['info']} ghi nhận"
+def _checks_note(c: Consolidation) -> str:
+    """'1 lỗi, 2 cảnh báo đang mở, 1 đã chấp nhận, 3 ghi nhận, 1 đã khắc phục; …'."""
+    infos = sum(1 for f in c.findings if f.severity == "info")
+    note = f"{len(c.errors)} lỗi, {len(c.warnings)} cảnh báo đang mở"
+    for n, word in ((len(c.accepted), "đã chấp nhận"), (infos, "ghi nhận"),
+                    (len(c.resolved), "đã khắc phục")):
+        if n:
+            note += f", {n} {word}"
     if c.held:
         note += f"; {len(c.held)} đơn vị có báo cáo lỗi chưa tổng hợp"
     if c.missing:
         note += f"; {len(c.missing)} đơn vị chưa nộp"
-    header = _titles(ws, c, "KẾT QUẢ KIỂM TRA SỐ LIỆU", ncols, note)
+    return note
+
+
+def _checks_sheet(ws, c: Consolidation) -> None:
+    headers = ["STT", "Mức độ", "Đơn vị", "Tệp", "Trang", "Ô", "Chỉ tiêu", "Nội dung",
+               "Tình trạng", "Ảnh hưởng"]
+    ncols = len(headers)
+    styles.set_widths(ws, [5, 11, 24, 28, 16, 7, 24, 64, 26, 12])
+    # by severity, open before accepted, largest impact first (as c.findings
+    # is from a run); those an earlier run raised and this one no longer does last
+    findings = [*sort_findings(c.findings), *c.resolved]
+    header = _titles(ws, c, "KẾT QUẢ KIỂM TRA SỐ LIỆU", ncols, _checks_note(c))
     styles.header_row(ws, header, headers)
 
     names = {u.code: u.name for u in (*c.missing, *c.held)}
@@ -275,14 +347,16 @@ def _checks_sheet(ws, c: Consolidation) -> None:
             f.cell,
             f"{ind.short} ({ind.code})" if ind else f.indicator,
             f.message,
+            status_text(f),
+            fmt_percent(f.impact * 100) if f.impact is not None else None,
         ]
         styles.style(ws.cell(r, 1, n), horizontal="center")
         for j, text in enumerate(texts, start=2):
             cell = styles.set_text(ws.cell(r, j), text or None)
             shade = None
-            if j == 2:
+            if j == 2 and f.status == Status.OPEN:
                 shade = {"error": styles.ERROR_FILL, "warning": styles.WARNING_FILL}.get(f.severity)
-            styles.style(cell, bold=j == 2, horizontal="center" if j in (2, 6) else None,
+            styles.style(cell, bold=j == 2, horizontal="center" if j in (2, 6, 11) else None,
                          size=11 if j in (4, 5) else None, shade=shade)
         styles.fit_row_height(ws, r, 1, ncols)
     if not findings:
@@ -303,7 +377,7 @@ def _checks_sheet(ws, c: Consolidation) -> None:
         for n, unit in enumerate(c.missing, start=1):
             r += 1
             texts = [SEVERITY_LABEL["info"], unit.name, None, None, None, None,
-                     MISSING_TEXT]
+                     MISSING_TEXT, None, None]
             styles.style(ws.cell(r, 1, n), horizontal="center")
             for j, text in enumerate(texts, start=2):
                 styles.style(styles.set_text(ws.cell(r, j), text),
@@ -365,17 +439,24 @@ def _sources_sheet(ws, c: Consolidation) -> None:
 
 # ------------------------------------------------------------------ Biểu tổng hợp
 
-def _form_sheet(ws, c: Consolidation) -> None:
+def _form_sheet(ws, c: Consolidation, marks: Marks) -> None:
+    """The return form filled with the totals (what goes one level up); a
+    marked total keeps its value and gets the suspect fill and comment."""
     from openpyxl.utils import get_column_letter
 
     org = c.organization
     note = f"Tổng hợp từ biểu của {len(c.units)} đơn vị"
-    fill_form_sheet(
+    cells = fill_form_sheet(
         ws, c.catalog,
         unit_name=org.name, unit_code=org.code, period_text=c.period.title,
         values=c.totals, computed="value",
         title=FORM_TITLE, subtitle=f"{note} – {org.name}" if org.name else note,
     )
+    for code, address in cells.items():
+        on = marks.on(code)
+        if on:
+            ws[address].fill = styles.fill(styles.SUSPECT_FILL)
+            _marked(ws[address], on)
     add_signature(ws, ws.max_row + 2, org.place)
     ws.print_area = f"A1:{get_column_letter(6)}{ws.max_row}"
 
@@ -383,9 +464,14 @@ def _form_sheet(ws, c: Consolidation) -> None:
 # ------------------------------------------------------------------ public
 
 def build_workbook(c: Consolidation) -> openpyxl.Workbook:
+    from dvk_cli.checks.marks import marks_for
+
     wb = styles.new_workbook()
-    builders = (_totals_sheet, _units_sheet, _models_sheet, _checks_sheet, _sources_sheet,
-                _form_sheet, history_sheets.trend_sheet)
+    marks = marks_for(c)  # once: the same marks on every sheet
+    builders: tuple[Callable[[Any, Consolidation], None], ...] = (
+        partial(_totals_sheet, marks=marks), partial(_units_sheet, marks=marks), _models_sheet,
+        _checks_sheet, _sources_sheet, partial(_form_sheet, marks=marks),
+        history_sheets.trend_sheet)
     for name, build in zip(SHEETS, builders, strict=True):
         build(wb.create_sheet(name), c)
     wb.active = 0

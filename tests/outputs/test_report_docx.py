@@ -343,7 +343,8 @@ def test_main_figures_show_comparisons_only_when_present(tmp_path):
     rows = table_rows(table)
     assert rows[0] == ["Chỉ tiêu", "Đơn vị tính", "Kết quả", "Năm 2023", "Tăng/giảm", "%"]
     models = next(r for r in rows if r[0].startswith("Tổng số mô hình"))
-    assert models[2:] == ["1.215", "1.087", "+128", "+11,8%"]
+    # the total includes a value with a warning: its tag under the figure
+    assert models[2:] == ["1.215\n[CẦN KIỂM TRA 1]", "1.087", "+128", "+11,8%"]
     money = next(r for r in rows if r[0] == "– Nhà tình nghĩa – trị giá")
     assert money[2:4] == ["1.520", "1.600"] and money[4].endswith("80")
     assert next(r for r in rows if r[0] == "Văn bản lãnh đạo, chỉ đạo về công tác dân vận ban hành")[3:] == ["", "", ""]
@@ -352,7 +353,7 @@ def test_main_figures_show_comparisons_only_when_present(tmp_path):
     # the Markdown report of the same consolidation shows the same comparison
     from dvk_cli.outputs.report import render_report
 
-    assert "| 1.215 | 1.087 | +128 | +11,8% |" in render_report(c)
+    assert "| 1.215 [CẦN KIỂM TRA 1] | 1.087 | +128 | +11,8% |" in render_report(c)
 
     # previous period and same period last year differ (a half-year): 9 columns, 10 pt text
     h1 = build(period="2024-H1")
@@ -366,7 +367,8 @@ def test_main_figures_show_comparisons_only_when_present(tmp_path):
     rows = table_rows(table)
     assert len(rows[0]) == 9 and rows[0][4:6] == ["Tăng/giảm", "%"]
     models = next(r for r in rows if r[0].startswith("Tổng số mô hình"))
-    assert models[2:] == ["1.215", "600", "+615", "+102,5%", "1.300", "−85", "−6,5%"]
+    assert models[2:] == ["1.215\n[CẦN KIỂM TRA 1]", "600", "+615", "+102,5%", "1.300", "−85",
+                          "−6,5%"]
     sizes = {r.font.size for row in table.rows for cell in row.cells for p in cell.paragraphs
              for r in p.runs if r.text}
     assert sizes == {Pt(10)}
