@@ -97,9 +97,9 @@ def run(
     tidy_rows, model_rows = check(admitted, requested, settings.catalog, found.findings)
     if ledger is not None:
         ledger.commit(len(files))
-        found.findings.extend(ledger.findings + ledger.outliers())
+        found.findings.extend(ledger.findings)
     result = consolidate_stage(tidy_rows, model_rows, admitted, found, requested, settings)
-    review(result, settings)
+    review(result, settings, ledger.unit_history() if ledger is not None else None)
     if ledger is not None:
         ledger.follow_up(result)  # accepted, resolved; recorded by dvk aggregate
         compare(result, ledger, reuse)
@@ -310,10 +310,13 @@ def consolidate_stage(tidy_rows: list[tuple], model_rows: list[tuple],
     )
 
 
-def review(result: Consolidation, settings: Settings) -> None:
-    """Checks across units: the model list against the summary, peer outliers,
-    and the area's parts against its wholes (an info, and a mark in the outputs)."""
-    settings.checking.review(result)
+def review(result: Consolidation, settings: Settings,
+           history: dict[str, dict[str, float]] | None = None) -> None:
+    """Checks across units: the model list against the summary, each value
+    against what was expected of it (its own earlier return when the store has
+    one, else its peers scaled to its size), and the area's parts against its
+    wholes (an info, and a mark in the outputs)."""
+    settings.checking.review(result, history=history)
     result.findings = sort_findings(result.findings + part_findings(result))
 
 

@@ -75,7 +75,6 @@ class Ledger:
         self.folder = store.path.parent
         self.lock = store.lock_state(period.code)
         self.plan: list[_Planned] = []
-        self.admitted: list[tuple[str, str, str, list]] = []
         self.counts = {"new": 0, "unchanged": 0, "replaced": 0, "refused": 0, "from_store": 0}
         self.findings: list[Finding] = []
         self.run_id: int | None = None
@@ -266,7 +265,6 @@ class Ledger:
         return out
 
     def _use(self, data: ReturnData, unit: UnitInfo) -> ReturnData:
-        self.admitted.append((unit.code, unit.name, data.path, list(data.values)))
         return data
 
     def _from_store(self, sub: Submission, unit: UnitInfo, findings: list[Finding],
@@ -290,7 +288,6 @@ class Ledger:
                                    unit_name=unit.name, period=sub.period, values=len(values),
                                    models=len(models), status=SourceStatus.USED)
         unit.file = label
-        self.admitted.append((unit.code, unit.name, label, values))
         return data
 
     # -------------------------------------------------------------- write
@@ -339,10 +336,18 @@ class Ledger:
 
     # -------------------------------------------------------------- after
 
-    def outliers(self) -> list[Finding]:
-        from dvk_cli.history.compare import history_outliers
+    def unit_history(self) -> dict[str, dict[str, float]]:
+        """Each unit's figures of one earlier comparable period, for the
+        checks that compare a value with what was expected of it: the
+        previous period of the same kind when the store has returns for it,
+        else the same period last year; {} when it has neither."""
+        from dvk_cli.core.comparisons import previous_period, same_period_last_year
 
-        return history_outliers(self.store, self.period, self.catalog, self.admitted)
+        for other in (previous_period(self.period), same_period_last_year(self.period)):
+            figures = self.store.period_values(other.code)
+            if figures:
+                return figures
+        return {}
 
     def follow_up(self, result: Consolidation) -> None:
         """Give the run's findings their status (accepted by the clerk, or
@@ -362,11 +367,12 @@ class Ledger:
 
     def finish(self, result: Consolidation) -> None:
         """Fill the comparisons and the trend; close the store."""
-        from dvk_cli.history.compare import build_compare, trend
+        from dvk_cli.history.compare import add_run_basis, build_compare, trend
 
         cache: dict = {}  # the figures of each period, computed once
         try:
-            result.compare = build_compare(self.store, self.period, self.catalog, cache)
+            result.compare = add_run_basis(
+                build_compare(self.store, self.period, self.catalog, cache), result)
             result.history = {
                 "store": str(self.store.path),
                 "created": self.store.created,
