@@ -170,7 +170,28 @@ class Checking:
         from dvk_cli.core.findings import sort_findings
 
         extra = check_model_lists(result) + find_outliers(result, self.outliers, history)
-        result.findings = sort_findings(adjust_severity(result.findings + extra, self.overrides))
+        findings = adjust_severity(result.findings + extra, self.overrides)
+        result.findings = sort_findings(explained_by_slips(findings))
+
+
+def explained_by_slips(findings: list[Finding]) -> list[Finding]:
+    """A value typed in the wrong unit (unit_slip) also breaks the catalog's
+    plausibility rules on the same cell (over 500 triệu đồng a house): one
+    problem, told once as a warning. The other warnings on that unit's
+    indicator become infos that say so; none is dropped."""
+    slips = {(f.unit, f.indicator) for f in findings
+             if f.rule == "unit_slip" and f.severity != "info"}
+    if not slips:
+        return findings
+    out = []
+    for f in findings:
+        if (f.severity == "warning" and f.rule != "unit_slip"
+                and (f.unit, f.indicator) in slips):
+            f = dataclasses.replace(f, severity="info", message=(
+                f"{f.message} (Cùng một vấn đề với cảnh báo có thể ghi nhầm đơn vị tính của ô "
+                "này.)"))
+        out.append(f)
+    return out
 
 
 def prepare(config, catalog: Catalog) -> Checking:
