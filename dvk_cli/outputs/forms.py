@@ -569,12 +569,16 @@ place = ""
 # id = "MH_LOAI"                         # quy tắc có sẵn: chỉ đổi mức độ
 # severity = "error"
 #
-# So sánh giữa các đơn vị (giá trị khác xa các đơn vị khác; số tiền ghi nhầm đồng,
-# nghìn đồng thay vì triệu đồng). (Peer outliers.)
+# So sánh mỗi số liệu với mức dự kiến của chính đơn vị: kỳ trước của đơn vị (theo mức
+# tăng giảm chung), nếu không có thì các đơn vị cùng nhóm theo quy mô của đơn vị; số tiền
+# ghi nhầm đồng, nghìn đồng thay vì triệu đồng. (Values against what is expected.)
 # [outliers]
-# threshold = 3.5                        # ngưỡng điểm z hiệu chỉnh
-# min_units = 5                          # cần ít nhất chừng này đơn vị báo cáo chỉ tiêu
-# min_factor = 3                         # và giá trị gấp (hoặc chỉ bằng 1/) chừng này lần trung vị
+# threshold = 3.5                        # độ lệch cho phép, theo căn bậc hai của số đếm
+# min_units = 5                          # cần ít nhất chừng này đơn vị cùng nhóm báo cáo chỉ tiêu
+# min_factor = 3                         # và giá trị gấp (hoặc chỉ bằng 1/) chừng này lần mức dự kiến
+#
+# [checks]
+# impact_threshold = 0.01                # chênh lệch dưới 1% tổng số của chỉ tiêu: chỉ ghi nhận
 #
 # Giới hạn an toàn khi mở tệp (tệp “bom nén”, trang quá rộng). (Limits for hostile files.)
 # [limits]
