@@ -157,3 +157,17 @@ def loaded_by(code: str, modules: tuple[str, ...]) -> tuple[list[str], str]:
                          check=True).stdout
     printed, _, last = out.rstrip("\n").rpartition("\n")
     return json.loads(last), printed
+
+
+def invoke(*args):
+    """Run the dvk command line in-process with `args` (paths allowed)."""
+    from typer.testing import CliRunner
+
+    from dvk_cli.cli.app import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def said(result) -> str:
+    """What a command printed, as one line (the console wraps long messages)."""
+    return " ".join(result.output.split())

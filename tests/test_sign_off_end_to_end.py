@@ -11,22 +11,10 @@ import shutil
 
 import openpyxl
 import pytest
-from helpers import copy_sample, find_row, return_grid, write_xlsx
+from helpers import copy_sample, find_row, invoke, return_grid, said, write_xlsx
 from realistic import Fault, write_province
-from typer.testing import CliRunner
 
-from dvk_cli.cli.app import app
-
-runner = CliRunner()
 MARK = "[CẦN KIỂM TRA"
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def said(result) -> str:
-    return " ".join(result.output.split())
 
 
 def as_json(*args) -> tuple[int, dict]:

@@ -228,8 +228,8 @@ FindingKey = tuple[str, str, str, str, str]  # unit, rule, indicator, cell, sha2
 
 
 @dataclass(frozen=True)
-class StoredFinding:
-    """A finding as the latest run of its period left it."""
+class _Keyed:
+    """What a stored finding and an acceptance both record of the finding."""
 
     id: int
     period: str
@@ -240,12 +240,6 @@ class StoredFinding:
     sha256: str
     severity: str
     message: str
-    file: str
-    sheet: str
-    impact: float | None
-    first_run: int | None
-    last_run: int | None
-    resolved_at: str | None
 
     @property
     def key(self) -> FindingKey:
@@ -253,27 +247,26 @@ class StoredFinding:
 
 
 @dataclass(frozen=True)
-class StoredAcceptance:
+class StoredFinding(_Keyed):
+    """A finding as the latest run of its period left it."""
+
+    file: str
+    sheet: str
+    impact: float | None
+    first_run: int | None
+    last_run: int | None
+    resolved_at: str | None
+
+
+@dataclass(frozen=True)
+class StoredAcceptance(_Keyed):
     """The clerk's acceptance of one finding (revoked by dvk unaccept)."""
 
-    id: int
-    period: str
-    unit: str
-    rule: str
-    indicator: str
-    cell: str
-    sha256: str
-    severity: str
-    message: str
     why: str
     by: str
     at: str
     revoked_at: str | None
     revoked_by: str | None
-
-    @property
-    def key(self) -> FindingKey:
-        return (self.unit, self.rule, self.indicator, self.cell, self.sha256)
 
 
 _FINDING_COLUMNS = ("id, period, unit, rule, indicator, cell, sha256, severity, message, "

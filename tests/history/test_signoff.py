@@ -9,21 +9,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from helpers import consistent_values, find_row, return_grid, write_xlsx
-from typer.testing import CliRunner
-
-from dvk_cli.cli.app import app
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def said(result) -> str:
-    """The output as one line (the console wraps long messages)."""
-    return " ".join(result.output.split())
+from helpers import consistent_values, find_row, invoke, return_grid, said, write_xlsx
 
 
 def as_json(*args) -> tuple[int, dict]:
