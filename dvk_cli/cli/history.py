@@ -202,7 +202,8 @@ def register(app: typer.Typer) -> None:
 # ------------------------------------------------------------------ rendering
 
 def _status(sub, names: dict[str, str]) -> str:
-    from dvk_cli.history.store import KIND_BASELINE, shown_time
+    from dvk_cli.core.text import shown_time
+    from dvk_cli.history.store import KIND_BASELINE
 
     prefix = "số liệu nền, " if sub.kind == KIND_BASELINE else ""
     if sub.current:
@@ -219,7 +220,7 @@ def print_submissions(out, result) -> None:
     """dvk history: the table of submissions, then the lock events."""
     from rich.table import Table
 
-    from dvk_cli.history.store import shown_time
+    from dvk_cli.core.text import shown_time
 
     code, p = result.unit, result.period
     if not result.submissions:
@@ -248,7 +249,7 @@ def print_diff(out, result) -> None:
     from rich.table import Table
 
     from dvk_cli.core.numbers import fmt_number
-    from dvk_cli.history.store import shown_time
+    from dvk_cli.core.text import shown_time
 
     old, new = result.old, result.new
     out.print(f"{result.unit_name} — {result.period.label}: lần nộp #{old.id} ({old.file}, "
@@ -298,7 +299,7 @@ def _counted(findings) -> str:
 
 def print_lock(out, result) -> None:
     """dvk lock / dvk unlock: one line; a refused lock lists what is open."""
-    from dvk_cli.history.store import shown_time
+    from dvk_cli.core.text import shown_time
 
     if result.refused:
         out.print(f"[bold red]Chưa khóa[/] kỳ {result.period.label}: còn {_counted(result.open)} "
@@ -326,7 +327,7 @@ def print_accepted(out, result) -> None:
     """dvk accept / unaccept / accept --list: the findings with who, when, why."""
     from rich.markup import escape
 
-    from dvk_cli.history.store import shown_time
+    from dvk_cli.core.text import shown_time
 
     label = result.period.label
     if not result.items:

@@ -7,7 +7,8 @@
 - `squeeze`: lower case with no spaces or dots ("Triệu đồng" = "triệuđồng",
   "nghìn đ." for units of measure);
 - `strip_diacritics`: "Bù Đăng" -> "Bu Dang" (file names, ASCII keys);
-- `join_vi`: a list in a sentence ("a, b và c").
+- `join_vi`: a list in a sentence ("a, b và c");
+- `shown_time`: a stored time as a clerk reads it ("09:15 ngày 20/12/2024").
 """
 
 from __future__ import annotations
@@ -57,3 +58,15 @@ def join_vi(items) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+def shown_time(stamp: str) -> str:
+    """'2024-12-20T09:15:02+07:00' -> '09:15 ngày 20/12/2024' (the text as it
+    was when it cannot be read as a time)."""
+    from datetime import datetime
+
+    try:
+        t = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp or "")
+    return f"{t:%H:%M} ngày {t:%d/%m/%Y}"

@@ -11,12 +11,12 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import relative_path
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.core.text import shown_time
 from dvk_cli.history.lookup import find_store, parse_period_arg
 from dvk_cli.history.store import (
     AREA,
     KIND_BASELINE,
     StoredValue,
-    shown_time,
 )
 
 if TYPE_CHECKING:

@@ -22,13 +22,13 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import relative_path
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.periods import Period
+from dvk_cli.core.text import shown_time
 from dvk_cli.history.lookup import resolve_unit
 from dvk_cli.history.store import (
     KIND_RETURN,
     Store,
     StoredValue,
     Submission,
-    shown_time,
     store_path_for,
 )
 

@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING
 
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.periods import Period
-from dvk_cli.history.store import (
-    Store,
-    shown_time,
-)
+from dvk_cli.core.text import shown_time
+from dvk_cli.history.store import Store
 
 if TYPE_CHECKING:
     from dvk_cli.core.findings import Finding

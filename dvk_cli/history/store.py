@@ -183,15 +183,6 @@ def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def shown_time(stamp: str) -> str:
-    """'2024-12-20T09:15:02+07:00' -> '09:15 ngày 20/12/2024'."""
-    try:
-        t = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return str(stamp or "")
-    return f"{t:%H:%M} ngày {t:%d/%m/%Y}"
-
-
 @dataclass
 class Submission:
     id: int

@@ -22,7 +22,7 @@ from dvk_cli.core.files import write_text_atomic
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Status
 from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
-from dvk_cli.core.text import join_vi
+from dvk_cli.core.text import join_vi, shown_time
 from dvk_cli.outputs.names import workbook_name
 from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
 
@@ -461,22 +461,8 @@ def status_text(f: Finding) -> str:
     a = f.accepted
     if f.status != Status.ACCEPTED or a is None:
         return f.status.label
-    who = ", ".join(x for x in (a.by, _shown_time(a.at) if a.at else "") if x)
+    who = ", ".join(x for x in (a.by, shown_time(a.at) if a.at else "") if x)
     return f"{f.status.label} – {a.why}" + (f" ({who})" if who else "")
-
-
-def _shown_time(stamp: str) -> str:
-    """'2024-12-20T09:15:02+07:00' -> '09:15 ngày 20/12/2024'.
-
-    The same as dvk_cli.history.store.shown_time, which outputs may not import
-    (layers): to be one function in dvk_cli.core once it moves there."""
-    import datetime as dt
-
-    try:
-        t = dt.datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return str(stamp or "")
-    return f"{t:%H:%M} ngày {t:%d/%m/%Y}"
 
 
 def findings_counts(c: Consolidation) -> str:
