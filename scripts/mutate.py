@@ -49,7 +49,7 @@ TESTS: dict[str, list[str]] = {
                      "tests/checks/test_expected.py"],
     "checks.expected": ["tests/checks/test_expected.py", "tests/checks/test_outliers.py",
                         "tests/checks/test_edges_outliers.py"],
-    "checks.marks": ["tests/outputs/test_marks.py", "tests/test_sign_off_end_to_end.py"],
+    "checks.marks": ["tests/checks/test_edges_marks.py", "tests/outputs/test_marks.py"],
     "history.signoff": ["tests/history/test_signoff.py", "tests/test_sign_off_end_to_end.py"],
 }
 

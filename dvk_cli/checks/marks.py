@@ -39,6 +39,7 @@ RULE_PARTS = "parts_total"
 REJECTED_RULES = frozenset({"not_a_number", "negative", "fractional_count", "unit_of_measure",
                             "formula_no_value"})
 _BRIEF_MAX = 90
+_CLAUSE_END = re.compile(r"[.;](?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,12 @@ def brief_of(f: Finding) -> str:
     first clause (without a leading 'Unit: ')."""
     text = f.brief or f.message
     if not f.brief:
-        text = re.split(r"(?<=[^\d])[.;](?:\s|$)", text, maxsplit=1)[0]
+        text = _first_clause(text)
     text = text.strip().rstrip(".;:")
     if len(text) > _BRIEF_MAX:
         cut = text[:_BRIEF_MAX].rsplit(" ", 1)[0]
         text = cut.rstrip(",;:") + "…"
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    return _lower(text)
 
 
 def part_mismatches(c: Consolidation) -> list[PartMismatch]:
@@ -220,5 +221,21 @@ def _about_used_return(f: Finding, c: Consolidation) -> bool:
     return info is not None and f.file in ("", info.file)
 
 
+def _first_clause(text: str) -> str:
+    """Up to the first full stop or semicolon that ends a clause: after a
+    lower-case letter or a closing bracket or quote, never inside a number
+    ("1.271") or after an abbreviation ("TP. Đồng Xoài")."""
+    for m in _CLAUSE_END.finditer(text):
+        before = text[m.start() - 1] if m.start() else ""
+        if before.islower() or before in ")”\"":
+            return text[:m.start()]
+    return text
+
+
 def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    """The first letter in lower case, inside a sentence ("Tổng số…" -> "tổng
+    số…"), unless the first word is a code or an abbreviation ("MH_TONG", "TP.")."""
+    word = text.split(" ", 1)[0]
+    if len(word) > 1 and word == word.upper():
+        return text
+    return text[:1].lower() + text[1:]
