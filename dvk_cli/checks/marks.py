@@ -234,7 +234,7 @@ def _first_clause(text: str) -> str:
 
 def _lower(text: str) -> str:
     """The first letter in lower case, inside a sentence ("Tổng số…" -> "tổng
-    số…"), unless the first word is a code or an abbreviation ("MH_TONG", "TP.")."""
+    số…"), unless the first word is an indicator code or an abbreviation ("UBND", "TP.")."""
     word = text.split(" ", 1)[0]
     if len(word) > 1 and word == word.upper():
         return text
