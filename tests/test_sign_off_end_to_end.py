@@ -73,6 +73,11 @@ def test_suspect_figures_are_marked_and_the_lock_waits_for_them(province):
                    if MARK in r.text and r.font.highlight_color is not None]
     assert any("Huyện Bù Đăng" in t for t in highlighted)
     assert any("Huyện Đồng Phú" in t for t in highlighted)
+    figures = document.tables[0] if document.tables else None
+    tagged = [row.cells[0].text for table in document.tables for row in table.rows
+              if any(MARK in cell.text for cell in row.cells)]
+    assert figures is not None and any("Đại đoàn kết" in label for label in tagged)
+    assert any("Tổng số mô hình" in label for label in tagged)
 
     # Workbook: the Tổng hợp total cells carry a comment naming the return and cell
     ws = openpyxl.load_workbook(province.config.parent / "out" / "tong-hop-2026.xlsx")["Tổng hợp"]
