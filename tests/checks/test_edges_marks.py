@@ -9,9 +9,16 @@ import dataclasses
 import pytest
 from helpers import consistent_values
 
-from dvk_cli.checks.marks import brief_of, dependents, finding_codes, part_mismatches
+from dvk_cli.checks.marks import (
+    brief_of,
+    dependents,
+    finding_codes,
+    marks_for,
+    part_findings,
+    part_mismatches,
+)
 from dvk_cli.core.catalog import Indicator, default_catalog
-from dvk_cli.core.findings import Finding
+from dvk_cli.core.findings import Finding, Status
 from dvk_cli.pipeline import check, configure, consolidate_stage, identify
 
 CAT = default_catalog()
@@ -81,8 +88,9 @@ def consolidation(tmp_path, units: dict[str, dict]):
 
     write_config(tmp_path, THREE_UNITS)
     files = []
-    for name, values in units.items():
-        files.append(write_xlsx(return_grid(values, unit=name), tmp_path / f"{len(files)}.xlsx"))
+    for name, values in units.items():  # None: the file is already written
+        path = tmp_path / f"{len(files)}.xlsx"
+        files.append(path if values is None else write_xlsx(return_grid(values, unit=name), path))
     settings = configure([tmp_path], config_path=tmp_path / "dvk.toml")
     from dvk_cli.reading.parallel import read_all
 
@@ -113,3 +121,50 @@ def test_complete_parts_give_nothing(tmp_path):
     c = consolidation(tmp_path, {"Huyện Bù Đăng": consistent_values(10),
                                  "H. Bù Đốp": consistent_values(6)})
     assert part_mismatches(c) == []
+
+
+def test_marks_are_numbered_and_name_the_unit_and_the_rejected_text(tmp_path):
+    from helpers import find_row, return_grid
+
+    kinds_off = consistent_values(10, MH_TONG=12, MH_KT=9)
+    rejected = return_grid(consistent_values(6), unit="H. Bù Đốp")
+    rows = rejected["Biểu số liệu"]
+    rows[find_row(rows, "VB_SO")][4] = "khoảng 30"
+    c = consolidation(tmp_path, {"Huyện Bù Đăng": kinds_off, "H. Bù Đốp": consistent_values(6),
+                                 "TP. Đồng Xoài": {"MH_TONG": 4}})
+    from helpers import write_xlsx
+
+    marks = marks_for(c)
+    assert [(m.number, m.unit, m.unit_name) for m in marks] == [
+        (1, "BUDANG", "Huyện Bù Đăng"), (2, "", "toàn tỉnh")]
+    first, area = marks.marks
+    assert first.codes == {"MH_TONG", "MH_TAPTHE", "MH_CANHAN"}
+    assert first.text == ("[CẦN KIỂM TRA: Huyện Bù Đăng – tổng số mô hình (12) khác tổng mô hình "
+                          "tập thể và cá nhân (10)]")
+    assert area.codes == {"MH_TONG", "MH_KT", "MH_VHXH", "MH_QPAN", "MH_XDHT"}
+    assert area.brief.endswith("(Thành phố Đồng Xoài chưa báo cáo đủ các phần)")
+    assert marks.on("MH_KT") == (area,) and marks.on("VB_SO") == ()
+    assert marks.on_unit("BUDANG", "MH_CANHAN") == (first,) and marks.on_unit("BUDOP", "MH_TONG") == ()
+    [info] = part_findings(c)
+    assert info.severity == "info" and info.rule == "parts_total" and info.unit == ""
+    assert "Thành phố Đồng Xoài báo cáo chưa đủ các phần" in info.message
+    assert info.brief.endswith("(Thành phố Đồng Xoài chưa báo cáo đủ)")
+
+    # a value not used leaves its total short: marked, with the text as written
+    write_xlsx(rejected, tmp_path / "1.xlsx")
+    c = consolidation(tmp_path, {"Huyện Bù Đăng": consistent_values(10), "H. Bù Đốp": None})
+    marks = marks_for(c)
+    assert [(m.unit, m.codes) for m in marks] == [("BUDOP", {"VB_SO"})]
+    assert marks.rejected == {("BUDOP", "VB_SO"): "khoảng 30"}
+
+
+def test_no_mark_for_infos_accepted_findings_or_files_not_used(tmp_path):
+    c = consolidation(tmp_path, {"Huyện Bù Đăng": consistent_values(10, MH_TONG=12, MH_KT=9),
+                                 "H. Bù Đốp": consistent_values(6)})
+    [f] = [f for f in c.findings if f.unit]
+    for changed in (dataclasses.replace(f, severity="info"),
+                    dataclasses.replace(f, status=Status.ACCEPTED),
+                    dataclasses.replace(f, file="khac.xlsx"),
+                    dataclasses.replace(f, unit="BUDOP", file="")):
+        c.findings = [changed]
+        assert [m.unit for m in marks_for(c)] == (["BUDOP"] if changed.unit == "BUDOP" else [])
