@@ -24,7 +24,12 @@ from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_n
 from dvk_cli.core.periods import Period
 from dvk_cli.core.text import join_vi, shown_time
 from dvk_cli.outputs.names import workbook_name
-from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
+from dvk_cli.outputs.templating import (
+    giatri,
+    packaged_template,
+    sandboxed_environment,
+    template_errors,
+)
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
@@ -651,7 +656,7 @@ def _environment(search_path: Path | None = None):
     import jinja2
 
     loader = jinja2.FileSystemLoader(str(search_path)) if search_path else None
-    env = jinja2.Environment(
+    env = sandboxed_environment(
         loader=loader,
         autoescape=False,  # Markdown, not HTML
         trim_blocks=True,

@@ -1,6 +1,8 @@
 """What the Markdown report (report.py) and the Word report (word.py) share
 about their Jinja templates: where the packaged templates are, the `giatri`
-filter, and the Vietnamese messages for a template that cannot be rendered.
+filter, the sandbox every template runs in (report templates are shared
+between offices: one must not be able to run code), and the Vietnamese
+messages for a template that cannot be rendered.
 
 jinja2 is imported inside the functions.
 """
@@ -45,6 +47,7 @@ def template_errors(name: object, *, word: bool = False) -> Iterator[None]:
     saying, in Vietnamese, what is wrong. A Word template is XML inside a
     .docx, so its messages name no line (a line there means nothing to the user)."""
     import jinja2
+    from jinja2.exceptions import SecurityError
 
     kind = "Mẫu báo cáo Word" if word else "Mẫu báo cáo"
     try:
@@ -52,8 +55,22 @@ def template_errors(name: object, *, word: bool = False) -> Iterator[None]:
     except jinja2.TemplateSyntaxError as exc:
         where = "" if word else f" ở dòng {exc.lineno}"
         raise UsageError(f"{kind} “{name}” sai cú pháp{where}: {exc.message}") from exc
+    except SecurityError as exc:
+        raise UsageError(f"{kind} “{name}” dùng thao tác không được phép trong mẫu (dvk chạy mẫu "
+                         f"trong môi trường cách ly, mẫu chỉ được đọc dữ liệu báo cáo): "
+                         f"{exc}") from exc
     except jinja2.UndefinedError as exc:
         raise UsageError(f"{kind} “{name}” dùng tên không có trong dữ liệu báo cáo: "
                          f"{exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise UsageError(f"Không dựng được báo cáo từ mẫu “{name}”: {exc}") from exc
+
+
+def sandboxed_environment(**options: Any):
+    """A Jinja environment in which a template can read the report's data and
+    call its filters, and nothing else: jinja2.sandbox refuses attributes
+    such as __class__ or __globals__ (a SecurityError, said in Vietnamese by
+    template_errors)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(**options)

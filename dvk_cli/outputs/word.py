@@ -36,7 +36,12 @@ from dvk_cli.outputs.report import (
     report_context,
     tagged,
 )
-from dvk_cli.outputs.templating import giatri, packaged_template, template_errors
+from dvk_cli.outputs.templating import (
+    giatri,
+    packaged_template,
+    sandboxed_environment,
+    template_errors,
+)
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
@@ -443,7 +448,7 @@ def default_template_path() -> Path:
 def _jinja_env():
     import jinja2
 
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = sandboxed_environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update({
         "so": fmt_number, "tien": fmt_money, "phantram": fmt_percent, "giatri": giatri,
         "cau": as_sentence, "noi": join_vi,

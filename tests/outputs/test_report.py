@@ -353,6 +353,19 @@ def test_user_template_errors_are_usage_errors(consolidation, tmp_path):
         render_report(consolidation, tmp_path / "khong-co.j2")
 
 
+@pytest.mark.parametrize("payload", [
+    "{{ cycler.__init__.__globals__.os.popen('echo pwned').read() }}",
+    "{{ groups.__class__.__mro__ }}",
+    "{{ ''.__class__.__subclasses__() }}",
+])
+def test_a_shared_template_cannot_run_code(consolidation, tmp_path, payload):
+    hostile = tmp_path / "mau-chia-se.md.j2"
+    hostile.write_text("Báo cáo {{ period.label }} " + payload, encoding="utf-8")
+    with pytest.raises(UsageError, match="không được phép") as caught:
+        render_report(consolidation, hostile)
+    assert "pwned" not in str(caught.value)
+
+
 def test_write_report_replaces_atomically(consolidation, tmp_path):
     target = tmp_path / "bao-cao-2024.md"
     target.write_text("cũ", encoding="utf-8")

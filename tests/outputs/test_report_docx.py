@@ -435,6 +435,9 @@ def test_bad_templates_are_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="khong_co"):
         write_docx_report(c, tmp_path / "out.docx", template_path=variant(
             "b.docx", "{{ intro }}", "{{ khong_co }}"))
+    with pytest.raises(UsageError, match="không được phép"):  # runs in a sandbox
+        write_docx_report(c, tmp_path / "out.docx", template_path=variant(
+            "d.docx", "{{ intro }}", "{{ cycler.__init__.__globals__.os.popen('id').read() }}"))
     (tmp_path / "c.docx").write_text("không phải Word", encoding="utf-8")
     with pytest.raises(UsageError, match="không phải tệp Word"):
         write_docx_report(c, tmp_path / "out.docx", template_path=tmp_path / "c.docx")
