@@ -55,7 +55,9 @@ def console(stderr: bool = False):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    console(stderr=True).print(f"[bold red]Lỗi:[/] {message}")
+    from rich.markup import escape
+
+    console(stderr=True).print(f"[bold red]Lỗi:[/] {escape(message)}")
     raise typer.Exit(code)
 
 

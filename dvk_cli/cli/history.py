@@ -200,6 +200,14 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------ rendering
+# Text from files, dvk.toml and the store is data: escaped before rich reads
+# markup in it (a reason "[/]" must print as written, never crash).
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 def _status(sub, names: dict[str, str]) -> str:
     from dvk_cli.core.text import shown_time
@@ -226,22 +234,22 @@ def print_submissions(out, result) -> None:
     if not result.submissions:
         out.print("Kho lịch sử chưa có lần nộp nào"
                   + (f" của {result.unit_name(code)}" if code else "")
-                  + (f" cho {p.label}" if p else "") + ".")
+                  + (f" cho {p.label}" if p else "") + ".", markup=False)
     else:
-        table = Table(title=f"Các lần nộp báo cáo — {result.store}", title_justify="left")
+        table = Table(title=escape(f"Các lần nộp báo cáo — {result.store}"), title_justify="left")
         for col in ("#", "Đơn vị", "Kỳ", "Tệp", "SHA-256", "Đọc lúc", "Số chỉ tiêu", "Tình trạng"):
             table.add_column(col, overflow="fold",
                              justify="right" if col in ("#", "Số chỉ tiêu") else "left")
         for s in result.submissions:
             style = "" if s.current else "dim"
-            table.add_row(str(s.id), result.unit_name(s.unit), s.period, s.file, s.sha256[:12],
-                          shown_time(s.read_at), str(result.values[s.id]),
-                          _status(s, result.names), style=style)
+            table.add_row(str(s.id), escape(result.unit_name(s.unit)), escape(s.period),
+                          escape(s.file), s.sha256[:12], shown_time(s.read_at),
+                          str(result.values[s.id]), escape(_status(s, result.names)), style=style)
         out.print(table)
     for e in result.locks:
         word = "Khóa" if e["action"] == "lock" else "Mở khóa"
         reason = f": {e['reason']}" if e["reason"] else ""
-        out.print(f"{word} kỳ {e['period']} lúc {shown_time(e['at'])}{reason}")
+        out.print(f"{word} kỳ {e['period']} lúc {shown_time(e['at'])}{reason}", markup=False)
 
 
 def print_diff(out, result) -> None:
@@ -254,7 +262,7 @@ def print_diff(out, result) -> None:
     old, new = result.old, result.new
     out.print(f"{result.unit_name} — {result.period.label}: lần nộp #{old.id} ({old.file}, "
               f"{shown_time(old.read_at)}) → lần nộp #{new.id} "
-              f"({new.file}, {shown_time(new.read_at)})")
+              f"({new.file}, {shown_time(new.read_at)})", markup=False)
     if not result.changes:
         out.print("Không có ô số liệu nào thay đổi.")
     else:
@@ -263,22 +271,20 @@ def print_diff(out, result) -> None:
             table.add_column(col, overflow="fold",
                              justify="right" if col.startswith("Giá trị") else "left")
         for c in result.changes:
-            table.add_row(c.label, c.indicator, c.old_cell or "—",
+            table.add_row(escape(c.label), c.indicator, escape(c.old_cell or "—"),
                           fmt_number(c.old) if c.old is not None else "(trống)",
-                          c.new_cell or "—",
+                          escape(c.new_cell or "—"),
                           fmt_number(c.new) if c.new is not None else "(trống)")
         out.print(table)
     if result.models_added:
         out.print(f"Mô hình mới trong danh sách ({len(result.models_added)}): "
-                  + "; ".join(result.models_added))
+                  + "; ".join(result.models_added), markup=False)
     if result.models_removed:
         out.print(f"Mô hình không còn trong danh sách ({len(result.models_removed)}): "
-                  + "; ".join(result.models_removed))
+                  + "; ".join(result.models_removed), markup=False)
 
 
 def _finding_line(f, names: dict[str, str]) -> str:
-    from rich.markup import escape
-
     from dvk_cli.core.findings import SEVERITY_LABEL
 
     who = names.get(f.unit, f.unit) or "(chưa xác định đơn vị)"
@@ -312,7 +318,7 @@ def print_lock(out, result) -> None:
         return
     if result.locked:
         out.print(f"[green]Đã khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)} "
-                  f"({result.store}).")
+                  f"({escape(str(result.store))}).")
         if result.forced:
             out.print(f"[yellow]Khóa khi còn {_counted(result.open)} đang mở[/] (đã ghi lại "
                       "cùng lý do):")
@@ -320,13 +326,11 @@ def print_lock(out, result) -> None:
                 out.print(_finding_line(f, result.names))
     else:
         out.print(f"[green]Đã mở khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)}; "
-                  f"lý do: {result.reason}")
+                  f"lý do: {escape(result.reason)}")
 
 
 def print_accepted(out, result) -> None:
     """dvk accept / unaccept / accept --list: the findings with who, when, why."""
-    from rich.markup import escape
-
     from dvk_cli.core.text import shown_time
 
     label = result.period.label
@@ -346,7 +350,7 @@ def print_accepted(out, result) -> None:
 def print_baseline(out, result) -> None:
     """dvk baseline: the findings, then what was stored."""
     for f in result.findings:
-        out.print(f"[{'bold red' if f.severity == 'error' else 'yellow'}]{f.message}[/]")
+        out.print(f"[{'bold red' if f.severity == 'error' else 'yellow'}]{escape(f.message)}[/]")
     label = result.period.label
     text = {
         "new": f"[green]Đã nạp[/] {result.values} chỉ tiêu làm số liệu nền {label}",
@@ -355,7 +359,7 @@ def print_baseline(out, result) -> None:
         "unchanged": f"Số liệu nền {label} từ tệp này đã có trong kho; không thay đổi gì",
         "refused": f"[bold red]Chưa nạp[/] số liệu nền {label}: sửa các lỗi trên rồi chạy lại",
     }[result.status]
-    out.print(f"{text} ({result.store}).")
+    out.print(f"{text} ({escape(str(result.store))}).")
 
 
 def print_trend(out, result) -> None:
@@ -366,10 +370,11 @@ def print_trend(out, result) -> None:
 
     ind, key = result.indicator, result.code
     if not result.series:
-        out.print(f"Kho lịch sử chưa có số liệu {ind.short} ({key}) của {result.who}.")
+        out.print(f"Kho lịch sử chưa có số liệu {ind.short} ({key}) của {result.who}.",
+                  markup=False)
         return
     top = max(float(v) for _, v in result.series)
-    table = Table(title=f"{ind.label} ({key}) — {result.who}", title_justify="left")
+    table = Table(title=escape(f"{ind.label} ({key}) — {result.who}"), title_justify="left")
     table.add_column("Kỳ")
     table.add_column("Số liệu", justify="right")
     table.add_column("", no_wrap=True)

@@ -198,3 +198,19 @@ def test_returns_of_several_other_periods_are_listed(folder):
     assert result.exit_code == 2
     assert "năm 2023 (1 tệp), năm 2024 (3 tệp)" in said(result)
     assert not (folder / "out").exists()
+
+
+def test_brackets_in_reasons_and_paths_print_as_written(folder, tmp_path):
+    three_returns(folder)
+    aggregate(folder)
+    locked = invoke("lock", "2024", "--why", "[/red] số [bold]45")
+    assert locked.exit_code == 0, locked.output
+    opened = invoke("unlock", "2024", "--why", "[/] gửi lại")
+    assert opened.exit_code == 0 and "lý do: [/] gửi lại" in said(opened)
+    listed = invoke("history", "BUDANG")
+    assert listed.exit_code == 0 and "Traceback" not in listed.output
+    assert "[/red] số [bold]45" in said(listed) and "[/] gửi lại" in said(listed)
+    odd = tmp_path / "x[" / "y]"
+    odd.mkdir(parents=True)
+    missing = invoke("validate", odd)
+    assert missing.exit_code == 2 and "x[/y]" in said(missing)  # the path as written
