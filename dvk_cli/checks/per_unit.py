@@ -136,7 +136,27 @@ def format_message(check: Check, left: float, right: float, values: Mapping[str,
     fields = {code: fmt_number(values[code]) if _present(values, code) else "trống"
               for code in check.codes}
     fields.update(left=fmt_number(left), right=fmt_number(right))
-    return check.message.format_map(fields)
+    return fill_fields(check.message, fields)
+
+
+def fill_fields(message: str, fields: Mapping[str, str]) -> str:
+    """`message` with each {name} replaced by fields[name]. A message comes
+    from dvk.toml: only plain names are allowed — no attribute or index
+    ("{left.__class__}"), no conversion, no format spec ("{left:>300000000}")
+    — else ValueError; an unknown name is a KeyError."""
+    import string
+
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(message):
+        out.append(literal)
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"chỉ dùng tên trong ngoặc nhọn, không thêm gì khác: {{{name}"
+                             f"{'!' + conversion if conversion else ''}"
+                             f"{':' + spec if spec else ''}}}")
+        out.append(fields[name])
+    return "".join(out)
 
 
 def check_unit(

@@ -207,3 +207,23 @@ def test_configure_checks_leaves_the_catalog_alone():
     assert next(c for c in changed.checks if c.id == "MH_LOAI").severity == "error"
     assert next(c for c in CAT.checks if c.id == "MH_LOAI").severity == "warning"
     assert configure_checks(CAT, {}) is CAT
+
+
+@pytest.mark.parametrize("message", [
+    "Quá nhiều: {left:>300000000}",  # a width that would take gigabytes
+    "{left.__class__.__mro__}",  # an attribute: code in a message
+    "{left[0]}",
+    "{left!r}",
+])
+def test_a_rule_message_takes_plain_names_only(message):
+    rule = {"id": "CHO_TOIDA", "assert": "VB_SO <= 50", "message": message}
+    with pytest.raises(ConfigError, match="chỉ dùng tên trong ngoặc nhọn"):
+        configure_checks(CAT, {"rules": [rule]})
+
+
+def test_a_rule_message_with_names_and_literal_braces():
+    rule = {"id": "CHO_TOIDA", "assert": "VB_SO <= 5", "message": "{{x}} {VB_SO} > {right}"}
+    check = next(c for c in configure_checks(CAT, {"rules": [rule]}).checks if c.id == "CHO_TOIDA")
+    from dvk_cli.checks.per_unit import format_message
+
+    assert format_message(check, 7, 5, {"VB_SO": 7}) == "{x} 7 > 5"
