@@ -37,6 +37,12 @@ NOISE = 0.12  # spread (log scale) of a figure around what the unit's size makes
 GROWTH = 1.08  # the province's work grows about 8 % a year
 
 
+# Indicators that give a unit of size 1 in the checks' tests: a table where
+# every unit reports these alike has units of equal size, so what is expected
+# of another figure is the median of the other units'.
+UNIT_SIZE = {"VB_SO": 10.0, "TCD_LUOT": 300.0, "HS_NHAN": 9000.0}
+
+
 @dataclass(frozen=True)
 class RealUnit:
     """A unit of the realistic province; `size` relative to a median unit of its group."""

@@ -12,6 +12,7 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
+from realistic import UNIT_SIZE
 
 from dvk_cli.aggregation import MODEL_COLUMNS, TIDY_COLUMNS, Consolidation, UnitInfo
 from dvk_cli.checks.expected import Expected
@@ -35,9 +36,7 @@ from dvk_cli.core.periods import Period
 
 CAT = default_catalog()
 NAN = math.nan
-# Indicators every unit of `table` reports alike: each unit is of size 1, so
-# what is expected of a figure is the median of the other units'.
-SIZE = {"VB_SO": 10.0, "TCD_LUOT": 300.0, "HS_NHAN": 9000.0}
+SIZE = UNIT_SIZE  # each unit of size 1 (tests/realistic.py)
 
 
 def table(values, code="TT_BUOI", units=None, sized=True) -> pd.DataFrame:

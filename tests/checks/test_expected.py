@@ -20,6 +20,7 @@ from realistic import (
     LOCAL,
     PROVINCE,
     SMALL_TOWN,
+    UNIT_SIZE,
     Fault,
     consolidation,
     province_figures,
@@ -53,7 +54,7 @@ from dvk_cli.core.numbers import fmt_number
 
 CAT = default_catalog()
 NAN = math.nan
-SIZE = {"VB_SO": 10.0, "TCD_LUOT": 300.0, "HS_NHAN": 9000.0}
+SIZE = UNIT_SIZE  # each unit of size 1 (tests/realistic.py)
 
 
 def sized(tt_buoi: dict[str, float], scale: dict[str, float] | None = None) -> pd.DataFrame:
