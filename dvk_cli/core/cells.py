@@ -16,3 +16,15 @@ def col_letter(index: int) -> str:
 def cell_ref(row: int, col: int) -> str:
     """0-based row/column -> 'E12'."""
     return f"{col_letter(col)}{row + 1}"
+
+
+class CellError(str):
+    """An error value a spreadsheet stored in a cell (#DIV/0!, #REF!, #N/A …).
+
+    Readers put one in place of the cell's value (which calamine would give as
+    an empty string), so that an error is reported naming the cell instead of
+    being read as "not reported". It is a str, so code that only shows cell
+    text shows the error code as the spreadsheet does.
+    """
+
+    __slots__ = ()

@@ -103,6 +103,9 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
     if not any(any(c not in ("", None) for c in row) for _, rows in sheets for row in rows):
         return unreadable(data, "file_empty", "bảng tính không có dữ liệu.")
 
+    from dvk_cli.reading.errorcells import mark_error_cells
+
+    mark_error_cells(raw, suffix, sheets)
     _convert_legacy(data, sheets)
     if mapping is not None:
         from dvk_cli.reading.mapping import read_with_mapping

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 MB = 1024 * 1024
 DEFAULT_MAX_UNPACKED = 200 * MB  # bytes, the whole archive once expanded
 DEFAULT_MAX_CELLS = 5_000_000  # cells of one sheet's used area (rows x columns)
+DEFAULT_MAX_MEMORY_MB = 400  # what one file's reader may allocate beyond its start
+DEFAULT_MAX_SECONDS = 60.0  # wall-clock time to read one file
 _CHUNK = 256 * 1024
 _DEFLATE_MAX_RATIO = 1100  # deflate's maximum is about 1,032 : 1
 
@@ -31,6 +33,8 @@ _ODS_CELL = re.compile(rb"<table:table-cell\b")
 class Limits:
     max_unpacked: int = DEFAULT_MAX_UNPACKED
     max_cells: int = DEFAULT_MAX_CELLS
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    max_seconds: float = DEFAULT_MAX_SECONDS
 
 
 _current = Limits()
@@ -47,22 +51,31 @@ def current_limits() -> Limits:
 
 
 def limits_from(raw: dict, where: str = "dvk.toml") -> Limits:
-    """[limits] max_unpacked_mb = 200, max_cells = 5000000 (ConfigError if invalid)."""
+    """[limits] max_unpacked_mb = 200, max_cells = 5000000, max_memory_mb = 400,
+    max_seconds = 60 (ConfigError if invalid)."""
     from dvk_cli.core.config import ConfigError
 
     section = raw.get("limits", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{where}: mục [limits] không hợp lệ")
-    extra = sorted(set(section) - {"max_unpacked_mb", "max_cells"})
+    known = ("max_unpacked_mb", "max_cells", "max_memory_mb", "max_seconds")
+    extra = sorted(set(section) - set(known))
     if extra:
-        raise ConfigError(f"{where}: [limits] có khóa lạ {', '.join(extra)}; chỉ dùng max_unpacked_mb, max_cells")
+        raise ConfigError(f"{where}: [limits] có khóa lạ {', '.join(extra)}; chỉ dùng {', '.join(known)}")
     mb = section.get("max_unpacked_mb", DEFAULT_MAX_UNPACKED / MB)
     cells = section.get("max_cells", DEFAULT_MAX_CELLS)
     if isinstance(mb, bool) or not isinstance(mb, (int, float)) or mb <= 0:
         raise ConfigError(f"{where}: [limits] max_unpacked_mb phải là số dương (MB), ví dụ 200")
     if isinstance(cells, bool) or not isinstance(cells, int) or cells <= 0:
         raise ConfigError(f"{where}: [limits] max_cells phải là số nguyên dương, ví dụ 5000000")
-    return Limits(max_unpacked=int(mb * MB), max_cells=cells)
+    memory = section.get("max_memory_mb", DEFAULT_MAX_MEMORY_MB)
+    seconds = section.get("max_seconds", DEFAULT_MAX_SECONDS)
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 50:
+        raise ConfigError(f"{where}: [limits] max_memory_mb phải là số nguyên từ 50 trở lên (MB), ví dụ 400")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+        raise ConfigError(f"{where}: [limits] max_seconds phải là số dương (giây), ví dụ 60")
+    return Limits(max_unpacked=int(mb * MB), max_cells=cells, max_memory_mb=memory,
+                  max_seconds=float(seconds))
 
 
 def _col_number(letters: bytes) -> int:
