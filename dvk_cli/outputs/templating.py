@@ -51,7 +51,8 @@ def template_errors(name: object, *, word: bool = False) -> Iterator[None]:
 
     kind = "Mẫu báo cáo Word" if word else "Mẫu báo cáo"
     try:
-        yield
+        with render_deadline():
+            yield
     except jinja2.TemplateSyntaxError as exc:
         where = "" if word else f" ở dòng {exc.lineno}"
         raise UsageError(f"{kind} “{name}” sai cú pháp{where}: {exc.message}") from exc
@@ -64,6 +65,48 @@ def template_errors(name: object, *, word: bool = False) -> Iterator[None]:
                          f"{exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise UsageError(f"Không dựng được báo cáo từ mẫu “{name}”: {exc}") from exc
+    except _TooSlow as exc:
+        raise UsageError(f"{kind} “{name}” chạy quá {RENDER_SECONDS} giây (có thể có vòng lặp quá "
+                         "lớn); dvk dừng dựng báo cáo từ mẫu này.") from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        # A template is a small program its author wrote: 1/0, range(10**9),
+        # a missing key … are its own errors, said as such.
+        raise UsageError(f"{kind} “{name}” gặp lỗi khi dựng báo cáo "
+                         f"({type(exc).__name__}: {exc}).") from exc
+
+
+# A report renders in well under a second; a template that loops for longer
+# is stopped (the sandbox bounds one range(), not loops nested in each other).
+RENDER_SECONDS = 60
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextmanager
+def render_deadline(seconds: float | None = None) -> Iterator[None]:
+    """Stop a template that renders for longer than `seconds` (a _TooSlow,
+    said by template_errors). Uses SIGALRM, so only in the main thread of a
+    Unix process; elsewhere the template runs unbounded."""
+    import signal
+    import threading
+
+    seconds = RENDER_SECONDS if seconds is None else seconds
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def sandboxed_environment(**options: Any):
