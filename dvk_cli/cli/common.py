@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,16 +49,58 @@ NoStoreOpt = Annotated[
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def console(stderr: bool = False):
-    from rich.console import Console
+# ---------------------------------------------------------------- showing text
+# Every text that comes from outside dvk (a cell, a unit name from a return or
+# dvk.toml, a path, a reason typed for dvk lock) is data: it reaches rich only
+# through `shown` (one line, no control characters, markup escaped) or with
+# markup=False. The console of `console()` is the safety net behind that: it
+# takes escape sequences and control characters out of everything it renders,
+# reads no :emoji: codes, and prints a text whose markup rich cannot parse as
+# plain text instead of raising MarkupError.
 
-    return Console(stderr=stderr, highlight=False)
+
+def shown(text: object) -> str:
+    """User-supplied `text` ready to be placed in rich markup: one line, safe
+    to show (core.text.safe_text), square brackets escaped so that "[/]",
+    "[bold]Xã A[/]" or "[bản cuối]" print as written."""
+    from rich.markup import escape
+
+    from dvk_cli.core.text import safe_text
+
+    return escape(safe_text(text))
+
+
+_console_class: type | None = None
+
+
+def _safe_console_class() -> type:
+    """rich's Console, rendering every string safely (made once, on first use:
+    rich loads only when something is printed)."""
+    global _console_class
+    if _console_class is None:
+        from rich.console import Console
+        from rich.errors import MarkupError
+
+        from dvk_cli.core.text import safe_text
+
+        class SafeConsole(Console):
+            def render_str(self, text, **kwargs):  # type: ignore[override]
+                text = safe_text(text, multiline=True)
+                try:
+                    return super().render_str(text, **kwargs)
+                except MarkupError:  # a text some call site forgot to escape
+                    return super().render_str(text, **{**kwargs, "markup": False})
+
+        _console_class = SafeConsole
+    return _console_class
+
+
+def console(stderr: bool = False):
+    return _safe_console_class()(stderr=stderr, highlight=False, emoji=False)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    from rich.markup import escape
-
-    console(stderr=True).print(f"[bold red]Lỗi:[/] {escape(message)}")
+    console(stderr=True).print(f"[bold red]Lỗi:[/] {shown(message)}")
     raise typer.Exit(code)
 
 
@@ -87,8 +130,19 @@ def guard(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Characters JSON leaves raw with ensure_ascii=False that a terminal would act
+# on (C1 controls, bidi overrides, invisible ones) or cannot encode (lone
+# surrogates): written as \uXXXX escapes, so the data stays exact.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ufffe\uffff\ud800-\udfff]"
+)
+
+
 def print_json(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def progress_factory(enabled: bool):

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dvk_cli.cli.common import JsonOpt, console, guard, print_json
+from dvk_cli.cli.common import JsonOpt, console, guard, print_json, shown
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 BAR_WIDTH = 40
@@ -200,13 +200,9 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------ rendering
-# Text from files, dvk.toml and the store is data: escaped before rich reads
-# markup in it (a reason "[/]" must print as written, never crash).
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
+# Text from files, dvk.toml and the store is data: it goes through `shown`
+# (cli/common.py) before rich reads markup in it (a reason "[/]" must print
+# as written, never crash), or is printed with markup=False.
 
 
 def _status(sub, names: dict[str, str]) -> str:
@@ -236,15 +232,15 @@ def print_submissions(out, result) -> None:
                   + (f" của {result.unit_name(code)}" if code else "")
                   + (f" cho {p.label}" if p else "") + ".", markup=False)
     else:
-        table = Table(title=escape(f"Các lần nộp báo cáo — {result.store}"), title_justify="left")
+        table = Table(title=shown(f"Các lần nộp báo cáo — {result.store}"), title_justify="left")
         for col in ("#", "Đơn vị", "Kỳ", "Tệp", "SHA-256", "Đọc lúc", "Số chỉ tiêu", "Tình trạng"):
             table.add_column(col, overflow="fold",
                              justify="right" if col in ("#", "Số chỉ tiêu") else "left")
         for s in result.submissions:
             style = "" if s.current else "dim"
-            table.add_row(str(s.id), escape(result.unit_name(s.unit)), escape(s.period),
-                          escape(s.file), s.sha256[:12], shown_time(s.read_at),
-                          str(result.values[s.id]), escape(_status(s, result.names)), style=style)
+            table.add_row(str(s.id), shown(result.unit_name(s.unit)), shown(s.period),
+                          shown(s.file), s.sha256[:12], shown_time(s.read_at),
+                          str(result.values[s.id]), shown(_status(s, result.names)), style=style)
         out.print(table)
     for e in result.locks:
         word = "Khóa" if e["action"] == "lock" else "Mở khóa"
@@ -271,9 +267,9 @@ def print_diff(out, result) -> None:
             table.add_column(col, overflow="fold",
                              justify="right" if col.startswith("Giá trị") else "left")
         for c in result.changes:
-            table.add_row(escape(c.label), c.indicator, escape(c.old_cell or "—"),
+            table.add_row(shown(c.label), c.indicator, shown(c.old_cell or "—"),
                           fmt_number(c.old) if c.old is not None else "(trống)",
-                          escape(c.new_cell or "—"),
+                          shown(c.new_cell or "—"),
                           fmt_number(c.new) if c.new is not None else "(trống)")
         out.print(table)
     if result.models_added:
@@ -290,8 +286,8 @@ def _finding_line(f, names: dict[str, str]) -> str:
     who = names.get(f.unit, f.unit) or "(chưa xác định đơn vị)"
     what = f.indicator or f.rule
     cell = f", ô {f.cell}" if f.cell else ""
-    return (f"- {SEVERITY_LABEL.get(f.severity, f.severity)} · {escape(who)} · {escape(what)}"
-            f"{escape(cell)} ({escape(f.rule)}): {escape(f.message)}")
+    return (f"- {SEVERITY_LABEL.get(f.severity, f.severity)} · {shown(who)} · {shown(what)}"
+            f"{shown(cell)} ({shown(f.rule)}): {shown(f.message)}")
 
 
 def _counted(findings) -> str:
@@ -318,7 +314,7 @@ def print_lock(out, result) -> None:
         return
     if result.locked:
         out.print(f"[green]Đã khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)} "
-                  f"({escape(str(result.store))}).")
+                  f"({shown(str(result.store))}).")
         if result.forced:
             out.print(f"[yellow]Khóa khi còn {_counted(result.open)} đang mở[/] (đã ghi lại "
                       "cùng lý do):")
@@ -326,7 +322,7 @@ def print_lock(out, result) -> None:
                 out.print(_finding_line(f, result.names))
     else:
         out.print(f"[green]Đã mở khóa[/] kỳ {result.period.label} lúc {shown_time(result.at)}; "
-                  f"lý do: {escape(result.reason)}")
+                  f"lý do: {shown(result.reason)}")
 
 
 def print_accepted(out, result) -> None:
@@ -344,13 +340,13 @@ def print_accepted(out, result) -> None:
     out.print(head)
     for f, a in result.items:
         out.print(_finding_line(f, result.names))
-        out.print(f"  chấp nhận: {escape(a.why)} ({escape(a.by)}, {shown_time(a.at)})")
+        out.print(f"  chấp nhận: {shown(a.why)} ({shown(a.by)}, {shown_time(a.at)})")
 
 
 def print_baseline(out, result) -> None:
     """dvk baseline: the findings, then what was stored."""
     for f in result.findings:
-        out.print(f"[{'bold red' if f.severity == 'error' else 'yellow'}]{escape(f.message)}[/]")
+        out.print(f"[{'bold red' if f.severity == 'error' else 'yellow'}]{shown(f.message)}[/]")
     label = result.period.label
     text = {
         "new": f"[green]Đã nạp[/] {result.values} chỉ tiêu làm số liệu nền {label}",
@@ -359,7 +355,7 @@ def print_baseline(out, result) -> None:
         "unchanged": f"Số liệu nền {label} từ tệp này đã có trong kho; không thay đổi gì",
         "refused": f"[bold red]Chưa nạp[/] số liệu nền {label}: sửa các lỗi trên rồi chạy lại",
     }[result.status]
-    out.print(f"{text} ({escape(str(result.store))}).")
+    out.print(f"{text} ({shown(str(result.store))}).")
 
 
 def print_trend(out, result) -> None:
@@ -374,7 +370,7 @@ def print_trend(out, result) -> None:
                   markup=False)
         return
     top = max(float(v) for _, v in result.series)
-    table = Table(title=escape(f"{ind.label} ({key}) — {result.who}"), title_justify="left")
+    table = Table(title=shown(f"{ind.label} ({key}) — {result.who}"), title_justify="left")
     table.add_column("Kỳ")
     table.add_column("Số liệu", justify="right")
     table.add_column("", no_wrap=True)

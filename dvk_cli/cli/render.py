@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from dvk_cli.aggregation import Consolidation
+from dvk_cli.cli.common import shown
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding, Status
 from dvk_cli.core.numbers import fmt_figure_number, fmt_percent
 from dvk_cli.inspection import Inspection
@@ -50,7 +49,7 @@ def _message_cell(f: Finding) -> str:
     from dvk_cli.outputs.report import accepted_note
 
     note = accepted_note(f)
-    return escape(f.message) + (f" [dim]{escape(note)}[/]" if note else "")
+    return shown(f.message) + (f" [dim]{shown(note)}[/]" if note else "")
 
 
 def _findings_table(c: Consolidation):
@@ -64,7 +63,7 @@ def _findings_table(c: Consolidation):
     for f in c.findings[:MAX_FINDINGS_SHOWN]:  # in order: severity, open first, impact
         unit = c.units[f.unit].name if f.unit in c.units else f.unit
         where = f.file + (f" [{f.sheet}!{f.cell}]" if f.cell else "")
-        table.add_row(_severity_cell(f), escape(unit), escape(where), _message_cell(f))
+        table.add_row(_severity_cell(f), shown(unit), shown(where), _message_cell(f))
     return table
 
 
@@ -81,14 +80,14 @@ def _print_findings(console, c: Consolidation) -> None:
 def _print_missing(console, c: Consolidation) -> None:
     if c.missing:
         names = ", ".join(u.name for u in c.missing)
-        console.print(f"[yellow]Chưa nộp báo cáo ({len(c.missing)}):[/] {escape(names)}")
+        console.print(f"[yellow]Chưa nộp báo cáo ({len(c.missing)}):[/] {shown(names)}")
 
 
 def _print_verdict(console, c: Consolidation) -> None:
     """'11/11 đơn vị hợp lệ — 0 lỗi, 0 cảnh báo.': open ones counted, accepted apart."""
     style = "bold red" if c.errors else ("yellow" if c.warnings else "bold green")
     accepted = f" ({len(c.accepted)} đã chấp nhận)" if c.accepted else ""
-    console.print(f"[{style}]{escape(verdict(c))}[/] — {len(c.errors)} lỗi, "
+    console.print(f"[{style}]{shown(verdict(c))}[/] — {len(c.errors)} lỗi, "
                   f"{len(c.warnings)} cảnh báo{accepted}.")
 
 
@@ -98,14 +97,14 @@ def _print_marks(console, marks: Marks) -> None:
         return
     console.print("[bold yellow]Số liệu cần kiểm tra:[/]")
     for m in marks:
-        console.print(f"  [yellow]⚠ {m.number}[/] {escape(m.text)}")
+        console.print(f"  [yellow]⚠ {m.number}[/] {shown(m.text)}")
 
 
-def _marked_total(shown: str, marks: tuple[Mark, ...]) -> str:
+def _marked_total(figure: str, marks: tuple[Mark, ...]) -> str:
     """'1.215 mô hình ⚠ 1, 2' for a total that includes suspect values."""
     if not marks:
-        return shown
-    return f"{shown} [yellow]⚠ {', '.join(str(m.number) for m in marks)}[/]"
+        return figure
+    return f"{figure} [yellow]⚠ {', '.join(str(m.number) for m in marks)}[/]"
 
 
 def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
@@ -126,8 +125,8 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
             continue
         value = c.totals[code]
         # the console keeps money in triệu đồng, as typed, with no space before %
-        shown = fmt_figure_number(value, ind) + ("%" if ind.type == "percent" else f" {ind.unit}")
-        table.add_row(ind.short, code, _marked_total(escape(shown), marks.on(code)),
+        figure = fmt_figure_number(value, ind) + ("%" if ind.type == "percent" else f" {ind.unit}")
+        table.add_row(shown(ind.short), shown(code), _marked_total(shown(figure), marks.on(code)),
                       str(c.reporting.get(code, "")), *_comparison_cells(sets, ind, value))
     console.print(table)
     _print_marks(console, marks)
@@ -135,7 +134,7 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
     _print_missing(console, c)
     _print_findings(console, c)
     for path in outputs:
-        console.print(f"[green]Đã ghi[/] {escape(str(path))}")
+        console.print(f"[green]Đã ghi[/] {shown(str(path))}")
     _print_verdict(console, c)
 
 
@@ -191,7 +190,7 @@ def _print_history(console, c: Consolidation) -> None:
                  f"đọc {cached['read']} tệp")
     if h.get("locked"):
         text += f"; kỳ {c.period.label} đã khóa"
-    console.print(f"[cyan]{verb}[/] {escape(str(h.get('store', '')))}: {escape(text)}.")
+    console.print(f"[cyan]{verb}[/] {shown(str(h.get('store', '')))}: {shown(text)}.")
 
 
 def _unit_groups(c: Consolidation) -> list[tuple[str, list]]:
@@ -232,28 +231,28 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
     table.add_column("Mức độ")
     table.add_column("Ô", overflow="fold")
     table.add_column("Nội dung", overflow="fold")
-    shown = 0
+    told = 0
     groups = _unit_groups(c)
     total = sum(len(items) for _, items in groups)
     for unit, items in groups:
-        if shown >= limit:
+        if told >= limit:
             break
         name = names.get(unit, unit) if unit else "(chưa xác định đơn vị)"
         for i, f in enumerate(items):
-            if shown >= limit:
+            if told >= limit:
                 break
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or Path(f.file).name)
-            table.add_row(f"[bold]{escape(name)}[/]" if i == 0 else "", _severity_cell(f),
-                          escape(where), _message_cell(f))
-            shown += 1
+            table.add_row(f"[bold]{shown(name)}[/]" if i == 0 else "", _severity_cell(f),
+                          shown(where), _message_cell(f))
+            told += 1
         table.add_section()
-    return table, shown, total
+    return table, told, total
 
 
 def print_init(console, result) -> None:
     """dvk init: the files made and the next step (result: dvk_cli.api.InitResult)."""
     for path in result.paths:
-        console.print(f"[green]Đã tạo[/] {escape(str(path))}")
+        console.print(f"[green]Đã tạo[/] {shown(str(path))}")
     console.print("Bước tiếp theo: khai báo các đơn vị trong dvk.toml, rồi chạy "
                   "[bold]dvk template bieu-mau --unit all --period 2024[/].")
 
@@ -262,9 +261,9 @@ def print_forms(console, result) -> None:
     """dvk template: the forms written (result: dvk_cli.api.FormsResult)."""
     if result.per_unit:
         console.print(f"[green]Đã tạo {len(result.paths)} biểu mẫu[/] trong "
-                      f"{escape(str(result.out))}")
+                      f"{shown(str(result.out))}")
     else:
-        console.print(f"[green]Đã tạo biểu mẫu[/] {escape(str(result.paths[0]))}")
+        console.print(f"[green]Đã tạo biểu mẫu[/] {shown(str(result.paths[0]))}")
 
 
 def print_validation(console, c: Consolidation, feedback=None) -> None:
@@ -288,35 +287,35 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
                   else "[green]hợp lệ[/]")
         if not errs and not warns:
             clean.append(info.name)
-        table.add_row(escape(info.name), escape(info.file), str(errs), str(warns), status)
+        table.add_row(shown(info.name), shown(info.file), str(errs), str(warns), status)
     for unit in c.held:
         mine = [f for f in c.findings if f.unit == unit.code and f.open]
         files = sorted({f.file for f in mine if f.file})
         told = {(f.severity, f.message) for f in mine}  # a duplicate is told once per file
-        table.add_row(escape(unit.name), escape("\n".join(files)) or "—",
+        table.add_row(shown(unit.name), "\n".join(shown(f) for f in files) or "—",
                       str(sum(sev == "error" for sev, _ in told)),
                       str(sum(sev == "warning" for sev, _ in told)),
                       "[red]cần sửa (chưa tổng hợp)[/]")
     for unit in c.missing:
-        table.add_row(escape(unit.name), "—", "", "", "[yellow]chưa nộp[/]")
+        table.add_row(shown(unit.name), "—", "", "", "[yellow]chưa nộp[/]")
     console.print(table)
     if c.findings:
-        findings_table, shown, total = _grouped_findings_table(c)
+        findings_table, told, total = _grouped_findings_table(c)
         console.print(findings_table)
-        if total > shown:
-            console.print(f"… và {total - shown} vấn đề khác "
+        if total > told:
+            console.print(f"… và {total - told} vấn đề khác "
                           "(dùng --json, hoặc --feedback để có bản đánh dấu cho từng đơn vị).")
     else:
         console.print("[green]Không phát hiện vấn đề nào trong các biểu.[/]")
     if clean:
-        console.print(f"[green]Hợp lệ ({len(clean)}):[/] {escape(', '.join(clean))}")
+        console.print(f"[green]Hợp lệ ({len(clean)}):[/] {shown(', '.join(clean))}")
     _print_missing(console, c)
     if feedback is not None:
         for item in feedback.written:
-            console.print(f"[green]Đã ghi bản phản hồi[/] {escape(str(item.path))} "
+            console.print(f"[green]Đã ghi bản phản hồi[/] {shown(str(item.path))} "
                           f"({item.problems} vấn đề)")
         for file, reason in feedback.skipped:
-            console.print(f"[yellow]Không tạo bản phản hồi cho[/] {escape(f'{file}: {reason}')}")
+            console.print(f"[yellow]Không tạo bản phản hồi cho[/] {shown(f'{file}: {reason}')}")
         if clean:
             console.print(f"Không tạo bản phản hồi cho {len(clean)} đơn vị hợp lệ.")
     _print_verdict(console, c)
@@ -328,9 +327,9 @@ def print_inspection(console, ins: Inspection) -> None:
 
     from dvk_cli.core.findings import SEVERITY_LABEL
 
-    console.print(f"[bold]{escape(str(ins.path))}[/]")
+    console.print(f"[bold]{shown(str(ins.path))}[/]")
     console.print(f"Cách đọc: [bold]{ins.layout}[/]"
-                  + escape((f", trang “{ins.sheet}”" if ins.sheet else "")
+                  + shown((f", trang “{ins.sheet}”" if ins.sheet else "")
                            + (f", tệp ánh xạ {ins.mapping}" if ins.mapping else "")))
     if ins.legacy_cells:
         from dvk_cli.reading.legacy import ENCODING_NAMES
@@ -338,15 +337,15 @@ def print_inspection(console, ins: Inspection) -> None:
         names = " và ".join(ENCODING_NAMES.get(e, e) for e in ins.legacy_encodings)
         console.print(f"Đã chuyển {ins.legacy_cells} ô gõ bằng bảng mã {names} sang Unicode.")
     for view in ins.returns:
-        head = f"— {view.part} —" if view.part else ""
+        head = shown(f"— {view.part} —") if view.part else ""
         if head:
             console.print(f"\n[bold]{head}[/]")
-        console.print(escape(f"Đơn vị: “{view.unit_text}”"
+        console.print(shown(f"Đơn vị: “{view.unit_text}”"
                              + (f" (ô {view.unit_cell})" if view.unit_cell else ""))
-                      + f" → [bold]{escape(str(view.unit))}[/]")
-        console.print(escape(f"Kỳ báo cáo: “{view.period_text}”"
+                      + f" → [bold]{shown(str(view.unit))}[/]")
+        console.print(shown(f"Kỳ báo cáo: “{view.period_text}”"
                              + (f" (ô {view.period_cell})" if view.period_cell else ""))
-                      + f" → [bold]{escape(str(view.period))}[/]")
+                      + f" → [bold]{shown(str(view.period))}[/]")
         table = Table(show_lines=False, pad_edge=False)
         table.add_column("Ô", no_wrap=True)
         table.add_column("Nội dung ô", justify="right", no_wrap=True)
@@ -359,8 +358,8 @@ def print_inspection(console, ins: Inspection) -> None:
             if notes:
                 how += f" ({'; '.join(notes)})"
             cell = v["cell"] if v["sheet"] == ins.sheet else f"{v['sheet']}!{v['cell']}"
-            table.add_row(escape(str(cell)), escape(str(v["raw"])), v["indicator"],
-                          escape(str(v["shown"])), escape(how))
+            table.add_row(shown(str(cell)), shown(str(v["raw"])), shown(v["indicator"]),
+                          shown(str(v["shown"])), shown(how))
         console.print(table)
         if view.models:
             console.print(f"Danh sách mô hình: {view.models} mô hình.")
@@ -371,4 +370,4 @@ def print_inspection(console, ins: Inspection) -> None:
             label = SEVERITY_LABEL.get(f.severity, f.severity)
             style = {"error": "bold red", "warning": "yellow"}.get(f.severity, "cyan")
             text = f"{where}: {f.message}" if where else f.message
-            console.print(f"[{style}]{label}[/] {escape(text)}")
+            console.print(f"[{style}]{label}[/] {shown(text)}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.numbers import fmt_number
+from dvk_cli.core.text import safe_text
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
@@ -38,7 +39,7 @@ def chart_data(c: Consolidation) -> tuple[list[str], list[str], list[list[float]
         values = [0.0 if v is None or math.isnan(float(v)) else float(v) for v in row]
         if not any(values):
             continue
-        names.append(info.name)
+        names.append(safe_text(info.name))
         columns.append(values)
     if not names:
         return [], [], []
@@ -70,7 +71,7 @@ def models_chart(c: Consolidation, path: Path | str, dpi: int = 200) -> Path | N
     for y, total in zip(ys, left, strict=True):
         ax.text(total + top * 0.01, y, fmt_number(total, 0), va="center", ha="left",
                 fontsize=8, family=FONT)
-    ax.set_yticks(ys, labels=names, fontsize=8, family=FONT)
+    ax.set_yticks(ys, labels=names, fontsize=8, family=FONT, parse_math=False)
     ax.invert_yaxis()  # the first unit on top, as in the tables
     ax.set_xlim(0, top * 1.1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: fmt_number(x, 0)))

@@ -22,7 +22,7 @@ from dvk_cli.core.files import write_text_atomic
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Status
 from dvk_cli.core.numbers import fmt_figure, fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
-from dvk_cli.core.text import join_vi, shown_time
+from dvk_cli.core.text import join_vi, safe_text, shown_time
 from dvk_cli.outputs.names import workbook_name
 from dvk_cli.outputs.templating import (
     giatri,
@@ -284,8 +284,88 @@ def _quoted(name: str) -> str:
     return "“" + name.strip().strip("“”\"'").strip() + "”"
 
 
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+# ----------------------------------------------------------------- Markdown
+# Every value a template prints with {{ … }} is data (a unit name from a
+# return, a file name, a finding's message): `md_text` makes it one line of
+# plain text in Markdown, so that "*đậm*", "# Tiêu đề", "[x](http://…)",
+# "<b>" or "a | b" are shown as written and never become emphasis, a heading,
+# a link, HTML or a table column. Normal Vietnamese text (parentheses,
+# dashes, commas, dots, “quotes”, %) is left as it is. dvk's own tags
+# "[CẦN KIỂM TRA …]" and "[CẦN BỔ SUNG]" keep their brackets unescaped.
+
+
+class MdText(str):
+    """Text already written as Markdown (the `o_bang` filter's output): the
+    template prints it without escaping it again."""
+
+
+_MD_SPECIAL = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)|[*_`~<>|\[\]]|&(?=#?\w+;)")
+# What a line starting with the text would turn into: a heading, a list item,
+# a setext underline or a thematic break.
+_MD_LINE_START = re.compile(r"^(\s*)(#|[-+](?=\s|$)|\d{1,9}(?=[.)](?:\s|$))|=+\s*$|-+\s*$)")
+_DVK_TAGS = ("[CẦN KIỂM TRA", "[CẦN BỔ SUNG")
+
+
+def _md_plain(text: str) -> str:
+    def escape(m: re.Match) -> str:
+        i = m.start()
+        if (m.group() == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum()
+                and text[i + 1].isalnum()):
+            return "_"  # inside a word ("ten_tep") "_" is never emphasis: kept
+        return "\\" + m.group()
+
+    return _MD_SPECIAL.sub(escape, text)
+
+
+def _dvk_tag_end(text: str, start: int) -> int:
+    """The index after the "]" closing the dvk tag at `start` ("[" … "]", with
+    brackets inside balanced), or -1 when it is not closed."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "[":
+            depth += 1
+        elif text[i] == "]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def md_text(value: object) -> str:
+    """`value` as one line of Markdown that shows exactly its text."""
+    text = safe_text(value)
+    out = []
+    pos = 0
+    while pos < len(text):
+        starts = [i for i in (text.find(tag, pos) for tag in _DVK_TAGS) if i >= 0]
+        start = min(starts, default=-1)
+        end = _dvk_tag_end(text, start) if start >= 0 else -1
+        if end < 0:
+            out.append(_md_plain(text[pos:]))
+            break
+        out.append(_md_plain(text[pos:start]))
+        closing = "\\]" if text[end:end + 1] in ("(", "[", ":") else "]"  # no link after it
+        out.append("[" + _md_plain(text[start + 1:end - 1]) + closing)
+        pos = end
+    escaped = "".join(out)
+    m = _MD_LINE_START.match(escaped)
+    if m:
+        lead, mark = m.group(1), m.group(2)
+        at = m.end() if mark.isdigit() else len(lead)  # "1\\. …", "\\# …"
+        escaped = f"{escaped[:at]}\\{escaped[at:]}"
+    return escaped
+
+
+def md_finalize(value: Any) -> Any:
+    """Jinja `finalize` of the Markdown report: what {{ … }} prints."""
+    if isinstance(value, MdText) or value is None or isinstance(value, (bool, int, float)):
+        return value
+    return md_text(value)
+
+
+def _md_cell(text: object) -> MdText:
+    """The filter `o_bang`: a table cell (md_text escapes "|" too)."""
+    return MdText(md_text(text))
 
 
 def next_period(p: Period) -> str:
@@ -602,7 +682,7 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
         })
 
     expected = c.expected
-    return {
+    return _one_line({
         "organization": {
             "name": org.name,
             "name_upper": org.name.upper(),
@@ -647,7 +727,22 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
         "marks_notice": marks_notice(marks),
         "table_marks": [mark_item(m) for m in marks if m.codes & indicators.keys()],
         "workbook": workbook_name(c.period),
-    }
+    })
+
+
+def _one_line(value: Any) -> Any:
+    """Every text of the context safe to show and on one line (core.text.
+    safe_text): a unit name with a line break, an escape sequence or a bidi
+    override from dvk.toml or a return reaches neither report as such."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: _one_line(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_one_line(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_one_line(v) for v in value)
+    return value
 
 
 # -------------------------------------------------------------------- Jinja
@@ -663,6 +758,7 @@ def _environment(search_path: Path | None = None):
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        finalize=md_finalize,  # every value printed is data: shown as written
     )
     env.filters.update({
         "so": fmt_number,

@@ -8,12 +8,11 @@ stays cheap; style objects are cached (openpyxl deduplicates them anyway).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
 from dvk_cli.core.numbers import EXCEL_DEC, excel_format
+from dvk_cli.core.text import safe_text
 
 FONT_NAME = "Times New Roman"
 FONT_SIZE = 12
@@ -28,8 +27,6 @@ DECIMAL_TYPES = ("money", "length")
 
 # Text that a spreadsheet would take for a formula or a signed number.
 _FORMULA_START = ("=", "+", "-", "@")
-# Control characters XML (hence xlsx) cannot store.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
 # ------------------------------------------------------------------ objects
@@ -96,9 +93,10 @@ def new_workbook():
 # ------------------------------------------------------------------ cells
 
 def clean_text(value: object) -> str:
-    """NFC text without the control characters xlsx cannot hold."""
-    text = unicodedata.normalize("NFC", str(value))
-    return _ILLEGAL.sub("", text)
+    """NFC text safe to show (core.text.safe_text, line breaks kept): without
+    the control characters xlsx cannot hold, escape sequences, bidi overrides,
+    or lone surrogates (a file name that is not UTF-8)."""
+    return safe_text(str(value), multiline=True)
 
 
 def _is_blank(value: object) -> bool:

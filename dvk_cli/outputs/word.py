@@ -27,6 +27,7 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import atomic_path
 from dvk_cli.core.numbers import fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
+from dvk_cli.core.text import safe_text
 from dvk_cli.outputs.report import (
     REJECTED_WORD,
     as_sentence,
@@ -59,9 +60,6 @@ TAG_SEP = "\n"  # a figure's tags go under it in a table cell (a line break)
 PARAGRAPH = "\a"  # docxtpl: a new paragraph, formatted as the one it is in
 # A mark as written, with one level of [brackets] inside it.
 _MARK_RE = r"\[CẦN KIỂM TRA(?:[^\[\]]|\[[^\[\]]*\])*\]"
-# Control characters Word's XML cannot hold or docxtpl would turn into
-# paragraphs and page breaks (\a, \f): none may come from a return's text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 # Words of a party committee's name ("Ban Dân vận Tỉnh ủy Bình Phước") and the
 # letters they give in a document symbol ("BC/BDVTU").
@@ -300,7 +298,7 @@ def units_table(c: Consolidation, settings: ReportSettings, marks: Marks) -> dic
     inds = [c.catalog.indicators[code] for code in codes]
     rows = []
     for unit, info in c.units.items():
-        rows.append({"name": info.name,
+        rows.append({"name": safe_text(info.name),  # one line in its cell
                      "cells": [_unit_cell(c, marks, unit, ind) for ind in inds]})
     cells = [cell for row in rows for cell in row["cells"]]
     total = [tagged(fmt_figure_number(c.totals[ind.code], ind), marks.on(ind.code), TAG_SEP)
@@ -324,7 +322,7 @@ def _unit_cell(c: Consolidation, marks: Marks, unit: str, ind: Indicator) -> str
     if value is not None and not _missing(value):
         text = fmt_figure_number(value, ind)
     elif (unit, ind.code) in marks.rejected:
-        text = rejected_text(marks.rejected[(unit, ind.code)])
+        text = rejected_text(safe_text(marks.rejected[(unit, ind.code)]))
     else:
         return ""
     return tagged(text, marks.on_unit(unit, ind.code), TAG_SEP)
@@ -428,9 +426,12 @@ def docx_context(c: Consolidation, settings: ReportSettings | None = None,
 
 
 def _nfc(value: Any) -> Any:
-    """NFC text without control characters (a return's text may carry them)."""
+    """NFC text safe to show (core.text.safe_text): no control characters Word's
+    XML cannot hold or docxtpl would turn into paragraphs and page breaks
+    (\a, \f), no escape sequences or bidi overrides; a line break ("\n", a
+    line break in Word) kept where dvk's own texts put one."""
     if isinstance(value, str):
-        return _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+        return safe_text(value, multiline=True)
     if isinstance(value, dict):
         return {k: _nfc(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -570,7 +571,8 @@ def highlight_marks(document, marks: Marks | None = None) -> int:
 
 
 def _mark_pattern(marks: Marks | None) -> re.Pattern:
-    known = {unicodedata.normalize("NFC", text) for m in (marks or ()) for text in (m.text, m.tag)}
+    # as rendered: report_context made every text safe and one line
+    known = {safe_text(text) for m in (marks or ()) for text in (m.text, m.tag)}
     longest_first = sorted(known, key=len, reverse=True)
     return re.compile("(" + "|".join([*map(re.escape, longest_first), _MARK_RE]) + ")")
 
@@ -686,7 +688,7 @@ def render_docx(c: Consolidation, settings: ReportSettings | None = None,
     update_fields_on_open(document)
     props = document.core_properties
     props.title = context["subject"]
-    props.author = c.organization.name
+    props.author = safe_text(c.organization.name)  # core.xml holds no control character
     props.comments = "Dự thảo do dvk tạo"
     now = dt.datetime.now().replace(microsecond=0)
     props.created = props.modified = now

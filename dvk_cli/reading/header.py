@@ -1,12 +1,15 @@
 """The header block of a return: "Đơn vị báo cáo", "Mã đơn vị", "Kỳ báo cáo"
-(beside or inside the label cell), else the period named by the title."""
+(beside or inside the label cell), else the period named by the title.
+
+The texts kept (unit name, code, period) are made safe at the source
+(core.text.safe_text): one line, NFC, without control characters, escape
+sequences or bidi overrides, which no name needs to be recognised and which
+would otherwise travel on into every message, report and the history store."""
 
 from __future__ import annotations
 
-import unicodedata
-
 from dvk_cli.core.cells import cell_ref
-from dvk_cli.core.text import fold_label
+from dvk_cli.core.text import fold_label, safe_text
 from dvk_cli.reading.returns import PERIOD_LABELS, UNIT_CODE_LABELS, UNIT_LABELS, ReturnData
 
 
@@ -23,6 +26,7 @@ def read_header(data: ReturnData, sheet: str, rows: list[list]) -> None:
         for c, value in enumerate(row):
             if not isinstance(value, str) or not value.strip():
                 continue
+            value = safe_text(value)
             text = fold_label(value)
             label, _, inline = text.partition(":")
             for key, labels in wanted.items():
@@ -32,10 +36,10 @@ def read_header(data: ReturnData, sheet: str, rows: list[list]) -> None:
                     found = _right_value(row, c)
                     if found is not None:
                         setattr(data, f"{key}_text" if key != "code" else "unit_code_text",
-                                unicodedata.normalize("NFC", str(found[0])).strip())
+                                safe_text(found[0]).strip())
                         data.header_cells[key] = cell_ref(r, found[1])
                 elif label.strip() in labels and inline.strip():
-                    original = unicodedata.normalize("NFC", value).split(":", 1)[1].strip()
+                    original = value.split(":", 1)[1].strip()
                     setattr(data, f"{key}_text" if key != "code" else "unit_code_text", original)
                     data.header_cells[key] = cell_ref(r, c)
     if isinstance(data.period_text, str) and data.period_text.endswith(".0"):
@@ -55,7 +59,7 @@ def _period_from_title(data: ReturnData, rows: list[list]) -> None:
             if isinstance(value, str) and len(value) < 200 and not value.strip().isdigit():
                 p = parse_period(value)
                 if p is not None:
-                    found.setdefault(p, (cell_ref(r, c), unicodedata.normalize("NFC", value).strip()))
+                    found.setdefault(p, (cell_ref(r, c), safe_text(value).strip()))
     if len(found) == 1:
         ((ref, text),) = found.values()
         data.period_text = text
