@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import unicodedata
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -47,7 +48,7 @@ from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"  # gitignored
-GEN_VERSION = 2
+GEN_VERSION = 3
 PERIOD = "2024"
 DEFAULT_N = 3321  # communes since 1/7/2025 (10,035 before)
 
@@ -93,13 +94,25 @@ IMPLEMENTERS = ["Hội Nông dân", "Hội Liên hiệp Phụ nữ", "Đoàn Tha
                 "Hội Cựu chiến binh", "Công an", "Ban Chỉ huy Quân sự", "Ủy ban nhân dân"]
 
 
+# Two syllables, distinct once diacritics are dropped ("Thành" = "Thanh" for a
+# file name), in a fixed shuffled order: dvk refuses a registry in which one
+# name (folded, without "Xã"/"Phường") would match two units.
+_FOLDED: dict[bytes, str] = {}
+for _s in SYLLABLES:
+    _FOLDED.setdefault(unicodedata.normalize("NFD", _s.replace("Đ", "D")).encode("ascii", "ignore"), _s)
+NAME_PAIRS = [(a, b) for a in _FOLDED.values() for b in _FOLDED.values() if a != b]
+random.Random("names").shuffle(NAME_PAIRS)
+
+
 def unit_identity(i: int, n: int) -> tuple[str, str, str]:
-    """(code, name, province folder) of unit i (0-based) among n."""
+    """(code, name, province folder) of unit i (0-based) among n; no two names
+    alike (past len(NAME_PAIRS) units a number follows: "Xã An Bình 2")."""
     rng = random.Random(f"unit-{i}")
     roll = rng.random()
     prefix = "Đặc khu" if roll < 0.004 else "Phường" if roll < 0.21 else "Xã"
-    a, b = rng.sample(SYLLABLES, 2)
-    return f"X{i + 1:05d}", f"{prefix} {a} {b}", PROVINCES[i * len(PROVINCES) // n]
+    (a, b), lap = NAME_PAIRS[i % len(NAME_PAIRS)], i // len(NAME_PAIRS)
+    name = f"{prefix} {a} {b}" + (f" {lap + 1}" if lap else "")
+    return f"X{i + 1:05d}", name, PROVINCES[i * len(PROVINCES) // n]
 
 
 def registry_toml(n: int) -> str:

@@ -32,10 +32,18 @@ from pathlib import Path
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import cell_ref
 from dvk_cli.core.config import Config
+from dvk_cli.core.config_schema import has_control, line_of, outside_folder, shown, suggestion
 from dvk_cli.core.errors import UsageError
 from dvk_cli.reading.returns import ReturnData, take_value
 
 _REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
+# Excel's sheet: 1 048 576 rows, 16 384 columns (A … XFD).
+MAX_ROW = 1_048_576
+MAX_COL = 16_384
+# What a mapping file may hold (the layout of its docstring).
+MAPPING_KEYS = ("sheet", "unit", "unit_cell", "period", "period_cell", "cells", "rows")
+_CELL_KEYS = ("cell", "unit")
+_ROW_KEYS = ("row", "unit")
 
 
 class MappingError(UsageError):
@@ -65,59 +73,129 @@ def _col_index(letters: str) -> int:
 
 
 def parse_ref(ref: str) -> tuple[int, int]:
-    """'E12' -> (11, 4), 0-based (row, column)."""
+    """'E12' -> (11, 4), 0-based (row, column); ValueError for what is not a
+    cell of an Excel sheet ("A0", "ZZZZ1", "XFE1", "A1048577")."""
     m = _REF.match(ref.strip().upper())
     if not m:
         raise ValueError(ref)
-    return int(m.group(2)) - 1, _col_index(m.group(1))
+    row, col = int(m.group(2)) - 1, _col_index(m.group(1))
+    if row >= MAX_ROW or col >= MAX_COL:
+        raise ValueError(ref)
+    return row, col
+
+
+def _is_ref(ref: object) -> bool:
+    try:
+        parse_ref(str(ref))
+    except ValueError:
+        return False
+    return True
+
+
+class _Problem(Exception):
+    """A problem in a mapping file at a key path (placed on its line by load_mapping)."""
+
+    def __init__(self, where: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.where = where
 
 
 def load_mapping(path: Path, catalog: Catalog) -> Mapping:
-    """Read and check a mapping file; problems raise MappingError (Vietnamese)."""
+    """Read and check a mapping file; problems raise MappingError (Vietnamese)
+    naming the file, the line and the key."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_bytes().decode("utf-8-sig")  # Notepad's byte order mark
+        data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise MappingError(f"Không tìm thấy tệp ánh xạ {path}") from exc
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise MappingError(f"Tệp ánh xạ {path} không hợp lệ ({exc})") from exc
+    except OSError as exc:
+        raise MappingError(f"Không đọc được tệp ánh xạ {path} ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"Tệp ánh xạ {path} phải lưu bằng mã UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"Tệp ánh xạ {path} không hợp lệ ({shown(exc, 200)})") from exc
+    except RecursionError as exc:
+        raise MappingError(f"Tệp ánh xạ {path} không hợp lệ (ngoặc lồng nhau quá sâu)") from exc
+    try:
+        return _mapping(path, data, catalog)
+    except _Problem as exc:
+        line = line_of(text, exc.where)
+        raise MappingError(f"Tệp ánh xạ {path}{f' dòng {line}' if line else ''}: {exc}") from exc
+
+
+def _unknown(key: str, known: tuple[str, ...], where: str) -> str:
+    near = suggestion(key, list(known))
+    hint = f"có phải {near}?" if near else f"các khóa dùng được: {', '.join(known)}"
+    return f"{where} không có khóa {shown(key)} — {hint}"
+
+
+def _mapping(path: Path, data: dict, catalog: Catalog) -> Mapping:
+    for key in data:
+        if key not in MAPPING_KEYS:
+            raise _Problem((key,), _unknown(key, MAPPING_KEYS, "tệp ánh xạ"))
     m = Mapping(path=str(path))
     for key in ("sheet", "unit", "unit_cell", "period", "period_cell"):
         value = data.get(key, "")
-        if not isinstance(value, (str, int)):
-            raise MappingError(f"{path}: “{key}” phải là chuỗi")
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise _Problem((key,), f"“{key}” phải là chuỗi trong dấu ngoặc kép")
+        if has_control(str(value)):
+            raise _Problem((key,), f"“{key}” có ký tự điều khiển hoặc ký tự ẩn: “{shown(value)}”")
         setattr(m, key, unicodedata.normalize("NFC", str(value)).strip())
     for key in ("unit_cell", "period_cell"):
         ref = getattr(m, key)
-        if ref and not _REF.match(ref.upper()):
-            raise MappingError(f"{path}: {key} = “{ref}” không phải địa chỉ ô (ví dụ C3)")
+        if ref and not _is_ref(ref):
+            raise _Problem((key,), f"{key} = “{shown(ref)}” không phải địa chỉ ô của trang Excel "
+                                   "(ví dụ C3; cột từ A đến XFD, dòng từ 1 đến 1048576)")
 
-    def add(code: str, ref: str, unit_text: str = "") -> None:
+    def add(where: tuple[str | int, ...], code: str, ref: object, unit_text: object = "") -> None:
         code = code.strip().upper()
         if code not in catalog:
-            raise MappingError(f"{path}: mã chỉ tiêu {code} không có trong danh mục")
-        if not _REF.match(str(ref).strip().upper()):
-            raise MappingError(f"{path}: ô “{ref}” của {code} không phải địa chỉ ô (ví dụ E12)")
+            raise _Problem(where, f"mã chỉ tiêu {shown(code)} không có trong danh mục")
+        if isinstance(ref, bool) or not _is_ref(ref):
+            raise _Problem(where, f"ô “{shown(ref)}” của {code} không phải địa chỉ ô của trang "
+                                  "Excel (ví dụ E12; cột từ A đến XFD, dòng từ 1 đến 1048576)")
+        if not isinstance(unit_text, str) or has_control(unit_text):
+            raise _Problem(where, f"unit của {code} phải là chuỗi, ví dụ unit = \"nghìn đồng\"")
         if code in m.cells:
-            raise MappingError(f"{path}: chỉ tiêu {code} được khai báo hai lần")
+            raise _Problem(where, f"chỉ tiêu {code} được khai báo hai lần")
         m.cells[code] = (str(ref).strip().upper(), unit_text)
 
-    for code, spec in (data.get("cells") or {}).items():
+    cells = data.get("cells") or {}
+    rows = data.get("rows") or {}
+    for key, value in (("cells", cells), ("rows", rows)):
+        if not isinstance(value, dict):
+            raise _Problem((key,), f"[{key}] phải là một bảng: dòng [{key}] rồi mỗi dòng "
+                                   "MÃ = … bên dưới")
+    for code, spec in cells.items():
         if isinstance(spec, dict):
-            add(code, spec.get("cell", ""), str(spec.get("unit", "")))
+            extra = [k for k in spec if k not in _CELL_KEYS]
+            if extra:
+                raise _Problem(("cells", code), _unknown(extra[0], _CELL_KEYS, f"[cells] {code}"))
+            add(("cells", code), code, spec.get("cell", ""), spec.get("unit", ""))
         else:
-            add(code, str(spec))
-    rows = dict(data.get("rows") or {})
+            add(("cells", code), code, spec if isinstance(spec, str) else repr(spec))
+    rows = dict(rows)
     if rows:
-        column = str(rows.pop("value_column", "")).strip().upper()
-        if not re.fullmatch(r"[A-Z]{1,3}", column):
-            raise MappingError(f"{path}: [rows] cần value_column (ví dụ value_column = \"E\")")
+        column = rows.pop("value_column", "")
+        if (not isinstance(column, str) or not re.fullmatch(r"[A-Z]{1,3}", column.strip().upper())
+                or _col_index(column.strip().upper()) >= MAX_COL):
+            raise _Problem(("rows", "value_column"),
+                           "[rows] cần value_column là cột từ A đến XFD (ví dụ value_column = \"E\")")
+        column = column.strip().upper()
         for code, spec in rows.items():
             if isinstance(spec, dict):
-                add(code, f"{column}{spec.get('row', '')}", str(spec.get("unit", "")))
+                extra = [k for k in spec if k not in _ROW_KEYS]
+                if extra:
+                    raise _Problem(("rows", code), _unknown(extra[0], _ROW_KEYS, f"[rows] {code}"))
+                row, unit_text = spec.get("row", ""), spec.get("unit", "")
             else:
-                add(code, f"{column}{spec}")
+                row, unit_text = spec, ""
+            if isinstance(row, bool) or not isinstance(row, int):
+                raise _Problem(("rows", code), f"dòng của {shown(code.strip().upper())} phải là "
+                                               f"số nguyên từ 1 đến {MAX_ROW}, ví dụ {code} = 31")
+            add(("rows", code), code, f"{column}{row}", unit_text)
     if not m.cells:
-        raise MappingError(f"{path}: chưa khai báo chỉ tiêu nào trong [cells] hoặc [rows]")
+        raise _Problem((), "chưa khai báo chỉ tiêu nào trong [cells] hoặc [rows]")
     return m
 
 
@@ -177,17 +255,29 @@ class MappingRule:
 
 
 def mapping_rules(raw: dict, folder: Path) -> list[MappingRule]:
-    """The [[mappings]] of dvk.toml and the `mapping` keys of [[units]]."""
+    """The [[mappings]] of dvk.toml and the `mapping` keys of [[units]] (load_config
+    has checked their types; a Config built in code is checked here too)."""
     rules: list[MappingRule] = []
     for i, entry in enumerate(raw.get("mappings", []) or [], start=1):
-        if not isinstance(entry, dict) or not entry.get("mapping") or not entry.get("files"):
-            raise MappingError(f"dvk.toml: mục [[mappings]] thứ {i} cần files và mapping")
-        rules.append(MappingRule(folder / entry["mapping"], str(entry["files"]),
-                                 str(entry.get("unit", "")).upper()))
+        if (not isinstance(entry, dict) or not isinstance(entry.get("mapping"), str)
+                or not isinstance(entry.get("files"), str) or not entry["mapping"].strip()
+                or not entry["files"].strip()):
+            raise MappingError(f"dvk.toml: mục [[mappings]] thứ {i} cần files và mapping (chuỗi)")
+        rules.append(MappingRule(_inside(folder, entry["mapping"], f"[[mappings]] thứ {i}"),
+                                 entry["files"], str(entry.get("unit", "")).upper()))
     for entry in raw.get("units", []) or []:
         if isinstance(entry, dict) and entry.get("mapping"):
-            rules.append(MappingRule(folder / entry["mapping"], "", str(entry.get("code", "")).upper()))
+            code = str(entry.get("code", "")).upper()
+            rules.append(MappingRule(_inside(folder, entry["mapping"], f"đơn vị {code}"), "", code))
     return rules
+
+
+def _inside(folder: Path, relative: object, what: str) -> Path:
+    """A mapping path of dvk.toml, which must stay inside the working folder."""
+    if not isinstance(relative, str) or outside_folder(relative.strip(), folder):
+        raise MappingError(f"dvk.toml: mapping = “{shown(relative)}” của {what} trỏ ra ngoài thư "
+                           f"mục làm việc {folder.resolve()}; hãy đặt tệp ánh xạ trong thư mục này")
+    return folder / relative.strip()
 
 
 def mapping_for(path: Path, rules: list[MappingRule], registry, catalog: Catalog,
