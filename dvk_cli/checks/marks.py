@@ -37,7 +37,7 @@ MARK_WORD = "CẦN KIỂM TRA"
 RULE_PARTS = "parts_total"
 # Reading errors whose value was not used: the total is short by that value.
 REJECTED_RULES = frozenset({"not_a_number", "negative", "fractional_count", "unit_of_measure",
-                            "formula_no_value"})
+                            "formula_no_value", "implausible"})
 _BRIEF_MAX = 90
 _CLAUSE_END = re.compile(r"[.;](?=\s|$)")
 

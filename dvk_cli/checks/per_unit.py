@@ -1,8 +1,10 @@
 """Checks on one unit's figures: the catalog's rules and computed rows.
 
 Warnings never change a number; they are listed for the clerk. Value-level
-errors (text that is not a number, negative numbers, fractional counts) are
-found by the reader, which then does not use the value.
+errors (text that is not a number, an error value of the spreadsheet,
+negative numbers, fractional counts, figures above the indicator's plausible
+maximum — catalog `max`) are found by the reader, which then does not use
+the value: what reaches these checks is finite and within its bound.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import lru_cache
 
 from dvk_cli.core.catalog import Catalog, Check
 from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import fmt_number
+from dvk_cli.core.numbers import MAGNITUDE, fmt_number
 
 _OPS = {
     "==": operator.eq, "!=": operator.ne, "<=": operator.le,
@@ -23,7 +25,7 @@ _OPS = {
 _SPLIT = re.compile(r"(==|!=|<=|>=|<|>)")
 # One signed term of a side: a number, a code, or a number times a code.
 _TERM = re.compile(r"([+-]?)([^+-]+)")
-_NUMBER = r"\d+(?:\.\d+)?"
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"  # ASCII digits only: \d would take "١٠" for 10
 _BODY = re.compile(rf"^(?:({_NUMBER})\*)?([A-Z][A-Z0-9_]*)(?:\*({_NUMBER}))?$|^({_NUMBER})$")
 _TOLERANCE = 1e-6
 
@@ -71,11 +73,18 @@ def parse_side(side: str) -> tuple[tuple[float, str | None], ...]:
                                   "dấu + - và phép nhân với một số, ví dụ 10 * MA_SO)")
         before, code, after, constant = b.groups()
         factor = float(before or after or constant or 1)
+        if factor >= MAGNITUDE:  # "1" * 400 is inf as a float
+            raise RuleSyntaxError(f"số “{_short(before or after or constant)}” trong {_short(side)!r} "
+                                  "quá lớn (từ 10^15 trở lên)")
         terms.append((-factor if sign == "-" else factor, None if constant else code))
         pos = m.end()
     if pos != len(text):
         raise RuleSyntaxError(f"biểu thức không hợp lệ: {side!r}")
     return tuple(terms)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _present(values: Mapping[str, float], code: str) -> bool:

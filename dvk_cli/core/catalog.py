@@ -25,6 +25,10 @@ class Indicator:
     parent: str | None = None
     formula: str | None = None
     synonyms: tuple[str, ...] = ()  # other wordings of the label, matched exactly
+    # The largest figure one return can plausibly hold, in the catalog unit
+    # (catalog.toml [plausible_max] or the indicator's own `max`); a value
+    # above it is refused, naming its cell. None: no bound (indicators made in code).
+    max: float | None = None
 
     @property
     def computed(self) -> bool:
@@ -97,6 +101,8 @@ class Catalog:
     retired: frozenset[str] = frozenset()  # codes of older forms no longer collected
     # [report] unit_table: indicators shown as columns of the Word report's table of units
     unit_table: tuple[str, ...] = ()
+    # [plausible_max]: the default `max` of an indicator of each type
+    max_by_type: dict[str, float] = field(default_factory=dict)
 
     def __contains__(self, code: str) -> bool:
         return code in self.indicators
@@ -134,6 +140,8 @@ def _parse(data: dict) -> Catalog:
         )
         groups[g["key"]] = Group(g["key"], g.get("roman", ""), g["title"], sentences)
 
+    max_by_type = {t: _bound(data.get("plausible_max", {}).get(t), f"[plausible_max] {t}")
+                   for t in INDICATOR_TYPES}
     by_code: dict[str, Indicator] = {}
     for raw in data["indicators"]:
         ind = Indicator(
@@ -147,6 +155,8 @@ def _parse(data: dict) -> Catalog:
             parent=raw.get("parent"),
             formula=raw.get("formula"),
             synonyms=tuple(raw.get("synonyms", ())),
+            max=_bound(raw["max"], f"{raw['code']} max") if "max" in raw
+            else max_by_type.get(raw["type"]),
         )
         if ind.type not in INDICATOR_TYPES:
             raise ValueError(f"catalog: {ind.code} has unknown type {ind.type!r}")
@@ -191,7 +201,15 @@ def _parse(data: dict) -> Catalog:
         model_fields=[ModelCategory(**f) for f in ml.get("fields", ())],
         model_kinds=[ModelCategory(**k) for k in ml.get("kinds", ())],
         unit_table=tuple((data.get("report") or {}).get("unit_table", ())),
+        max_by_type=max_by_type,
     )
+
+
+def _bound(raw: object, where: str) -> float:
+    """A plausible maximum from the catalog: a finite number above 0."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw < 1e15:
+        raise ValueError(f"catalog: {where} must be a number above 0 and below 1e15, not {raw!r}")
+    return float(raw)
 
 
 @cache
@@ -234,8 +252,12 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
     if not isinstance(section, dict) or not isinstance(extra, list):
         raise CatalogError(f"{where}: mục [catalog] hoặc [[indicators]] không hợp lệ")
     retire = {str(c).strip().upper() for c in section.get("retire", [])}
-    if not retire and not extra and "version" not in section:
+    raised = section.get("max") or {}
+    if not retire and not extra and "version" not in section and not raised:
         return base
+    if not isinstance(raised, dict):
+        raise CatalogError(f"{where}: [catalog] max phải là bảng mã = số tối đa, "
+                           "ví dụ max = { MA_CHI_TIEU = 500000000 }")
     unknown = retire - set(base.indicators)
     if unknown:
         raise CatalogError(f"{where}: không thể bỏ mã {', '.join(sorted(unknown))}: không có trong danh mục")
@@ -286,6 +308,8 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
             code=code, label=label, short=str(item.get("short", label)), unit=str(item["unit"]),
             type=kind_type, kind="input", group=group,
             parent=str(parent).upper() if parent else None, synonyms=tuple(map(str, synonyms)),
+            max=_user_bound(item["max"], f"{where}: chỉ tiêu {code}: max") if "max" in item
+            else base.max_by_type.get(kind_type),
         )
         phrase = item.get("phrase")
         if phrase:
@@ -293,6 +317,14 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
                 raise CatalogError(f"{where}: phrase của {code} phải chứa {{{code}}}")
             g = groups[group]
             groups[group] = Group(g.key, g.roman, g.title, (*g.sentences, Sentence(text=str(phrase))))
+
+    for raw_code, bound in raised.items():
+        code = str(raw_code).strip().upper()
+        if code not in indicators:
+            raise CatalogError(f"{where}: [catalog] max: mã {code} không có trong danh mục")
+        ind = indicators[code]
+        indicators[code] = Indicator(**{**ind.__dict__,
+                                        "max": _user_bound(bound, f"{where}: [catalog] max {code}")})
 
     # Phrases, checks and model categories lose what was retired.
     for key, g in list(groups.items()):
@@ -317,7 +349,16 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
         model_kinds=[k for k in base.model_kinds if k.code not in gone],
         retired=frozenset(base.retired | gone),
         unit_table=tuple(c for c in base.unit_table if c not in gone),
+        max_by_type=base.max_by_type,
     )
+
+
+def _user_bound(raw: object, where: str) -> float:
+    """A plausible maximum a dvk.toml sets: a number above 0 and below 10^15."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw < 1e15:
+        raise CatalogError(f"{where} phải là một số lớn hơn 0 và nhỏ hơn 10^15 (ô có số lớn hơn "
+                           f"bị coi là gõ nhầm), không phải {raw!r}")
+    return float(raw)
 
 
 def catalog_for(config) -> Catalog:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import NotANumber, fmt_number, parse_number
+from dvk_cli.core.numbers import NotANumber, fmt_number, fullwidth_note, implausible, parse_number
 from dvk_cli.core.text import fold_label
 from dvk_cli.reading.labels import LabelIndex
 from dvk_cli.reading.measures import UnknownMeasure, apply, conversion
@@ -154,7 +154,10 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
                  sheet=sheet, cell=ref, indicator=code, value=value,
                  brief=f"ô {ref} ghi số âm {_as_written(value)}, chưa được cộng")
         return
-    note = ""
+    note = fullwidth_note(value)
+    if note:
+        data.add("info", "fullwidth_digits", f"{ind.label} ({code}): {note}.", sheet=sheet,
+                 cell=ref, indicator=code, value=value)
     if unit_text:
         try:
             conv = conversion(ind.type, unit_text)
@@ -167,11 +170,19 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
             return
         if conv is not None and not conv.identity and number != 0:
             converted = apply(number, conv)
-            note = (f"đã đổi {fmt_number(number, 6)} {conv.written} thành "
-                    f"{fmt_number(converted, 6)} {ind.unit}")
+            converted_note = (f"đã đổi {fmt_number(number, 6)} {conv.written} thành "
+                              f"{fmt_number(converted, 6)} {ind.unit}")
             data.add("info", "unit_converted",
-                     f"{ind.label} ({code}): {note}.", sheet=sheet, cell=ref, indicator=code)
+                     f"{ind.label} ({code}): {converted_note}.", sheet=sheet, cell=ref, indicator=code)
+            note = f"{note}; {converted_note}" if note else converted_note
             number = converted
+    problem = implausible(number, ind)
+    if problem:
+        data.add("error", "implausible",
+                 f"{ind.label} ({code}): {problem}; giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi {_as_written(value)}, lớn quá mức có thể có, chưa được cộng")
+        return
     if ind.type == "count" and not float(number).is_integer():
         data.add("error", "fractional_count",
                  f"{ind.label} ({code}) phải là số nguyên, ô ghi {value}; giá trị không được dùng.",
