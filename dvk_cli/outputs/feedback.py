@@ -257,7 +257,7 @@ def _output_name(stem: str, suffix: str, units: list[str], taken: set[str]) -> s
 def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = None) -> FeedbackResult:
     """Write one feedback workbook per return with errors or warnings into `out_dir`."""
     from dvk_cli.core.files import save_workbook_atomic
-    from dvk_cli.reading.guards import archive_problem
+    from dvk_cli.reading.guards import archive_problem, openpyxl_limits
 
     out_dir = Path(out_dir)
     result = FeedbackResult()
@@ -274,6 +274,12 @@ def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = N
         raw = path.read_bytes()
         if archive_problem(raw):
             result.skipped.append((source, "tệp vượt giới hạn an toàn, không mở"))
+            continue
+        # openpyxl parses every part whole and keeps an object per cell (the
+        # values copy of an .xls/.ods too): every part, every cell, tighter limits.
+        if problem := archive_problem(raw, openpyxl_limits(), every_part=True):
+            result.skipped.append((source, "tệp quá lớn để tạo bản sao đánh dấu (" + problem[1].split(";")[0]
+                                   + "); xem các lỗi trong báo cáo kiểm tra"))
             continue
         try:
             wb, converted, sheets = _open_copy(path)

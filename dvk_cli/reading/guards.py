@@ -2,91 +2,69 @@
 
 An .xlsx/.xlsm/.ods file is a zip archive. A "zip bomb" is small on disk but
 expands to gigabytes; a sheet with one cell at XFD1048576 makes a dense
-reader build a grid of 17 billion cells. Both are refused here with a
-finding, using only the zip central directory and a streaming, bounded
-decompression of the XML parts (never more than `Limits.max_unpacked` bytes
-are produced, and they are not kept).
+reader build a grid of 17 billion cells; an .ods row repeated 200,000 times
+with a cell repeated 100 times is 20 million cells. All are refused here
+with a finding, using only the zip central directory and a streaming,
+bounded decompression of the parts (never more than `Limits.max_unpacked`
+bytes are produced, and they are not kept).
+
+The sheets are measured as calamine's tokenizer sees them: a cell is any
+start tag whose local name is `c` (any namespace prefix), its `r` attribute
+in any quoting, spacing or case, and a cell or row without `r` follows the
+one before; the sheet parts are those the workbook's relationships name,
+wherever they are stored. .xls files (OLE2 compound files) are checked by
+`oleguard`.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import posixpath
 import re
+import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
 
-MB = 1024 * 1024
-DEFAULT_MAX_UNPACKED = 200 * MB  # bytes, the whole archive once expanded
-DEFAULT_MAX_CELLS = 5_000_000  # cells of one sheet's used area (rows x columns)
-DEFAULT_MAX_MEMORY_MB = 400  # what one file's reader may allocate beyond its start
-DEFAULT_MAX_SECONDS = 60.0  # wall-clock time to read one file
+from dvk_cli.reading.limits import (  # noqa: F401 - re-exported: callers import the limits from here
+    DEFAULT_MAX_CELLS,
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_MAX_SECONDS,
+    DEFAULT_MAX_UNPACKED,
+    MB,
+    Limits,
+    _bomb,
+    _fmt,
+    _too_large,
+    _too_many,
+    _too_many_total,
+    current_limits,
+    limits_from,
+    set_limits,
+)
+
 _CHUNK = 256 * 1024
 _DEFLATE_MAX_RATIO = 1100  # deflate's maximum is about 1,032 : 1
 
-# A cell reference in a worksheet part: <c r="XFD1048576" ...>
-_CELL_REF = re.compile(rb"r=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_ODS_CELL = re.compile(rb"<table:table-cell\b")
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_unpacked: int = DEFAULT_MAX_UNPACKED
-    max_cells: int = DEFAULT_MAX_CELLS
-    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
-    max_seconds: float = DEFAULT_MAX_SECONDS
-
-
-_current = Limits()
-
-
-def set_limits(limits: Limits | None) -> None:
-    """The limits read_return applies in this process (set by each run from dvk.toml)."""
-    global _current
-    _current = limits or Limits()
-
-
-def current_limits() -> Limits:
-    return _current
-
-
-def limits_from(raw: dict, where: str = "dvk.toml") -> Limits:
-    """[limits] max_unpacked_mb = 200, max_cells = 5000000, max_memory_mb = 400,
-    max_seconds = 60 (ConfigError if invalid)."""
-    from dvk_cli.core.config import ConfigError
-
-    section = raw.get("limits", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{where}: mục [limits] không hợp lệ")
-    known = ("max_unpacked_mb", "max_cells", "max_memory_mb", "max_seconds")
-    extra = sorted(set(section) - set(known))
-    if extra:
-        raise ConfigError(f"{where}: [limits] có khóa lạ {', '.join(extra)}; chỉ dùng {', '.join(known)}")
-    mb = section.get("max_unpacked_mb", DEFAULT_MAX_UNPACKED / MB)
-    cells = section.get("max_cells", DEFAULT_MAX_CELLS)
-    if isinstance(mb, bool) or not isinstance(mb, (int, float)) or mb <= 0:
-        raise ConfigError(f"{where}: [limits] max_unpacked_mb phải là số dương (MB), ví dụ 200")
-    if isinstance(cells, bool) or not isinstance(cells, int) or cells <= 0:
-        raise ConfigError(f"{where}: [limits] max_cells phải là số nguyên dương, ví dụ 5000000")
-    memory = section.get("max_memory_mb", DEFAULT_MAX_MEMORY_MB)
-    seconds = section.get("max_seconds", DEFAULT_MAX_SECONDS)
-    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 50:
-        raise ConfigError(f"{where}: [limits] max_memory_mb phải là số nguyên từ 50 trở lên (MB), ví dụ 400")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise ConfigError(f"{where}: [limits] max_seconds phải là số dương (giây), ví dụ 60")
-    return Limits(max_unpacked=int(mb * MB), max_cells=cells, max_memory_mb=memory,
-                  max_seconds=float(seconds))
+_MAX_TAG = 1 * MB  # one tag, comment or CDATA section longer than this: not a workbook
+_MAX_META = 16 * MB  # relationships and workbook.xml, read whole to find the sheets
+_MAX_COLUMNS = 16_384  # what calamine caps a row of an .ods at
+_MAX_DOCPROPS = 4 * MB  # document properties openpyxl parses whole (every_part only)
 
 
 def _col_number(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
 
 
 class _TooBig(Exception):
     pass
+
+
+class _Malformed(Exception):
+    """A part no spreadsheet program writes (a tag longer than _MAX_TAG …)."""
 
 
 def _stream(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
@@ -135,14 +113,506 @@ def _stream(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
             break
 
 
-def archive_problem(raw: bytes, limits: Limits | None = None) -> tuple[str, str] | None:
-    """(rule, Vietnamese message) when a zip-based workbook must not be parsed; else None.
+# ------------------------------------------------------------------ a tokenizer's view of XML
+#
+# quick-xml (calamine's XML reader) ends a start tag at the first '>' outside
+# quotes, an end tag at the first '>', a comment at '-->', a CDATA section at
+# ']]>', a processing instruction at '?>'. The patterns below cut the text the
+# same way, in C: everything but the tags of interest is skipped inside the
+# regular expression (possessive, so no backtracking), and Python only sees
+# the tags it counts.
 
-    Checks, in order: the sizes the central directory declares, then the real
-    size of each XML part inflated in bounded chunks, measuring each
-    worksheet's used area (A1 to its last cell reference) on the way.
+_PREFIX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
+_BODY = rb"[^>\"']*+(?:(?:\"[^\"]*+\"|'[^']*+')[^>\"']*+)*+"  # attributes: '>' ends them outside quotes
+
+
+def _tokenizer(starts: bytes, ends: bytes, first: bytes = b"") -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(token, skip): `token` matches, from a position, the markup to skip then
+    an interesting tag: group 1 the local name of an end tag among `ends`,
+    or group 2 the local name of a start (or empty) tag among `starts`, then
+    the groups of `first` (a pattern for its first attribute, optional),
+    then the rest of its attributes. `skip` matches only what is skipped."""
+    start = (rb"<" + _PREFIX + rb"(" + starts + rb")(?=[\s/>])"
+             + (rb"(?:" + first + rb")?" if first else b"") + rb"(" + _BODY + rb")>")
+    end = rb"</" + _PREFIX + rb"(" + ends + rb")\s*>"
+    skip = (rb"(?:[^<]++"
+            rb"|</(?!" + _PREFIX + rb"(?:" + ends + rb")\s*>)[^>]*+>"
+            rb"|<(?![/!?]|" + _PREFIX + rb"(?:" + starts + rb")(?=[\s/>]))" + _BODY + rb">"
+            rb"|<!--.*?-->"
+            rb"|<!\[CDATA\[.*?\]\]>"
+            rb"|<\?.*?\?>"
+            rb"|<!(?!--|\[CDATA\[)[^>]*+>"
+            rb")*+")
+    return re.compile(skip + rb"(?:" + end + rb"|" + start + rb")", re.S), re.compile(skip, re.S)
+
+
+def _attr_pattern(key: bytes) -> re.Pattern[bytes]:
+    """An attribute's values in a tag's attribute text, as quick-xml reads
+    attributes (any quote, spaces around '='; a key starts after a space or a
+    closing quote). A look-alike inside another value only adds a candidate."""
+    return re.compile(rb"(?:^|[\s\"'])" + key + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _values(pattern: re.Pattern[bytes], attrs: bytes) -> list[bytes]:
+    return [a or b for a, b in pattern.findall(attrs)]
+
+
+def _text(value: bytes) -> str:
+    return unicodedata.normalize("NFC", html.unescape(value.decode("utf-8", "replace")))
+
+
+class _Scan:
+    """Feed the chunks of one XML part; `start`/`end` see the tags of interest."""
+
+    token: re.Pattern[bytes]
+    skip: re.Pattern[bytes]
+
+    def __init__(self) -> None:
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
+        pos = 0
+        match = self.token.match
+        while m := match(data, pos):
+            pos = m.end()
+            if m.group(1) is not None:
+                self.end(m.group(1))
+            else:
+                self.start(m.group(2), m.group(3))
+        m = self.skip.match(data, pos)
+        self.carry = data[m.end() if m else pos:]
+        if len(self.carry) > _MAX_TAG:
+            raise _Malformed
+
+    def finish(self) -> None:
+        pass
+
+    def start(self, name: bytes, attrs: bytes) -> None:
+        raise NotImplementedError
+
+    def end(self, name: bytes) -> None:
+        raise NotImplementedError
+
+
+_R = _attr_pattern(rb"r")
+_R_KEY = re.compile(rb"(?:^|[\s\"'])r\s*=")
+_REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
+# The usual form, r="B12" first, is captured by the token itself (groups 3, 4).
+_XLSX_TOKEN, _XLSX_SKIP = _tokenizer(rb"c|row", rb"row", rb"\s+r=\"([A-Z]{0,3})([0-9]{1,7})\"")
+# A part that is "plain" (no comment, CDATA, DOCTYPE, single quote, nor '<' or
+# '>' inside a value) is cut into tags by '<' and '>' alone: there the cells
+# are counted in C, without the tokenizer, when all have r="B12" first.
+_BRACKET_IN_VALUE = re.compile(rb"=\"[^\"<>]*+[<>]")
+_SPACED_EQUALS = re.compile(rb"=\s")
+_PREFIXED_C = re.compile(rb":c[\s/>]")
+_C_ANY = re.compile(rb"<c[\s/>]")
+_C_FAST = re.compile(rb"<c\s+r=\"([A-Z]{1,3})([1-9][0-9]{0,6})\"([^>]*)>")
+_R_EQ = re.compile(rb"r\s*=")
+_COLUMNS: dict[bytes, int] = {}
+
+
+def _position(ref: bytes) -> tuple[int, int] | None:
+    """0-based (row, column) of a reference as calamine parses it ('5' is a
+    row alone, column 0), or None where calamine fails on it."""
+    m = _REF.fullmatch(ref)
+    if m is None:
+        return None
+    if len(ref) > 40:
+        return 10**18, 10**18
+    row = int(m.group(2)) - 1
+    if row < 0:
+        return None
+    return row, max(_col_number(m.group(1)) - 1, 0)
+
+
+class _SheetScan(_Scan):
+    """A worksheet part as calamine reads it: the rows and columns of the
+    cells it keeps (those with content; `<c .../>` is empty), their number,
+    and, with `every_cell`, empty cells too (openpyxl keeps them).
+
+    calamine: `<row r>` sets the row, `</row>` (or `<row/>`) moves to the next
+    one and to column 0; `<c r>` sets row and column, a `<c>` without `r`
+    takes the current ones; every `<c>` moves one column on."""
+
+    token, skip = _XLSX_TOKEN, _XLSX_SKIP
+
+    def __init__(self, every_cell: bool = False) -> None:
+        super().__init__()
+        self.every_cell = every_cell
+        self.row = self.col = 0  # 0-based, where a cell without `r` goes
+        self.max_row = self.max_col = -1
+        self.cells = 0
+        self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
+        self.fed = False
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.fed:
+            self.fed = True
+            self.first = chunk
+            return
+        if self.first is not None:
+            first, self.first = self.first, None
+            self._tokenize(first)
+        self._tokenize(chunk)
+
+    def finish(self) -> None:
+        if self.first is not None:
+            first, self.first = self.first, None
+            if not self._plain(first):
+                self._tokenize(first)
+
+    def _plain(self, data: bytes) -> bool:
+        """Count a whole part the quick way; False when it is not plain."""
+        if (b"<!" in data or b"'" in data or _PREFIXED_C.search(data)
+                or _SPACED_EQUALS.search(data) or _BRACKET_IN_VALUE.search(data)):
+            return False
+        pi = data.find(b"<?")
+        if pi != -1 and (pi > 3 or data.find(b"<?", pi + 1) != -1):
+            return False
+        fast = _C_FAST.findall(data)
+        if len(fast) != len(_C_ANY.findall(data)):
+            return False  # a cell without r, or with r in another form
+        if fast and _R_EQ.search(rests := b" ".join(rest for _, _, rest in fast)) \
+                and _R_KEY.search(rests):
+            return False  # a second r
+        kept = fast if self.every_cell else [f for f in fast if not f[2].endswith(b"/")]
+        self.cells = len(kept)
+        if kept:
+            self.max_row = max(map(int, {d for _, d, _ in kept})) - 1
+            self.max_col = max(map(_col_number, {c for c, _, _ in kept})) - 1
+        return True
+
+    def _tokenize(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
+        pos = 0
+        match = self.token.match
+        row, col, max_row, max_col, cells = self.row, self.col, self.max_row, self.max_col, self.cells
+        every, columns = self.every_cell, _COLUMNS
+        while m := match(data, pos):
+            pos = m.end()
+            end, name, letters, digits, rest = m.groups()
+            if end is not None:  # </row>
+                row += 1
+                col = 0
+                continue
+            if digits is not None and digits[0] != 48 and not _R_KEY.search(rest):
+                # r="B12" first and only (not "0…")
+                if name == b"row":
+                    row = int(digits) - 1
+                    if rest.endswith(b"/"):
+                        row += 1
+                        col = 0
+                    continue
+                if letters:
+                    r = int(digits) - 1
+                    c = columns.get(letters)
+                    if c is None:
+                        c = columns[letters] = _col_number(letters) - 1
+                    col = c + 1
+                    if rest.endswith(b"/") and not every:
+                        continue
+                    cells += 1
+                    if r > max_row:
+                        max_row = r
+                    if c > max_col:
+                        max_col = c
+                    continue
+            # Any other form: the slow, general reading of the attributes.
+            attrs = data[m.end(2):pos - 1]
+            known = [p for p in map(_position, _values(_R, attrs)) if p is not None]
+            closed = attrs.endswith(b"/")
+            if name == b"row":
+                if known:
+                    row = max(r for r, _ in known)
+                if closed:
+                    row += 1
+                    col = 0
+                continue
+            r, c = row, col
+            if known:
+                r = max(p[0] for p in known)
+                c = col = max(p[1] for p in known)
+            col += 1
+            if closed and not every:
+                continue
+            cells += 1
+            if r > max_row:
+                max_row = r
+            if c > max_col:
+                max_col = c
+        self.row, self.col, self.max_row, self.max_col, self.cells = row, col, max_row, max_col, cells
+        m = self.skip.match(data, pos)
+        self.carry = data[m.end() if m else pos:]
+        if len(self.carry) > _MAX_TAG:
+            raise _Malformed
+
+    @property
+    def area(self) -> int:
+        """Cells of the grid from A1 to the last cell kept."""
+        return (self.max_row + 1) * (self.max_col + 1)
+
+
+_ODS_TOKEN, _ODS_SKIP = _tokenizer(rb"table-cell|covered-table-cell|table-row|table",
+                                   rb"table-row|table")
+_ROWS_REPEATED = _attr_pattern(rb"(?:[\w.\-]+:)?number-rows-repeated")
+_COLS_REPEATED = _attr_pattern(rb"(?:[\w.\-]+:)?number-columns-repeated")
+_TABLE_NAME = _attr_pattern(rb"(?:[\w.\-]+:)?name")
+_HAS_VALUE = re.compile(rb"(?:value|formula)[\w\-]*\s*=")
+
+
+def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
+    values = _values(pattern, attrs)
+    if not values:
+        return 1
+    best = 1
+    for v in values:
+        v = v.strip()
+        if len(v) > 18:
+            return 10**18 if v.lstrip(b"+").isdigit() else 1
+        try:
+            best = max(best, int(v))
+        except ValueError:
+            continue
+    return best
+
+
+class _OdsScan(_Scan):
+    """content.xml of an .ods as calamine materialises it: per table, rows
+    up to the last one holding a value (repeats expanded, trailing empty rows
+    and cells dropped) times columns up to the last value."""
+
+    token, skip = _ODS_TOKEN, _ODS_SKIP
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.tables: list[tuple[str, int]] = []  # (table name, cells)
+        self.name = ""
+        self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
+        self.fed = False
+        self._reset()
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.fed:
+            self.fed = True
+            self.first = chunk
+            return
+        if self.first is not None:
+            first, self.first = self.first, None
+            super().feed(first)
+        super().feed(chunk)
+
+    def finish(self) -> None:
+        if self.first is not None:
+            first, self.first = self.first, None
+            # Without any repeat, no table has more rows than there are row
+            # tags, nor more columns than cell tags: a bound found in C.
+            bound = first.count(b"table-row") * first.count(b"table-cell")
+            if b"repeated" not in first and bound <= self.limit:
+                self.tables.append(("", bound))
+                return
+            super().feed(first)
+        self._close()
+
+    def _reset(self) -> None:
+        self.rows = 0  # rows before the current one, repeats included
+        self.last_row = 0  # rows up to the last one with a value
+        self.width = 0  # columns up to the last value
+        self.repeat = 0
+        self.col = 0
+        self.filled = False
+
+    def start(self, name: bytes, attrs: bytes) -> None:
+        closed = attrs.endswith(b"/")
+        if name == b"table":
+            self._close()
+            names = _values(_TABLE_NAME, attrs)
+            self.name = _text(names[0]) if names else ""
+            if closed:
+                self._close()
+        elif name == b"table-row":
+            self._end_row()
+            self.repeat = _repeat(_ROWS_REPEATED, attrs) if b"repeated" in attrs else 1
+            if closed:
+                self._end_row()
+        else:  # a cell
+            repeat = _repeat(_COLS_REPEATED, attrs) if b"repeated" in attrs else 1
+            if not closed or _HAS_VALUE.search(attrs):
+                self.filled = True
+                self.width = max(self.width, min(self.col + repeat, _MAX_COLUMNS))
+            self.col = min(self.col + repeat, _MAX_COLUMNS)
+
+    def end(self, name: bytes) -> None:
+        if name == b"table-row":
+            self._end_row()
+        else:
+            self._close()
+
+    def _end_row(self) -> None:
+        self.rows += self.repeat
+        if self.filled:
+            self.last_row = self.rows
+        self.repeat = self.col = 0
+        self.filled = False
+
+    def _close(self) -> None:
+        self._end_row()
+        if self.last_row and self.width:
+            self.tables.append((self.name, self.last_row * self.width))
+        self._reset()
+
+
+_SST_TOKEN, _SST_SKIP = _tokenizer(rb"sst", rb"sst")
+_UNIQUE_COUNT = _attr_pattern(rb"uniqueCount")
+
+
+class _SharedStringsScan(_Scan):
+    """The shared strings' declared count (calamine reserves room for it)."""
+
+    token, skip = _SST_TOKEN, _SST_SKIP
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.declared = 0
+
+    def start(self, name: bytes, attrs: bytes) -> None:
+        for v in _values(_UNIQUE_COUNT, attrs):
+            v = v.strip()
+            self.declared = max(self.declared, int(v[:19]) if v.isdigit() else 0)
+
+    def end(self, name: bytes) -> None:
+        pass
+
+
+# ------------------------------------------------------------------ where the sheets are
+
+_REL_TOKEN, _REL_SKIP = _tokenizer(rb"Relationship|sheet", rb"Relationships")
+_TARGET = _attr_pattern(rb"Target")
+_TYPE = _attr_pattern(rb"Type")
+_ID = _attr_pattern(rb"(?:[\w.\-]+:)?[Ii]d")
+_NAME = _attr_pattern(rb"name")
+
+
+class _TagCollector(_Scan):
+    token, skip = _REL_TOKEN, _REL_SKIP
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[bytes, bytes]] = []
+
+    def start(self, name: bytes, attrs: bytes) -> None:
+        if len(self.tags) < 100_000:
+            self.tags.append((name, attrs))
+
+    def end(self, name: bytes) -> None:
+        pass
+
+
+def _norm(name: str) -> str:
+    """A part name as calamine looks it up: case-insensitive, '\\' as '/'."""
+    return name.replace("\\", "/").lower()
+
+
+def _tags(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) -> list[tuple[bytes, bytes]]:
+    info = members.get(_norm(name))
+    if info is None:
+        return []
+    scan = _TagCollector()
+    try:
+        for chunk in _stream(z, info, _MAX_META):
+            scan.feed(chunk)
+    except _TooBig:
+        raise _Malformed from None
+    return scan.tags
+
+
+def _resolve(base: str, target: str) -> set[str]:
+    """The part names a relationship target may mean (calamine joins it to
+    the workbook's folder, or strips the '/' of an absolute one)."""
+    joined = target[1:] if target.startswith("/") else base + target
+    return {_norm(joined), _norm(posixpath.normpath(joined))}
+
+
+def workbook_sheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, part name) of each sheet an .xlsx/.xlsm workbook.xml lists,
+    the part as stored in the archive ('' when absent). Raises _Malformed
+    (an Exception) for relationship parts no program writes."""
+    members = {_norm(i.filename): i for i in z.infolist()}
+    return [(name, members[part].filename if part in members else "")
+            for name, part in _sheet_parts(z, members)[0]]
+
+
+def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
+                 ) -> tuple[list[tuple[str, str]], set[str]]:
+    """([(sheet name, normalised part)], every normalised part a sheet may be
+    read from): what calamine would read, resolved every way it may."""
+    bases = {"xl/"}
+    for name, attrs in _tags(z, members, "_rels/.rels"):
+        types = _values(_TYPE, attrs)
+        if name == b"Relationship" and any(t.endswith(b"/officeDocument") for t in types):
+            for target in _values(_TARGET, attrs)[:4]:
+                t = _text(target)
+                folder = t[: t.rfind("/") + 1].lstrip("/")
+                bases.add(folder)
+                bases.add(_norm(folder))
+    named: list[tuple[str, str]] = []
+    parts: set[str] = set()
+    for base in sorted(bases)[:8]:
+        targets: dict[bytes, set[str]] = {}
+        for name, attrs in _tags(z, members, base + "_rels/workbook.xml.rels"):
+            if name != b"Relationship":
+                continue
+            resolved: set[str] = set()
+            for target in _values(_TARGET, attrs):
+                for t in {target.decode("utf-8", "replace"), _text(target)}:
+                    resolved |= _resolve(base, t)
+            if any(t.endswith(b"sheet") for t in _values(_TYPE, attrs)):
+                parts |= resolved  # worksheet, chartsheet, dialogsheet
+            for rid in _values(_ID, attrs):
+                targets.setdefault(rid, set()).update(resolved)
+        for name, attrs in _tags(z, members, base + "workbook.xml"):
+            if name != b"sheet":
+                continue
+            names = _values(_NAME, attrs)
+            sheet = _text(names[0]) if names else ""
+            found: set[str] = set()
+            for rid in _values(_ID, attrs):
+                found |= targets.get(rid, set())
+            parts |= found  # whatever its type says, a part a sheet names is read as one
+            stored = sorted(p for p in found if p in members)
+            named.append((sheet, stored[0] if stored else ""))
+    return named, parts
+
+
+# ------------------------------------------------------------------ the guard
+
+def openpyxl_limits(limits: Limits | None = None) -> Limits:
+    """What a workbook may hold for openpyxl to load it (a Python object per
+    cell, every part parsed whole): a quarter of the bytes, a tenth of the
+    cells calamine may read."""
+    limits = limits or current_limits()
+    return Limits(max_unpacked=max(limits.max_unpacked // 4, 1), max_cells=max(limits.max_cells // 10, 1),
+                  max_memory_mb=limits.max_memory_mb, max_seconds=limits.max_seconds)
+
+
+def archive_problem(raw: bytes, limits: Limits | None = None, *,
+                    every_part: bool = False) -> tuple[str, str] | None:
+    """(rule, Vietnamese message) when a workbook must not be parsed; else None.
+
+    A zip (.xlsx/.xlsm/.ods): the sizes the central directory declares, then
+    the real size of the parts inflated in bounded chunks, measuring each
+    sheet as calamine would materialise it (and, with `every_part`, every
+    part and every cell, empty ones too: what openpyxl loads). An OLE2 file
+    (.xls): see `oleguard.ole_problem`.
     """
     limits = limits or current_limits()
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        if len(raw) > limits.max_unpacked:
+            return "file_too_large", _too_large(limits)
+        from dvk_cli.reading.oleguard import ole_problem
+
+        return ole_problem(raw, limits)
     if not raw.startswith(b"PK"):
         if len(raw) > limits.max_unpacked:
             return "file_too_large", _too_large(limits)
@@ -152,68 +622,82 @@ def archive_problem(raw: bytes, limits: Limits | None = None) -> tuple[str, str]
     except (zipfile.BadZipFile, ValueError, OSError):
         return None  # the parser reports a damaged file in its own words
     with z:
-        infos = z.infolist()
-        declared = sum(i.file_size for i in infos)
-        if declared > limits.max_unpacked:
-            return "zip_bomb", _bomb(declared, limits)
-        budget = limits.max_unpacked
-        # Deflate expands at most ~1,032 times: a small file cannot exceed the
-        # budget, whatever its headers say; only its sheets need a look.
-        small = len(raw) * _DEFLATE_MAX_RATIO <= limits.max_unpacked
-        for info in infos:
-            name = info.filename
-            is_sheet = name.startswith("xl/worksheets/") or name == "content.xml"
-            if not is_sheet and (small or not name.lower().endswith(".xml")
-                                 or name.startswith(("xl/theme/", "docProps/"))):
+        try:
+            return _zip_problem(z, len(raw), limits, every_part)
+        except _Malformed:
+            return "malformed_workbook", _malformed()
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+                RuntimeError, ValueError):
+            return None  # damaged: the parser reports it
+
+
+def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
+                 every_part: bool) -> tuple[str, str] | None:
+    infos = z.infolist()
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.max_unpacked:
+        return "zip_bomb", _bomb(declared, limits)
+    budget = limits.max_unpacked
+    # Deflate expands at most ~1,032 times: a small file cannot exceed the
+    # budget, whatever its headers say; only its sheets need a look.
+    small = (size * _DEFLATE_MAX_RATIO <= limits.max_unpacked
+             and all(i.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos))
+    members = {_norm(i.filename): i for i in infos}
+    named, parts = _sheet_parts(z, members)
+    label = {part: name for name, part in reversed(named)}
+    total = 0
+    for info in infos:
+        norm = _norm(info.filename)
+        scan: _Scan | None
+        if norm in parts or "worksheets/" in norm:
+            scan = _SheetScan(every_cell=every_part)
+        elif norm == "content.xml":
+            scan = _OdsScan(limits.max_cells)
+        elif norm.endswith("sharedstrings.xml"):
+            scan = _SharedStringsScan()
+        else:
+            scan = None
+            if small or not (every_part or norm.endswith(".xml")) or (
+                    not every_part and norm.startswith(("xl/theme/", "docprops/"))):
                 continue  # parts no parser of ours reads, or that cannot be too big
-            max_row = max_col = cells = 0
-            tail = b""
-            try:
-                for chunk in _stream(z, info, budget):
-                    budget -= len(chunk)
-                    if not is_sheet:
-                        continue
-                    data = tail + chunk
-                    if name == "content.xml":
-                        cells += sum(1 for m in _ODS_CELL.finditer(data) if m.start() >= len(tail))
-                    else:
-                        refs = _CELL_REF.findall(data)  # (a match seen twice does not change a maximum)
-                        if refs:
-                            letters, numbers = zip(*refs, strict=True)
-                            max_col = max(max_col, *map(_col_number, set(letters)))
-                            max_row = max(max_row, *map(int, numbers))
-                    tail = data[-256:]
-            except _TooBig:
-                return "zip_bomb", _bomb(limits.max_unpacked + 1, limits)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
-                return None  # damaged: the parser reports it
+        part_budget = budget
+        if every_part and norm.startswith(("docprops/", "customxml/")):
+            part_budget = min(budget, _MAX_DOCPROPS)
+        try:
+            for chunk in _stream(z, info, part_budget):
+                budget -= len(chunk)
+                if scan is not None:
+                    scan.feed(chunk)
+        except _TooBig:
+            return "zip_bomb", _bomb(limits.max_unpacked + 1, limits)
+        if scan is not None:
+            scan.finish()
+        if isinstance(scan, _SheetScan):
             # A dense reader builds the grid from A1 to the last cell.
-            area = max(max_row * max_col, cells)
+            area = max(scan.area, scan.cells)
+            sheet = label.get(norm) or info.filename.rsplit("/", 1)[-1]
             if area > limits.max_cells:
-                return "too_many_cells", _too_many(name, area, limits)
+                return "too_many_cells", _too_many(sheet, area, limits)
+            total += area
+        elif isinstance(scan, _OdsScan):
+            for sheet, area in scan.tables:
+                if area > limits.max_cells:
+                    return "too_many_cells", _too_many(sheet, area, limits)
+                total += area
+        elif isinstance(scan, _SharedStringsScan) and scan.declared > limits.max_cells:
+            return "too_many_cells", _too_many_strings(scan.declared, limits)
+        if total > limits.max_cells:
+            return "too_many_cells", _too_many_total(total, limits)
     return None
 
 
-def _fmt(n: float) -> str:
-    from dvk_cli.core.numbers import fmt_number
-
-    return fmt_number(n, 0)
-
-
-def _bomb(size: int, limits: Limits) -> str:
-    return (f"khi giải nén, tệp chiếm hơn {_fmt(limits.max_unpacked / MB)} MB "
-            f"(khai báo {_fmt(size / MB)} MB) — có thể là “bom nén” (zip bomb) hoặc tệp hỏng; "
-            "dvk không đọc tệp này. Đề nghị đơn vị mở bằng Excel, xóa các trang, vùng thừa, lưu lại "
-            "và gửi lại (giới hạn đổi được trong dvk.toml, mục [limits]).")
+def _too_many_strings(declared: int, limits: Limits) -> str:
+    return (f"bảng chuỗi dùng chung (sharedStrings.xml) khai báo {_fmt(declared)} chuỗi, vượt giới hạn "
+            f"{_fmt(limits.max_cells)}; tệp bị hỏng hoặc được tạo để làm cạn bộ nhớ, dvk không đọc. "
+            "Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại.")
 
 
-def _too_large(limits: Limits) -> str:
-    return (f"tệp lớn hơn {_fmt(limits.max_unpacked / MB)} MB; dvk không đọc tệp này. "
-            "Đề nghị đơn vị chỉ gửi biểu báo cáo (giới hạn đổi được trong dvk.toml, mục [limits]).")
-
-
-def _too_many(part: str, area: int, limits: Limits) -> str:
-    sheet = part.rsplit("/", 1)[-1]
-    return (f"vùng dữ liệu của một trang ({sheet}) rộng {_fmt(area)} ô, vượt giới hạn "
-            f"{_fmt(limits.max_cells)} ô; dvk không đọc tệp này để khỏi cạn bộ nhớ. Đề nghị đơn vị "
-            "xóa các ô có dữ liệu nằm xa bảng (thường ở cuối trang), lưu lại và gửi lại.")
+def _malformed() -> str:
+    return ("cấu trúc bên trong tệp bất thường (một thẻ XML hoặc một phần mô tả dài hàng megabyte), "
+            "không chương trình bảng tính nào tạo ra như vậy; dvk không đọc tệp này. Đề nghị đơn vị "
+            "mở bằng Excel, lưu lại và gửi lại.")

@@ -169,3 +169,50 @@ def test_a_file_larger_than_the_limit_is_not_read_into_memory(tmp_path, monkeypa
     assert not read and not data.readable
     (finding,) = data.findings
     assert finding.rule == "file_too_large" and "3 MB" in finding.message and "1 MB" in finding.message
+
+
+def test_ordinary_returns_pass_the_openpyxl_bound_and_an_xls_passes(tmp_path):
+    """--feedback loads these with openpyxl: every part and every cell of an
+    ordinary return fits; an .xls written by xlwt passes the OLE2 checks."""
+    from helpers import write_xls
+
+    from dvk_cli.reading.guards import openpyxl_limits
+
+    for path in sorted((SAMPLE / "2024").iterdir()):
+        assert archive_problem(path.read_bytes(), openpyxl_limits(), every_part=True) is None, path
+    xls = write_xls(return_grid(consistent_values(10)), tmp_path / "a.xls")
+    assert archive_problem(xls.read_bytes()) is None
+    assert read_return(xls, CAT).readable
+
+
+def test_the_guard_costs_about_a_millisecond_on_an_ordinary_return():
+    """Measured in CPU time, best of several runs (the machine may be busy)."""
+    import time
+
+    raw = sorted((SAMPLE / "2024").glob("*.xlsx"))[0].read_bytes()
+    best = 1.0
+    for _ in range(7):
+        start = time.process_time()
+        for _ in range(20):
+            archive_problem(raw)
+        best = min(best, (time.process_time() - start) / 20)
+    assert best < 0.004, f"{best * 1000:.2f} ms"
+
+
+@pytest.mark.parametrize("cell", [b"<c r='XFD1048576'><v>1</v></c>", b'<c r = "XFD1048576"><v>1</v></c>',
+                                  b'<c r="xfd1048576"><v>1</v></c>', b"<x:c r='XFD1048576'><x:v>1</x:v></x:c>"])
+def test_the_last_cell_in_other_spellings_is_refused(tmp_path, cell):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Đơn vị báo cáo"
+    wb.save(tmp_path / "a.xlsx")
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as zin, \
+            zipfile.ZipFile(tmp_path / "rong.xlsx", "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="1048576">' + cell + b"</row></sheetData>")
+            zout.writestr(info, data)
+    data = read_return(tmp_path / "rong.xlsx", CAT)
+    assert not data.readable
+    (finding,) = data.findings
+    assert finding.rule == "too_many_cells" and "17.179.869.184 ô" in finding.message
