@@ -10,6 +10,7 @@ from pathlib import Path
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
+from dvk_cli.core.files import readable_path
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.numbers import fmt_number
 from dvk_cli.reading.dispatch import read_return
@@ -107,7 +108,7 @@ def inspect_file(path: Path, *, config_path: Path | None = None,
         views.append(view)
     findings.extend(table_findings)
     return Inspection(
-        path=str(path), layout=data.layout or "không đọc được", sheet=data.sheet,
+        path=readable_path(str(path)), layout=data.layout or "không đọc được", sheet=data.sheet,
         mapping=mapping.path if mapping else "", returns=views, findings=sort_findings(findings),
         legacy_cells=len(data.legacy_cells),
         legacy_encodings=sorted({e for *_, e in data.legacy_cells}),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,16 +56,45 @@ def save_workbook_atomic(workbook, target: Path) -> Path:
     return Path(target)
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")  # bytes of a name that were not UTF-8 (surrogateescape)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable_path(text: str) -> str:
+    """A path as the OS gave it, made printable: the bytes of a name that
+    were not UTF-8 (a zip made on Windows: "Bù Đốp.xlsx" in Windows-1258,
+    which Python keeps as surrogate escapes, and which no message, JSON,
+    workbook or SQLite store can hold) are read as Windows-1258, the
+    Vietnamese Windows code page; a byte that code page lacks is shown
+    as \\xNN. Names that are valid UTF-8 are returned unchanged."""
+    if not _SURROGATE.search(text):
+        return text
+
+    def windows_1258(run: re.Match[str]) -> str:
+        return run.group(0).encode("utf-8", "surrogateescape").decode("cp1258", "backslashreplace")
+
+    fixed = unicodedata.normalize("NFC", _NOT_UTF8.sub(windows_1258, text))
+    return fixed.encode("utf-8", "backslashreplace").decode("utf-8")  # any other lone surrogate
+
+
 def display_path(path: Path) -> str:
+    """How messages, JSON, workbooks and the store name a file: relative to
+    the working folder when below it, printable (`readable_path`) always."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):  # outside; cwd gone; a symlink loop
+        shown = str(path)
+    return readable_path(shown)
 
 
 def relative_path(path: Path, folder: Path) -> str:
-    """`path` below `folder` as a POSIX path (how the store names files), else absolute."""
+    """`path` below `folder` as a POSIX path (how the store names files), else
+    absolute; printable (`readable_path`)."""
     try:
-        return path.resolve().relative_to(folder.resolve()).as_posix()
-    except ValueError:
-        return str(path.resolve())
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        resolved = Path(os.path.abspath(path))
+    try:
+        return readable_path(resolved.relative_to(folder.resolve()).as_posix())
+    except (ValueError, OSError, RuntimeError):
+        return readable_path(str(resolved))

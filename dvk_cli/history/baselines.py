@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.errors import UsageError
-from dvk_cli.core.files import relative_path
+from dvk_cli.core.files import readable_path, relative_path
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.core.text import shown_time
@@ -41,21 +41,22 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
     from dvk_cli.core.version import VERSION
     from dvk_cli.reading.dispatch import read_return
 
+    shown = display_path(file)
     if not file.is_file():
-        raise UsageError(f"Không tìm thấy “{file}”.")
+        raise UsageError(f"Không tìm thấy “{shown}”.")
     store, config = find_store(config_path, [file], create=True)
     with store:
         catalog = catalog_for(config)
-        data = read_return(file, catalog, display_path(file))
+        data = read_return(file, catalog, shown)
         if data.parts:
-            raise UsageError(f"Tệp {file} là bảng nhiều dòng đơn vị; số liệu nền phải là số liệu "
+            raise UsageError(f"Tệp {shown} là bảng nhiều dòng đơn vị; số liệu nền phải là số liệu "
                              "toàn địa bàn trong một biểu (biểu mẫu trống hoặc Biểu tổng hợp).")
         errors = [f for f in data.findings if f.severity == "error"]
         file_period = parse_period(data.period_text) if data.period_text else None
         if period:
             p = parse_period_arg(period)
             if file_period is not None and file_period != p:
-                raise UsageError(f"Tệp {file} ghi kỳ báo cáo {file_period.label}, không phải "
+                raise UsageError(f"Tệp {shown} ghi kỳ báo cáo {file_period.label}, không phải "
                                  f"{p.label}.")
         elif file_period is not None:
             p = file_period
@@ -68,8 +69,8 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
             if data.readable and not data.values and not errors:
                 result.findings.append(Finding(
                     "error", "baseline_empty",
-                    f"Tệp {file}: không đọc được số liệu nào (cần cột Mã và Số liệu như biểu mẫu).",
-                    file=str(file)))
+                    f"Tệp {shown}: không đọc được số liệu nào (cần cột Mã và Số liệu như biểu mẫu).",
+                    file=shown))
             return result
         lock = store.lock_state(p.code)
         current = store.current(AREA, p.code, KIND_BASELINE)
@@ -82,7 +83,7 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
         if current is not None and not replace:
             raise UsageError(
                 f"Đã có số liệu nền {p.label} (tệp {current.file}, nạp lúc "
-                f"{shown_time(current.read_at)}); tệp {file} có số liệu khác. Dùng --replace để "
+                f"{shown_time(current.read_at)}); tệp {shown} có số liệu khác. Dùng --replace để "
                 "thay thế (bản cũ vẫn giữ trong lịch sử)."
             )
         values = [StoredValue(v.code, v.value, v.sheet, v.cell, v.how, v.note)
@@ -98,7 +99,7 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
             else:
                 new_id = store.insert_submission(
                     unit=AREA, period=p.code, kind=KIND_BASELINE,
-                    file=relative_path(file, store.path.parent), file_name=file.name,
+                    file=relative_path(file, store.path.parent), file_name=readable_path(file.name),
                     sha256=data.sha256, values=values, models=list(data.models),
                     file_mtime=file.stat().st_mtime, sheet=data.sheet, run_id=run_id)
             if current is not None:

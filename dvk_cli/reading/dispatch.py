@@ -9,16 +9,22 @@ finding naming the file, sheet and cell.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 import re
+import stat
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import cell_ref
+from dvk_cli.core.files import readable_path
+from dvk_cli.core.numbers import fmt_number
 from dvk_cli.reading.header import read_header
 from dvk_cli.reading.long import long_layout, read_table
 from dvk_cli.reading.models import read_any_models
@@ -39,57 +45,231 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 
 
+@dataclass(frozen=True)
+class Content:
+    """What a file holds, from its bytes (never from its name)."""
+
+    kind: str  # xlsx | xls | xlsb | ods | encrypted | zip (unknown archive) | other
+    suffix: str  # the extension that content has (".xls"), "" when not a workbook
+    label: str  # Vietnamese, for messages: "tệp Excel 97-2003 (.xls)"
+
+
+_WORKBOOK_LABELS = {
+    ".xlsx": "tệp Excel (.xlsx)",
+    ".xlsm": "tệp Excel có macro (.xlsm)",
+    ".xlsb": "tệp Excel nhị phân (.xlsb)",
+    ".xls": "tệp Excel 97-2003 (.xls)",
+    ".ods": "bảng tính OpenDocument (.ods)",
+}
+
+
+def _workbook(suffix: str) -> Content:
+    kind = {".xlsm": "xlsx"}.get(suffix, suffix.lstrip("."))
+    return Content(kind, suffix, _WORKBOOK_LABELS[suffix])
+
+
+def _other(label: str) -> Content:
+    return Content("other", "", label)
+
+
+def sniff(raw: bytes) -> Content:
+    """The file type from the content: OLE2 (.xls, or an encrypted Office
+    file), zip (.xlsx/.xlsm/.xlsb/.ods, or a Word/PowerPoint file), or
+    something else named as well as it can be (PDF, HTML, text, image)."""
+    if raw.startswith(_OLE_MAGIC):
+        return _ole_content(raw)
+    if raw.startswith(b"PK"):
+        return _zip_content(raw)
+    return _other_content(raw)
+
+
+def _ole_content(raw: bytes) -> Content:
+    try:
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(raw)) as ole:
+            names = {"/".join(entry).lower() for entry in ole.listdir(streams=True, storages=False)}
+    except Exception:  # noqa: BLE001 - a damaged directory: fall back on the bytes
+        names = None
+    if names is None:
+        if _ENCRYPTION_STREAM in raw:
+            return Content("encrypted", "", "tệp được đặt mật khẩu")
+        return _workbook(".xls")  # calamine says whether it is one
+    if "encryptioninfo" in names or "encryptedpackage" in names:
+        return Content("encrypted", "", "tệp được đặt mật khẩu")
+    if "workbook" in names or "book" in names:
+        return _workbook(".xls")
+    if "worddocument" in names:
+        return _other("tài liệu Word 97-2003 (.doc)")
+    if "powerpoint document" in names:
+        return _other("bản trình chiếu PowerPoint 97-2003 (.ppt)")
+    return _workbook(".xls")  # an unknown OLE2 file: calamine says whether it is a workbook
+
+
+_OPENDOCUMENT = {
+    "application/vnd.oasis.opendocument.text": "văn bản OpenDocument (.odt)",
+    "application/vnd.oasis.opendocument.presentation": "bản trình chiếu OpenDocument (.odp)",
+}
+
+
+def _zip_content(raw: bytes) -> Content:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            names = set(z.namelist())
+            mimetype = ""
+            if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
+                mimetype = z.read("mimetype").decode("ascii", "replace").strip()
+    except Exception:  # noqa: BLE001 - damaged: the parser reports it
+        return Content("zip", "", "tệp nén")
+    if "xl/workbook.xml" in names:
+        return _workbook(".xlsm" if "xl/vbaProject.bin" in names else ".xlsx")
+    if "xl/workbook.bin" in names:
+        return _workbook(".xlsb")
+    if mimetype.startswith("application/vnd.oasis.opendocument.spreadsheet"):
+        return _workbook(".ods")
+    if "word/document.xml" in names:
+        return _other("tài liệu Word (.docx)")
+    if "ppt/presentation.xml" in names:
+        return _other("bản trình chiếu PowerPoint (.pptx)")
+    for prefix, label in _OPENDOCUMENT.items():
+        if mimetype.startswith(prefix):
+            return _other(label)
+    return Content("zip", "", "tệp nén")
+
+
+_MAGIC_LABELS = (
+    (b"%PDF", "tệp PDF"),
+    (b"{\\rtf", "tài liệu RTF (Word)"),
+    (b"\x89PNG", "ảnh PNG"),
+    (b"\xff\xd8\xff", "ảnh JPEG"),
+    (b"GIF8", "ảnh GIF"),
+    (b"Rar!", "tệp nén RAR (cần giải nén)"),
+    (b"7z\xbc\xaf\x27\x1c", "tệp nén 7z (cần giải nén)"),
+    (b"\x1f\x8b", "tệp nén gzip (cần giải nén)"),
+)
+
+
+def _other_content(raw: bytes) -> Content:
+    for magic, label in _MAGIC_LABELS:
+        if raw.startswith(magic):
+            return _other(label)
+    head = raw[:4096]
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            text = head[len(bom):].decode(codec, "replace")
+            break
+    else:
+        if b"\x00" in head:
+            return _other("")
+        text = head.decode("utf-8", "replace")
+    folded = text.lstrip().lower()
+    if "urn:schemas-microsoft-com:office:spreadsheet" in folded:
+        return _other("bảng tính XML 2003 (XML Spreadsheet)")
+    if folded.startswith(("<!doctype html", "<html", "<table", "<meta", "<head")) or "<html" in folded[:512]:
+        return _other("trang HTML (thường do phần mềm xuất ra)")
+    if folded.startswith("<?xml"):
+        return _other("tệp XML")
+    if sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.95 * max(len(text), 1):
+        lines = [line for line in text.splitlines() if line.strip()][:10]
+        if len(lines) >= 2 and all(any(sep in line for sep in ",;\t") for line in lines):
+            return _other("tệp văn bản CSV")
+        return _other("tệp văn bản")
+    return _other("")
+
+
+def _same_family(suffix: str, content: Content) -> bool:
+    ooxml = {".xlsx", ".xlsm"}
+    return suffix == content.suffix or (suffix in ooxml and content.suffix in ooxml)
+
+
 def read_return(path: Path, catalog: Catalog, display: str | None = None,
-                mapping: Mapping | None = None) -> ReturnData:
+                mapping: Mapping | None = None, *, sheet: str | None = None) -> ReturnData:
     """Read one return. Never raises for bad input: problems become findings.
 
     With a `mapping` (a layout nothing else can read), the cells it names are
-    read instead of looking for the table.
+    read instead of looking for the table. `sheet` (dvk.toml [reading]
+    sheet) names the data sheet of any workbook that has a sheet so named.
+
+    Whatever the file does to the parsers (an OS error, a Rust panic, an
+    overflow, a recursion too deep) becomes a finding naming the file; only
+    KeyboardInterrupt, SystemExit and MemoryError (which the worker that
+    reads the file reports with its limit) propagate.
     """
-    data = ReturnData(path=display or str(path))
+    data = ReturnData(path=readable_path(display or str(path)))
+    try:
+        return _read(Path(path), catalog, data, mapping, sheet)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
+        return _failed(ReturnData(path=data.path, sha256=data.sha256), Path(path), exc)
+
+
+def _read(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | None,
+          sheet: str | None) -> ReturnData:
     from dvk_cli.reading.guards import current_limits
 
-    try:
-        size = Path(path).stat().st_size
-        limit = current_limits().max_unpacked
-        if size > limit:  # never read a file larger than any return could be into memory
-            return unreadable(data, "file_too_large",
-                               f"tệp quá lớn ({size / 2**20:,.0f} MB, giới hạn {limit / 2**20:,.0f} MB "
-                               "theo [limits] max_unpacked_mb), không đọc. Đề nghị đơn vị kiểm tra lại tệp."
-                               .replace(",", "."))
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        return unreadable(data, "file_unreadable", f"không mở được tệp ({exc.strerror}).")
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):  # a folder find_returns could not list
+        return _folder_unreadable(data, path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device never ends: never read one
+        return unreadable(data, "not_a_workbook", "không phải tệp thông thường (thiết bị, ống dẫn…), "
+                                                   "không đọc.")
+    limit = current_limits().max_unpacked
+    if info.st_size > limit:  # never read a file larger than any return could be into memory
+        return _too_large(data, info.st_size, limit)
+    with open(path, "rb") as fh:
+        raw = fh.read(info.st_size)  # (never read(limit): that allocates the whole limit)
+        while more := fh.read(1 << 20):  # bounded even if the file grows while it is read
+            raw += more
+            if len(raw) > limit:
+                return _too_large(data, len(raw), limit)
     data.sha256 = hashlib.sha256(raw).hexdigest()
     if not raw:
         return unreadable(data, "file_empty", "tệp rỗng (0 byte), không có dữ liệu.")
-    suffix = Path(path).suffix.lower()
-    if raw.startswith(_OLE_MAGIC) and (suffix in {".xlsx", ".xlsm"} or _ENCRYPTION_STREAM in raw):
-        return unreadable(
-            data, "file_encrypted",
-            "tệp được đặt mật khẩu. Đề nghị đơn vị gỡ mật khẩu (File > Info > Protect Workbook) rồi gửi lại.",
-        )
-    if not (raw.startswith(_OLE_MAGIC) or raw.startswith(_ZIP_MAGIC)):
-        return unreadable(
-            data, "not_a_workbook",
-            "không phải tệp Excel hoặc ODS (có thể là tệp khác bị đổi đuôi). Đề nghị đơn vị gửi lại tệp .xlsx.",
-        )
+    named = path.suffix.lower()
     from dvk_cli.reading.guards import (
         archive_problem,  # zip bombs, huge sheets: refused before parsing
     )
 
     if hostile := archive_problem(raw):
         return unreadable(data, *hostile)
+    content = sniff(raw)
+    if content.kind == "encrypted":
+        return unreadable(
+            data, "file_encrypted",
+            "tệp được đặt mật khẩu. Đề nghị đơn vị gỡ mật khẩu (File > Info > Protect Workbook) rồi gửi lại.",
+        )
+    if content.kind == "other":
+        if content.label:
+            return unreadable(
+                data, "not_a_workbook",
+                f"không phải bảng tính mà là {content.label} được đặt đuôi {named or '(không đuôi)'}. "
+                "Đề nghị đơn vị gửi lại biểu báo cáo dạng .xlsx (nếu tệp mở được bằng Excel: "
+                "chọn Lưu thành – Save As – “Excel Workbook (.xlsx)”).",
+            )
+        return unreadable(
+            data, "not_a_workbook",
+            "không phải tệp Excel hoặc ODS (có thể là tệp khác bị đổi đuôi). Đề nghị đơn vị gửi lại tệp .xlsx.",
+        )
+    if content.suffix and named and not _same_family(named, content):
+        data.add("info", "extension_mismatch",
+                 f"Tệp {data.path}: tệp có đuôi {named} nhưng thực chất là {content.label}; dvk đọc "
+                 "theo nội dung thật của tệp. Đề nghị đơn vị lưu lại đúng định dạng khi gửi lần sau.")
+    suffix = content.suffix or named  # what errorcells and the formula check parse
 
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+    hidden: set[str] = set()
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         sheets = []
         for meta in workbook.sheets_metadata:
             if str(meta.typ).endswith("WorkSheet"):
                 rows = workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                sheets.append((unicodedata.normalize("NFC", meta.name), rows))
+                name = unicodedata.normalize("NFC", meta.name)
+                sheets.append((name, rows))
+                if not str(meta.visible).endswith(".Visible"):
+                    hidden.add(name)
     except PasswordError:
         return unreadable(data, "file_encrypted", "tệp được đặt mật khẩu. Đề nghị đơn vị gỡ mật khẩu rồi gửi lại.")
     except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -97,8 +277,10 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
             data, "file_corrupt",
             f"tệp bị hỏng, không đọc được ({type(exc).__name__}). Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại.",
         )
-    except Exception as exc:  # calamine raises plain exceptions for some damaged files
-        return unreadable(data, "file_corrupt", f"tệp bị hỏng, không đọc được ({exc}).")
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # calamine raises plain exceptions, or panics, on some damaged files
+        return _corrupt(data, exc)
 
     if not any(any(c not in ("", None) for c in row) for _, rows in sheets for row in rows):
         return unreadable(data, "file_empty", "bảng tính không có dữ liệu.")
@@ -115,21 +297,31 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
         return data
 
     # The data sheet: the one whose long table ("Mã"/"Chỉ tiêu" … "Số liệu")
-    # recognises the most indicators (a consolidated workbook also lists
-    # codes on other sheets).
+    # holds the most values, then recognises the most indicators (a
+    # consolidated workbook also lists codes on other sheets). Two full
+    # tables that disagree are an error, never a choice (see _pick_table).
     index = label_index(catalog)
     codes = set(catalog.codes)
-    best = None
+    tables: list[_Table] = []
     any_codes = False
+    chosen = _named_sheet(sheets, sheet)
     for name, rows in sheets:
+        if chosen is not None and name != chosen:
+            continue
         layout = long_layout(rows, catalog, index)
         if layout is None:
             any_codes = any_codes or any(
                 isinstance(c, str) and c.strip().upper() in codes for row in rows for c in row)
             continue
-        if best is None or layout[0] > best[0][0]:
-            best = (layout, name, rows)
-    if best is None:
+        score, header_row, cols = layout
+        tables.append(_Table(name, rows, score, header_row, cols, hidden=name in hidden))
+    if not tables:
+        if chosen is not None:
+            return unreadable(
+                data, "no_indicator_codes",
+                f"trang “{chosen}” (trang số liệu theo dvk.toml, mục [reading] sheet) không có bảng "
+                "số liệu (cột “Mã” hoặc “Chỉ tiêu” và cột “Số liệu”) có chỉ tiêu nào trong danh mục.",
+            )
         from dvk_cli.reading.wide import read_wide
 
         if read_wide(data, sheets, catalog, index):
@@ -149,15 +341,231 @@ def read_return(path: Path, catalog: Catalog, display: str | None = None,
             "nào trong danh mục. Đề nghị đơn vị dùng biểu mẫu do dvk tạo (lệnh dvk template), "
             "hoặc khai báo tệp ánh xạ (xem dvk inspect).",
         )
-    (_, header_row, cols), sheet_name, rows = best
-    data.sheet = sheet_name
+    best = _pick_table(data, tables, catalog, index)
+    if best is None:
+        return data  # two full tables disagree: said in data.findings
+    data.sheet = best.name
     data.readable = True
     data.layout = "biểu dọc"
-    read_header(data, sheet_name, rows)
-    read_table(data, sheet_name, rows, catalog, index, header_row, cols,
+    read_header(data, best.name, best.rows)
+    read_table(data, best.name, best.rows, catalog, index, best.header_row, best.cols,
                 raw if suffix in {".xlsx", ".xlsm"} else None)
     read_any_models(data, sheets)
     return data
+
+
+@dataclass
+class _Table:
+    """A long table found on one sheet."""
+
+    name: str
+    rows: list[list]
+    score: int  # rows recognised as indicators
+    header_row: int
+    cols: dict
+    hidden: bool = False
+    values: dict[str, tuple[float | int, str]] | None = None  # code -> (value, cell)
+
+
+# A second table is "full" when it holds at least this share of the values
+# of the fullest one: a small summary (a few key figures) next to the data
+# table is not a rival, an old copy of the whole table is.
+_RIVAL_SHARE = 0.5
+
+
+def _pick_table(data: ReturnData, tables: list[_Table], catalog: Catalog, index) -> _Table | None:
+    """The table to read, or None (with an error in data) when the workbook
+    holds two full tables with different figures: an old hidden sheet "cũ"
+    first and the visible "Biểu số liệu" second must not be summed silently.
+
+    One table: it. Several: each is read on the side; the one with the most
+    values wins (then the most indicators, then the first); another one
+    holding at least half as many values, and different ones, is a rival.
+    A hidden table never wins silently over a visible one that has values.
+    """
+    if len(tables) == 1:
+        return tables[0]
+    for table in tables:
+        scratch = ReturnData(path=data.path)
+        read_table(scratch, table.name, table.rows, catalog, index, table.header_row, table.cols, None)
+        table.values = {v.code: (v.value, v.cell) for v in (*scratch.values, *scratch.computed)}
+    best = max(tables, key=lambda t: (len(t.values or {}), t.score))
+    most = len(best.values or {})
+    if most == 0:
+        return max(tables, key=lambda t: t.score)  # blank forms only: as before
+    rivals = [t for t in tables if t is not best and t.values
+              and _numbers(t) != _numbers(best)
+              and (len(t.values) >= _RIVAL_SHARE * most or (best.hidden and not t.hidden))]
+    if not rivals:
+        if best.hidden and not any(t.values for t in tables if not t.hidden):
+            data.add("info", "data_sheet_hidden",
+                     f"Tệp {data.path}: bảng số liệu nằm ở trang ẩn “{best.name}”; dvk đọc trang này "
+                     "vì không trang hiện nào có số liệu.", sheet=best.name)
+        return best
+    _two_tables(data, [t for t in tables if t is best or t in rivals], catalog)
+    return None
+
+
+def _numbers(table: _Table) -> dict[str, float | int]:
+    return {code: value for code, (value, _) in (table.values or {}).items()}
+
+
+def _two_tables(data: ReturnData, tables: list[_Table], catalog: Catalog) -> None:
+    def named(t: _Table) -> str:
+        return f"trang “{t.name}”" + (" (trang ẩn)" if t.hidden else "")
+
+    listed = ", ".join(named(t) for t in tables[:-1]) + f" và {named(tables[-1])}"
+    first, second = tables[0], tables[1]
+    a, b = first.values or {}, second.values or {}
+    example, sheet, cell = "", first.name, ""
+    for code in catalog.codes:
+        va, vb = a.get(code), b.get(code)
+        if (va is not None or vb is not None) and (va is None or vb is None or va[0] != vb[0]):
+            example = f" (ví dụ {code}: {_where(va, first)}, {_where(vb, second)})"
+            sheet, cell = (first.name, va[1]) if va is not None else (second.name, vb[1] if vb else "")
+            break
+    visible = [t for t in tables if not t.hidden]
+    keep = (visible or tables)[-1].name
+    data.readable = False
+    data.add("error", "two_data_tables",
+             f"Tệp {data.path}: có {len(tables)} bảng số liệu đầy đủ với số liệu khác nhau — {listed}"
+             f"{example}. dvk không đoán bảng nào đúng nên chưa tổng hợp tệp này. Đề nghị đơn vị xóa "
+             "trang thừa (kể cả trang ẩn) rồi gửi lại, hoặc ghi trang cần đọc trong dvk.toml: "
+             f"[reading] sheet = \"{keep}\".", sheet=sheet, cell=cell)
+
+
+def _where(value: tuple[float | int, str] | None, table: _Table) -> str:
+    if value is None:
+        return f"để trống ở trang {table.name}"
+    return f"{fmt_number(value[0], 6)} ở ô {table.name}!{value[1]}"
+
+
+def _named_sheet(sheets: list[tuple[str, list[list]]], wanted: str | None) -> str | None:
+    """The sheet of this workbook that dvk.toml [reading] sheet names, if it has one."""
+    if not wanted:
+        return None
+    key = unicodedata.normalize("NFC", wanted).strip().casefold()
+    return next((name for name, _ in sheets if name.strip().casefold() == key), None)
+
+
+def _too_large(data: ReturnData, size: int, limit: int) -> ReturnData:
+    return unreadable(data, "file_too_large",
+                       f"tệp quá lớn ({size / 2**20:,.0f} MB, giới hạn {limit / 2**20:,.0f} MB "
+                       "theo [limits] max_unpacked_mb), không đọc. Đề nghị đơn vị kiểm tra lại tệp."
+                       .replace(",", "."))
+
+
+def _limit(name: str, default: int) -> int:
+    try:
+        return int(os.pathconf("/", name))
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OS error in Vietnamese (the system's own text is English)."""
+    reasons = {
+        errno.ENOENT: "tệp không còn ở đó (đã bị xóa, đổi tên hoặc là liên kết hỏng)",
+        errno.EACCES: "không có quyền đọc",
+        errno.EPERM: "không có quyền đọc",
+        errno.ELOOP: "liên kết tượng trưng (symlink) vòng lặp",
+        errno.EIO: "lỗi đọc đĩa",
+        errno.ENOTDIR: "đường dẫn có phần không phải thư mục",
+    }
+    if exc.errno in reasons:
+        return reasons[exc.errno]
+    return f"lỗi hệ điều hành: {readable_path(exc.strerror or type(exc).__name__)}"
+
+
+def _folder_unreadable(data: ReturnData, path: Path) -> ReturnData:
+    try:
+        with os.scandir(path):
+            pass
+        reason = "không liệt kê được nội dung"
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return _too_long(data, path, folder=True)
+        reason = _os_reason(exc)
+    data.readable = False
+    data.add("error", "folder_unreadable",
+             f"Thư mục {data.path}: không mở được ({reason}); các biểu trong thư mục này (nếu có) "
+             "chưa được đọc.")
+    return data
+
+
+def _is_folder(path: Path) -> bool | None:
+    """Whether a path too long to stat is a folder: walked one name at a
+    time (each open is relative to the folder before), None if unknown."""
+    fds: list[int] = []
+    try:
+        fds.append(os.open(path.anchor or ".", os.O_RDONLY))
+        for part in path.parts[1 if path.anchor else 0:-1]:
+            fds.append(os.open(part, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), dir_fd=fds[-1]))
+        return stat.S_ISDIR(os.stat(path.name, dir_fd=fds[-1]).st_mode)
+    except (OSError, NotImplementedError, ValueError):
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _too_long(data: ReturnData, path: Path, folder: bool | None = None) -> ReturnData:
+    if folder is None:
+        folder = _is_folder(path)
+    length = len(os.fsencode(path))
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    name_max, path_max = _limit("PC_NAME_MAX", 255), _limit("PC_PATH_MAX", 4096)
+    shown = data.path if len(data.path) <= 160 else f"{data.path[:60]}…{data.path[-90:]}"
+    what = {True: "Thư mục", False: "Tệp", None: "Đường dẫn"}[folder]
+    if longest > name_max:
+        why = (f"một tên trong đường dẫn dài {longest} byte, hệ điều hành cho phép tối đa {name_max} "
+               "byte; đề nghị đổi tên ngắn hơn")
+    else:
+        why = (f"đường dẫn dài {length} byte, hệ điều hành cho phép tối đa {path_max} byte; đề nghị "
+               "chuyển lên thư mục nông hơn hoặc rút ngắn tên các thư mục")
+    data.readable = False
+    data.add("error", "path_too_long",
+             f"{what} {shown}: không mở được vì {why}, rồi chạy lại."
+             + (" Các biểu trong thư mục này (nếu có) chưa được đọc." if folder else ""))
+    return data
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic in a parser (pyo3's PanicException, a BaseException)."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _detail(exc: BaseException) -> str:
+    text = readable_path(" ".join(str(exc).split()))
+    text = text if len(text) <= 120 else text[:119] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _corrupt(data: ReturnData, exc: BaseException) -> ReturnData:
+    why = "bộ đọc bảng tính dừng giữa chừng" if _is_panic(exc) else "không đọc được"
+    return unreadable(
+        data, "file_corrupt",
+        f"tệp bị hỏng, {why} ({_detail(exc)}). Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại.",
+    )
+
+
+def _failed(data: ReturnData, path: Path, exc: BaseException) -> ReturnData:
+    """The finding for a file whose reading raised: never the end of the run."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENAMETOOLONG:
+            return _too_long(data, path)
+        return unreadable(data, "file_unreadable", f"không mở được tệp ({_os_reason(exc)}).")
+    if _is_panic(exc):
+        return _corrupt(data, exc)
+    if isinstance(exc, RecursionError):
+        return unreadable(data, "file_corrupt",
+                          "tệp có cấu trúc lồng nhau quá sâu, dvk không đọc được. Đề nghị đơn vị mở "
+                          "bằng Excel, lưu lại và gửi lại.")
+    return unreadable(
+        data, "read_failed",
+        f"dvk gặp lỗi khi đọc tệp ({_detail(exc)}); tệp chưa được tổng hợp. Đề nghị đơn vị mở bằng "
+        "Excel, lưu lại và gửi lại; nếu vẫn lỗi, báo cho người phát triển kèm tệp này.",
+    )
 
 
 # Characters an 8-bit legacy font's bytes turn into (Latin-1 and the cp1252
@@ -207,21 +615,26 @@ def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> N
 
 
 def find_returns(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
-    """Workbooks under the INPUT paths, sorted; lock (~$) and hidden files skipped."""
+    """Workbooks under the INPUT paths, sorted; lock (~$) and hidden files skipped.
+
+    Never raises for what it finds: a folder it cannot list (no permission,
+    a path longer than the OS allows) and a workbook it cannot even stat are
+    listed too, so that reading them gives a finding naming them (see
+    read_return) instead of a return silently missing. Only an INPUT folder
+    that cannot be listed at all is an error (UsageError).
+    """
     out: list[tuple[Path, Path]] = []
-    skip = {p.resolve() for p in (skip or set())}
+    skip = {_resolved(p) for p in (skip or set())}
     for item in inputs:
-        candidates = [item] if item.is_file() else sorted(p for p in item.rglob("*") if p.is_file())
-        for p in candidates:
-            if p.suffix.lower() not in EXTENSIONS or p.name.startswith(("~$", ".")):
+        try:
+            if item.is_dir():
+                out.extend((p, rp) for p in _walk(item) if (rp := _resolved(p)) not in skip)
                 continue
-            rel_parts = p.relative_to(item).parts if item.is_dir() else ()
-            if any(part.startswith(".") for part in rel_parts[:-1]):
-                continue
-            rp = p.resolve()
-            if item.is_dir() and rp in skip:
-                continue
-            out.append((p, rp))
+            listed = item.is_file()
+        except OSError:  # e.g. a name longer than the OS allows: read_return says so
+            listed = True
+        if listed and _is_return_name(item.name):
+            out.append((item, _resolved(item)))
     seen: set[Path] = set()
     unique = []
     for p, rp in out:
@@ -229,3 +642,49 @@ def find_returns(inputs: list[Path], skip: set[Path] | None = None) -> list[Path
             seen.add(rp)
             unique.append(p)
     return unique
+
+
+def _is_return_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in EXTENSIONS and not name.startswith(("~$", "."))
+
+
+def _walk(top: Path) -> list[Path]:
+    """The workbooks below `top` (hidden folders skipped, symlinked folders
+    not followed), and the folders below it that could not be listed."""
+    found: list[Path] = []
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            if folder == top:
+                from dvk_cli.core.errors import UsageError
+
+                raise UsageError(f"Không đọc được thư mục “{readable_path(str(top))}” "
+                                 f"({_os_reason(exc)}).") from None
+            found.append(folder)  # read_return says why it could not be listed
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                    continue
+                is_file = entry.is_file()
+            except OSError:  # cannot even stat it: read_return says why
+                is_file = True
+            if is_file and _is_return_name(entry.name):
+                found.append(path)
+    return sorted(found)
+
+
+def _resolved(path: Path) -> Path:
+    """`path` resolved, or made absolute when it cannot be (a symlink loop, a path too long)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
