@@ -1,70 +1,48 @@
-"""Reading many files: in this process, or across a process pool when there
-are many (workers are module-level functions, as pools need)."""
+"""Reading many files: each in a worker process (dvk_cli/reading/workers.py),
+one worker for a few files, min(cpus, 8) when there are many."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.files import display_path
-from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.guards import current_limits
 from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData
+from dvk_cli.reading.workers import read_in_workers
 
-# Below this many files a process pool costs more than it saves.
+# Below this many files more than one worker costs more than it saves.
 PARALLEL_MIN_FILES = 64
 
 
 ProgressHook = Callable[[int, int], None]
 
 
-_worker_catalog: Catalog | None = None
-
-
-def _init_worker(catalog: Catalog, limits=None) -> None:
-    global _worker_catalog
-    _worker_catalog = catalog
-    if limits is not None:  # the guards' limits from dvk.toml [limits]
-        from dvk_cli.reading.guards import set_limits
-
-        set_limits(limits)
-
-
-def _read_in_worker(item: tuple) -> ReturnData:
-    path, shown, mapping = item
-    assert _worker_catalog is not None, "the pool's initializer sets the catalog"
-    return read_return(Path(path), _worker_catalog, shown, mapping)
+def worker_count(files: int, workers: int | None = None) -> int:
+    """How many worker processes read `files` files (`workers`: as asked)."""
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = min(cpus, 8) if files >= PARALLEL_MIN_FILES and cpus > 1 else 1
+    return max(1, min(workers, files))
 
 
 def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
              progress: ProgressHook | None = None,
              mappings: dict[Path, Mapping] | None = None) -> list[ReturnData]:
-    """Read every file, in parallel across processes when there are many.
+    """Read every file in worker processes, under dvk.toml [limits]; the
+    results keep the files' order. `progress(done, total)` is called after
+    each file; `mappings` gives the mapping file that applies to a file.
 
-    `mappings` gives the mapping file that applies to a file, if any.
+    Never raises for a file: one that kills its reader (memory, time, a
+    crash) gives a finding and the others are read. Only KeyboardInterrupt
+    (after the workers are stopped) and system errors propagate.
     """
+    if not files:
+        return []
     mappings = mappings or {}
     items = [(str(p), display_path(p), mappings.get(p)) for p in files]
-    cpus = os.cpu_count() or 1
-    if workers is None:
-        workers = min(cpus, 8) if len(files) >= PARALLEL_MIN_FILES and cpus > 1 else 1
-    results: list[ReturnData] = []
-    if workers <= 1:
-        for i, (path, shown, mapping) in enumerate(items, start=1):
-            results.append(read_return(Path(path), catalog, shown, mapping))
-            if progress:
-                progress(i, len(items))
-        return results
-    chunk = max(1, min(64, len(items) // (workers * 8) or 1))
-    from dvk_cli.reading.guards import current_limits
-
-    with ProcessPoolExecutor(workers, initializer=_init_worker,
-                             initargs=(catalog, current_limits())) as pool:
-        for i, data in enumerate(pool.map(_read_in_worker, items, chunksize=chunk), start=1):
-            results.append(data)
-            if progress:
-                progress(i, len(items))
-    return results
+    return read_in_workers(items, catalog, current_limits(), worker_count(len(files), workers),
+                           progress)

@@ -1,0 +1,496 @@
+"""Every file is parsed in a worker process, never in dvk's own (the forked
+parser of Apache Tika): a parser that aborts, panics, loops or allocates
+without bound takes only its own file down.
+
+Each worker reads files one at a time under the limits of dvk.toml [limits]:
+its data segment may grow by `max_memory_mb` at most (RLIMIT_DATA: a huge
+allocation fails inside the worker instead of exhausting the machine), and
+the parent kills a worker whose file takes longer than `max_seconds`. A
+worker that dies gives a finding on the file it was reading; a fresh worker
+goes on with the rest. Workers die with dvk (PR_SET_PDEATHSIG, and the end of
+their pipe), and the parent reaps every worker it started before returning,
+raising, or on Ctrl-C.
+
+Workers are forked from dvk when dvk has no other thread (fast: about 10 ms,
+the reading modules are already loaded); when it does (a progress bar's
+refresh thread, a library caller's threads), from a forkserver that loaded
+only the reading modules, since forking a threaded process can copy a lock
+another thread held. IPC is multiprocessing's pickling pipes between dvk and
+its own children.
+"""
+
+from __future__ import annotations
+
+import collections
+import faulthandler
+import multiprocessing
+import os
+import pickle
+import selectors
+import signal
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from dvk_cli.core.catalog import Catalog
+from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.guards import Limits, set_limits
+from dvk_cli.reading.mapping import Mapping
+from dvk_cli.reading.returns import ReturnData, unreadable
+
+MB = 1024 * 1024
+Task = tuple[str, str, "Mapping | None"]  # path, path as shown, mapping file
+ProgressHook = Callable[[int, int], None]
+
+IN_FLIGHT = 2  # files queued to one worker: the next is there when one ends
+START_TIMEOUT = 60.0  # seconds for a new worker to report ready
+STOP_TIMEOUT = 2.0  # seconds for a worker to exit after its pipe closes
+STDERR_KEPT = 8192  # bytes kept of the start and of the end of a worker's stderr
+_EXIT_MEMORY = 70  # a worker that ran out of memory and could not say so
+_EXIT_CRASH = 71  # a worker whose reader raised and could not say so
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerStartError(RuntimeError):
+    """No worker process could be started (the system, not a file)."""
+
+
+# ------------------------------------------------------------------ the worker
+
+_prctl: Any = None
+
+
+def _load_prctl() -> Any:
+    """libc's prctl (Linux), loaded once in dvk so that forked workers have it
+    at hand (ctypes takes 15 ms to import)."""
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            _prctl = False
+    return _prctl
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """SIGKILL this process when its parent dies (Linux), however it dies.
+
+    `parent_pid`: dvk's pid when the worker was forked from it (None for a
+    forkserver's child: the forkserver itself exits when dvk does)."""
+    prctl = _load_prctl()
+    if prctl:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1 or (parent_pid is not None and os.getppid() != parent_pid):
+        os._exit(0)  # the parent died before prctl
+
+
+def _vm_data() -> int | None:
+    """This process's data segment in bytes (what RLIMIT_DATA counts), or None."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _limit_memory(max_memory_mb: int) -> None:
+    """Let the data segment grow by `max_memory_mb` from here, no more: an
+    allocation beyond fails (MemoryError in Python, an abort in Rust)."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no limit
+        return
+    used = _vm_data()
+    if used is None:  # no /proc (not Linux): RLIMIT_DATA would not bound mmap anyway
+        return
+    limit = used + max_memory_mb * MB
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _describe(exc: BaseException) -> str:
+    text = unicodedata.normalize("NFC", " ".join(str(exc).split()))
+    name = type(exc).__name__
+    return f"{name}: {text[:120]}" if text else name
+
+
+def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
+          parent_pid: int | None, close: list[int] | tuple = ()) -> None:
+    """A worker's life: read the files the parent sends until its pipe ends.
+
+    `close`: descriptors inherited from dvk that are not this worker's.
+    Messages to the parent: ("ready", pid), ("done", i, ReturnData) and
+    ("failed", i, "memory" | "crash", detail) just before exiting.
+    """
+    _die_with_parent(parent_pid)
+    for fd in close:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    faulthandler.disable()  # a fatal error's dump would reach the user's terminal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    os.dup2(err.fileno(), 2)  # what the parsers print (a Rust abort says why) goes to the parent
+    err.close()
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stdout = sys.stderr
+    set_limits(limits)
+    _limit_memory(limits.max_memory_mb)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the parent is gone or closed the pipe
+            break
+        if task is None:
+            break
+        i, path, shown, mapping = task
+        failure: tuple[str, str] | None = None
+        try:
+            data = read_return(Path(path), catalog, shown, mapping)
+            conn.send(("done", i, data))
+        except MemoryError:
+            failure = ("memory", "MemoryError")
+        except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
+            failure = ("crash", _describe(exc))
+        if failure is not None:  # (the traceback and the file's data are freed by now)
+            code = _EXIT_MEMORY if failure[0] == "memory" else _EXIT_CRASH
+            try:
+                conn.send(("failed", i, *failure))
+            except BaseException:
+                os._exit(code)
+            os._exit(code)
+    os._exit(0)
+
+
+# ------------------------------------------------------------------ the parent
+
+def _context() -> Any:
+    """fork when this process has no other thread; a lean forkserver otherwise."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["dvk_cli.reading.workers", "ctypes"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+@dataclass(eq=False)
+class _Worker:
+    proc: Any  # multiprocessing.Process
+    conn: Connection
+    err: Connection
+    started: float
+    ready: bool = False
+    tasks: collections.deque = field(default_factory=collections.deque)  # indices sent, in order
+    since: float = 0.0  # when the file at the head of `tasks` began
+    files_read: int = 0
+    killed_for_time: bool = False
+    exitcode: int | None = None
+    fds: tuple[int, int, int] = (-1, -1, -1)  # its pipe, its stderr, its sentinel
+    stderr: bytearray = field(default_factory=bytearray)  # its start
+    stderr_tail: bytearray = field(default_factory=bytearray)  # and its end
+
+    def said(self) -> str:
+        return (bytes(self.stderr) + b"\n" + bytes(self.stderr_tail)).decode("utf-8", "replace")
+
+    def drain(self) -> None:
+        """Keep the start and the end of what the worker wrote on stderr (a
+        Rust abort says why first, then prints a long backtrace)."""
+        fd = self.err.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if not chunk:
+                return
+            room = STDERR_KEPT - len(self.stderr)
+            if room > 0:
+                self.stderr += chunk[:room]
+                chunk = chunk[room:]
+            self.stderr_tail += chunk
+            del self.stderr_tail[:-STDERR_KEPT]
+
+
+def _seconds(value: float) -> str:
+    from dvk_cli.core.numbers import fmt_number
+
+    return fmt_number(value, 1)
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(code).name
+    except ValueError:
+        return f"tín hiệu {code}"
+
+
+def died(shown: str, limits: Limits, *, cause: str, detail: str = "") -> ReturnData:
+    """The finding on a file whose reader died: cause is memory | time | crash."""
+    data = ReturnData(path=shown)
+    if cause == "memory":
+        return unreadable(data, "read_memory_limit",
+                          f"không đọc được: vượt giới hạn bộ nhớ ({limits.max_memory_mb} MB cho một "
+                          "tệp, [limits] max_memory_mb trong dvk.toml). Đề nghị đơn vị kiểm tra lại "
+                          "tệp (mở bằng Excel, xóa các trang, vùng thừa, lưu lại và gửi lại).")
+    if cause == "time":
+        return unreadable(data, "read_time_limit",
+                          f"không đọc được: vượt giới hạn thời gian ({_seconds(limits.max_seconds)} "
+                          "giây cho một tệp, [limits] max_seconds trong dvk.toml). Đề nghị đơn vị "
+                          "kiểm tra lại tệp (mở bằng Excel, lưu lại và gửi lại).")
+    return unreadable(data, "read_crashed",
+                      f"không đọc được: trình đọc bảng tính bị dừng bất thường ({detail}). Đề nghị "
+                      "đơn vị mở tệp bằng Excel, lưu lại và gửi lại.")
+
+
+def _cause_of_death(worker: _Worker) -> tuple[str, str]:
+    """(memory | time | crash, detail) for a worker that died without saying why."""
+    if worker.killed_for_time:
+        return "time", ""
+    code = worker.exitcode
+    said = worker.said()
+    if code == _EXIT_MEMORY or "memory allocation of" in said or "MemoryError" in said:
+        return "memory", ""
+    if code is not None and code < 0:
+        return "crash", _signal_name(-code)
+    if "panicked" in said:
+        return "crash", "Rust panic"
+    return "crash", f"mã thoát {code}"
+
+
+def share_strings(data: ReturnData, seen: dict[str, str]) -> None:
+    """Make the texts every return repeats (codes, labels, cells, sheets) one
+    object each, as they were in the worker: a return unpickled alone would
+    otherwise hold its own copies (20 MB over 3,321 returns)."""
+    for values in (data.values, data.computed):
+        for v in values:
+            v.code = seen.setdefault(v.code, v.code)
+            v.label = seen.setdefault(v.label, v.label)
+            v.cell = seen.setdefault(v.cell, v.cell)
+            v.sheet = seen.setdefault(v.sheet, v.sheet)
+            v.how = seen.setdefault(v.how, v.how)
+    for part in data.parts:
+        share_strings(part, seen)
+
+
+def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers: int,
+                    progress: ProgressHook | None = None) -> list[ReturnData]:
+    """Read `items` in `workers` worker processes; the results keep their order.
+
+    Never raises for a file: a worker that dies gives the finding on the file
+    it was reading. KeyboardInterrupt (and any error of the parent) kills and
+    reaps the workers before propagating.
+    """
+    n = len(items)
+    results: list[ReturnData | None] = [None] * n
+    if n == 0:
+        return []
+    ctx = _context()
+    _load_prctl()
+    events = selectors.DefaultSelector()  # the workers' pipes and process sentinels
+    pending = collections.deque(range(n))
+    pool: list[_Worker] = []
+    done = 0
+    start_failures = 0
+    retried: set[int] = set()
+    shared: dict[str, str] = {}
+    workers = max(1, min(workers, n))
+
+    def start() -> None:
+        conn, child_conn = ctx.Pipe(duplex=True)
+        err_r, err_w = ctx.Pipe(duplex=False)
+        forked = ctx.get_start_method() == "fork"
+        # A forked worker closes its copies of the other workers' pipes, so
+        # that each worker sees the end of its own pipe when dvk is gone.
+        others = [fd for w in pool for fd in w.fds[:2]] if forked else []
+        proc = ctx.Process(target=serve, name="dvk-reader", daemon=True,
+                           args=(child_conn, err_w, catalog, limits,
+                                 os.getpid() if forked else None, others))
+        proc.start()
+        child_conn.close()
+        err_w.close()
+        os.set_blocking(err_r.fileno(), False)
+        worker = _Worker(proc, conn, err_r, started=time.monotonic(),
+                         fds=(conn.fileno(), err_r.fileno(), proc.sentinel))
+        pool.append(worker)
+        for fd in worker.fds:
+            events.register(fd, selectors.EVENT_READ, worker)
+
+    buffer = bytearray(1 << 20)  # one for every message: no heap left in pieces
+
+    def receive(conn: Connection) -> Any:
+        nonlocal buffer
+        try:
+            size = conn.recv_bytes_into(buffer)
+        except multiprocessing.BufferTooShort as exc:
+            whole = exc.args[0]
+            buffer = bytearray(max(len(whole), 2 * len(buffer)))
+            return pickle.loads(whole)
+        with memoryview(buffer)[:size] as view:
+            return pickle.loads(view)
+
+    def feed(worker: _Worker) -> None:
+        while pending and len(worker.tasks) < IN_FLIGHT:
+            i = pending.popleft()
+            if not worker.tasks:
+                worker.since = time.monotonic()
+            worker.tasks.append(i)
+            path, shown, mapping = items[i]
+            try:
+                worker.conn.send((i, path, shown, mapping))
+            except OSError:  # it died: the main loop buries it and sends its files elsewhere
+                return
+
+    def finish(i: int, data: ReturnData) -> None:
+        nonlocal done
+        results[i] = data
+        done += 1
+        if progress:
+            progress(done, n)
+
+    def bury(worker: _Worker, cause: str | None = None, detail: str = "") -> None:
+        """A dead (or killed) worker: the finding on its file, the others sent back."""
+        nonlocal start_failures
+        pool.remove(worker)
+        for fd in worker.fds:
+            events.unregister(fd)
+        _stop(worker, kill=True)
+        if not worker.ready and cause is None:
+            start_failures += 1
+            pending.extendleft(reversed(worker.tasks))
+            if start_failures >= 3:
+                raise WorkerStartError(
+                    "Không khởi động được tiến trình đọc biểu (lỗi hệ thống, không phải do tệp"
+                    f"): {_cause_of_death(worker)[1]}.")
+            return
+        if cause is None:
+            cause, detail = _cause_of_death(worker)
+        if worker.tasks:
+            i = worker.tasks.popleft()
+            if cause != "time" and worker.files_read and i not in retried:
+                # What earlier files left in the worker (memory it kept, a
+                # damaged state) may be to blame: a fresh worker tries again.
+                retried.add(i)
+                worker.tasks.appendleft(i)
+            else:
+                finish(i, died(items[i][1], limits, cause=cause, detail=detail))
+        pending.extendleft(reversed(worker.tasks))
+
+    try:
+        for _ in range(workers):
+            start()
+        for worker in pool:
+            feed(worker)
+        while done < n:
+            while len(pool) < min(workers, n - done) and pending:
+                start()
+                feed(pool[-1])
+            now = time.monotonic()
+            deadlines = [w.since + limits.max_seconds if w.ready else w.started + START_TIMEOUT
+                         for w in pool if w.tasks or not w.ready]
+            timeout = max(0.0, min(deadlines) - now) if deadlines else None
+            ready = {key.fd for key, _ in events.select(timeout)}
+            now = time.monotonic()
+            for worker in list(pool):
+                conn_fd, err_fd, ended_fd = worker.fds
+                if err_fd in ready:
+                    worker.drain()
+                ended = ended_fd in ready
+                alive = True
+                # One message per wake-up (the selector reports the pipe again
+                # while more are waiting); all of them from a worker that ended.
+                waiting = conn_fd in ready
+                while alive and (waiting or (ended and worker.conn.poll())):
+                    waiting = False
+                    try:
+                        message = receive(worker.conn)
+                    except (EOFError, OSError):
+                        alive = False
+                        break
+                    except Exception as exc:  # a result that does not unpickle
+                        bury(worker, "crash", _describe(exc))
+                        alive = False
+                        break
+                    kind = message[0]
+                    if kind == "ready":
+                        worker.ready = True
+                        worker.since = time.monotonic()
+                        start_failures = 0
+                    elif kind == "done":
+                        worker.tasks.popleft()
+                        worker.since = time.monotonic()
+                        worker.files_read += 1
+                        worker.stderr.clear()  # what it says next is about the next file
+                        worker.stderr_tail.clear()
+                        share_strings(message[2], shared)
+                        finish(message[1], message[2])
+                    else:  # "failed": the worker exits after saying why
+                        bury(worker, message[2], message[3] if len(message) > 3 else "")
+                        alive = False
+                if worker not in pool:
+                    continue
+                if not alive or ended:
+                    if ended:
+                        worker.drain()
+                    bury(worker)
+                elif worker.ready and worker.tasks and now - worker.since > limits.max_seconds:
+                    worker.killed_for_time = True
+                    bury(worker, "time")
+                elif not worker.ready and now - worker.started > START_TIMEOUT:
+                    bury(worker)
+                else:
+                    feed(worker)
+    except BaseException:
+        for worker in pool:
+            _stop(worker, kill=True)
+        pool.clear()
+        raise
+    finally:
+        for worker in pool:
+            _stop(worker, kill=False)
+        events.close()
+    assert all(r is not None for r in results)
+    return results  # type: ignore[return-value]
+
+
+def _stop(worker: _Worker, *, kill: bool) -> None:
+    """End a worker (its pipe closed: it exits; or SIGKILL) and reap it."""
+    proc = worker.proc
+    if not kill:
+        try:
+            worker.conn.send(None)
+        except (OSError, ValueError):
+            pass
+    worker.conn.close()
+    if kill:
+        if proc.is_alive():
+            proc.kill()
+    proc.join(STOP_TIMEOUT)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    worker.exitcode = proc.exitcode
+    worker.drain()
+    worker.err.close()
+    proc.close()

@@ -1,0 +1,242 @@
+"""Every file is read in a worker process: a reader that dies (abort, signal,
+panic, memory, time) gives a finding on its file, the other files are read,
+and no worker outlives read_all.
+
+Hostile readers are monkeypatched into dvk_cli.reading.workers: the workers
+are forked from this (single-threaded) test process and inherit them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import consistent_values, return_grid, write_xlsx
+
+from dvk_cli.core.catalog import default_catalog
+from dvk_cli.reading import workers
+from dvk_cli.reading.dispatch import read_return
+from dvk_cli.reading.guards import Limits, current_limits, set_limits
+from dvk_cli.reading.parallel import read_all
+
+
+class FakePanic(BaseException):  # what pyo3_runtime.PanicException derives from
+    pass
+
+
+def _alive(pid: int) -> bool:
+    """`pid` still exists (running, or a zombie nobody reaped)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture
+def returns(tmp_path) -> list[Path]:
+    """Five valid returns of different units."""
+    out = []
+    for k, unit in enumerate(["Huyện Bù Đăng", "H. Bù Đốp", "Thành phố Đồng Xoài", "A", "B"]):
+        out.append(write_xlsx(return_grid(consistent_values(4 + k), unit=unit),
+                              tmp_path / f"ok{k}.xlsx"))
+    return out
+
+
+@pytest.fixture
+def limits():
+    before = current_limits()
+    yield lambda **kw: set_limits(Limits(**kw))
+    set_limits(before)
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    """The worker's reader replaced: a file's name says how it behaves; every
+    worker that reads a file records its pid in `pids`."""
+    pids = tmp_path / "pids"
+    real = workers.read_return
+
+    def reader(path, *args, **kwargs):
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        name = Path(path).stem
+        if name == "abort":
+            os.abort()
+        if name == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if name == "segfault":
+            ctypes.string_at(0)
+        if name == "panic":
+            raise FakePanic("called `Option::unwrap()` on a `None` value")
+        if name == "interrupt":
+            raise KeyboardInterrupt
+        if name == "exit":
+            raise SystemExit(3)
+        if name == "bug":
+            raise ValueError("a bug in a layout")
+        if name == "memoryerror":
+            raise MemoryError
+        if name == "hog":
+            held = []
+            while True:
+                held.append(b"x" * (4 << 20))
+        if name == "hang":
+            time.sleep(3600)
+        if name == "unpicklable":
+            data = real(path, *args, **kwargs)
+            data.models.append({"f": lambda: None})
+            return data
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "read_return", reader)
+    assert threading.active_count() == 1, "workers must be forked to inherit the reader"
+
+    def seen() -> set[int]:
+        return {int(line) for line in pids.read_text().split()} if pids.exists() else set()
+
+    return seen
+
+
+def named(tmp_path: Path, source: Path, *names: str) -> list[Path]:
+    return [Path(shutil.copy(source, tmp_path / f"{name}.xlsx")) for name in names]
+
+
+def by_file(results) -> dict[str, list[tuple[str, str]]]:
+    return {Path(r.path).stem: [(f.rule, f.message) for f in r.findings] for r in results}
+
+
+def test_files_are_read_in_other_processes_in_order_with_progress(returns, hostile):
+    catalog = default_catalog()
+    calls = []
+    got = read_all(returns, catalog, workers=2, progress=lambda d, n: calls.append((d, n)))
+    assert [r.path for r in got] == [str(p) for p in returns]
+    for data, path in zip(got, returns, strict=True):
+        alone = read_return(path, catalog)
+        assert data.readable and data.sha256 == alone.sha256
+        assert [(v.code, v.value, v.cell) for v in data.values] == \
+               [(v.code, v.value, v.cell) for v in alone.values]
+    assert calls == [(i, 5) for i in range(1, 6)]
+    pids = hostile()
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert not any(map(_alive, pids))  # exited and reaped
+
+
+def test_no_file_no_worker(hostile):
+    assert read_all([], default_catalog()) == []
+    assert hostile() == set()
+
+
+@pytest.mark.parametrize("workers_asked", [1, 2])
+def test_every_way_a_reader_dies_is_a_finding_on_its_file(tmp_path, returns, hostile,
+                                                           workers_asked):
+    killers = named(tmp_path, returns[0], "abort", "sigkill", "segfault", "panic", "interrupt",
+                    "exit", "bug", "memoryerror", "unpicklable")
+    files = [p for pair in zip(returns + returns[:4], killers, strict=True) for p in pair]
+    got = read_all(files, default_catalog(), workers=workers_asked)
+    assert [r.path for r in got] == [str(p) for p in files]
+    found = by_file(got)
+    for data in got:
+        if data.path.endswith(tuple(f"ok{k}.xlsx" for k in range(5))):
+            assert data.readable and data.values and not data.findings, data.findings
+    expected = {"abort": ("read_crashed", "SIGABRT"), "sigkill": ("read_crashed", "SIGKILL"),
+                "segfault": ("read_crashed", "SIGSEGV"),
+                "panic": ("read_crashed", "FakePanic: called `Option::unwrap()`"),
+                "interrupt": ("read_crashed", "KeyboardInterrupt"),
+                "exit": ("read_crashed", "SystemExit: 3"),
+                "bug": ("read_crashed", "ValueError: a bug in a layout"),
+                "memoryerror": ("read_memory_limit", "vượt giới hạn bộ nhớ (400 MB cho một tệp"),
+                "unpicklable": ("read_crashed", "pickle")}
+    for name, (rule, text) in expected.items():
+        [(got_rule, message)] = found[name]
+        assert got_rule == rule, (name, message)
+        assert text in message and message.startswith(f"Tệp {tmp_path / name}.xlsx: không đọc được")
+    assert not [r for r in got if not r.readable and r.path.startswith(str(tmp_path / "ok"))]
+    assert not any(map(_alive, hostile()))
+
+
+def test_a_file_that_calamine_cannot_allocate_for_is_a_memory_finding(tmp_path, returns, limits):
+    """A real file: one cell at XFD1048576 makes calamine ask for 512 GB and
+    abort (the guards' area check is lifted so that the parser meets it)."""
+    limits(max_cells=10**12)
+    huge = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(returns[0]) as src, zipfile.ZipFile(huge, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576">'
+                                                     b"<v>1</v></c></row></sheetData>")
+            out.writestr(info, data)
+    got = read_all([returns[0], huge, returns[1]], default_catalog())
+    assert [r.readable for r in got] == [True, False, True]
+    assert [f.rule for f in got[1].findings] == ["read_memory_limit"]
+
+
+def test_memory_beyond_the_limit_stops_the_reader_not_the_machine(tmp_path, returns, hostile,
+                                                                  limits):
+    import resource
+
+    limits(max_memory_mb=120)
+    files = [returns[0], *named(tmp_path, returns[0], "hog"), returns[1]]
+    got = read_all(files, default_catalog())
+    assert [r.readable for r in got] == [True, False, True]
+    [(rule, message)] = by_file(got)["hog"]
+    assert rule == "read_memory_limit" and "120 MB" in message
+    # the worker grew by 120 MB at most, above what it shared with this process
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < own + 200
+
+
+def test_a_reader_that_hangs_is_killed_at_the_time_limit(tmp_path, returns, hostile, limits):
+    limits(max_seconds=0.5)
+    files = [returns[0], *named(tmp_path, returns[0], "hang"), returns[1], returns[2]]
+    started = time.monotonic()
+    got = read_all(files, default_catalog(), workers=1)
+    assert time.monotonic() - started < 10
+    assert [r.readable for r in got] == [True, False, True, True]
+    [(rule, message)] = by_file(got)["hang"]
+    assert rule == "read_time_limit" and "0,5 giây" in message
+    assert not any(map(_alive, hostile()))
+
+
+def test_ctrl_c_stops_and_reaps_every_worker(tmp_path, returns, hostile):
+    files = [returns[0], returns[1], *named(tmp_path, returns[0], "hang", "hang", "hang")]
+
+    def progress(done, total):
+        if done == 1:
+            time.sleep(0.3)  # the other worker is in its endless read by now
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        read_all(files, default_catalog(), workers=2, progress=progress)
+    pids = hostile()
+    assert pids and not any(map(_alive, pids))
+
+
+def test_workers_fork_from_a_threaded_process_through_a_forkserver(tmp_path, returns, limits):
+    """With another thread running (a progress bar's), workers come from a
+    forkserver; a file that kills its reader is still only a finding."""
+    limits(max_cells=10**12)
+    huge = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(returns[0]) as src, zipfile.ZipFile(huge, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576">'
+                                                     b"<v>1</v></c></row></sheetData>")
+            out.writestr(info, data)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert workers._context().get_start_method() == "forkserver"
+        got = read_all([returns[0], huge, returns[1]], default_catalog())
+    finally:
+        stop.set()
+        other.join()
+    assert [r.readable for r in got] == [True, False, True]
+    assert [f.rule for f in got[1].findings] == ["read_memory_limit"]
+    assert got[0].values and got[2].values
