@@ -202,6 +202,48 @@ def _own_outputs(out: Path) -> set[Path]:
     return set(out.glob(OWN_OUTPUTS_GLOB)) if out.is_dir() else set()
 
 
+def _consolidate_pending(inputs: list[Path], period: str | None, config: Path | None, *,
+                         skip: set[Path] | None = None, history: HistoryOptions | None = None,
+                         workers: int | None = None, progress: Progress | None = None):
+    """The run, its writes to the store not yet committed (pipeline.Pending)."""
+    from dvk_cli import pipeline
+
+    return pipeline.run_pending(inputs, period=period, config_path=config, skip=skip,
+                                workers=workers, progress=progress, history=history)
+
+
+def _check_out(out: Path) -> None:
+    """The output folder can be one (before anything is read)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"“{out}” là một tệp, không phải thư mục: --out phải là một thư mục.")
+
+
+def _clean_out(out: Path) -> None:
+    """Temp outputs a killed run left in `out` (core/tempfiles.py)."""
+    from dvk_cli.outputs.tempfiles import remove_stale_temp_outputs
+
+    remove_stale_temp_outputs(out)
+
+
+def _output_error(exc: OSError, target: Path, stored: bool = False) -> UsageError:
+    """Why an output could not be written, naming it (exit code 2)."""
+    import errno
+
+    folder = target.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = f"ổ đĩa chứa thư mục {folder} đã đầy"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = (f"thư mục {folder} chỉ cho đọc hoặc không có quyền ghi (hoặc tệp đang mở trong "
+               "Excel/Word)")
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        why = f"{folder} (hoặc một thư mục cha của nó) là một tệp, không phải thư mục"
+    else:
+        why = exc.strerror or str(exc)
+    store = " Kho lịch sử không ghi nhận lần chạy này." if stored else ""
+    return UsageError(f"Không ghi được {target}: {why}.{store} Hãy khắc phục hoặc chọn thư mục "
+                      "khác bằng --out rồi chạy lại.")
+
+
 def _consolidate(inputs: list[Path], period: str | None, config: Path | None, *,
                  skip: set[Path] | None = None, history: HistoryOptions | None = None,
                  workers: int | None = None, progress: Progress | None = None) -> Consolidation:
@@ -217,20 +259,26 @@ def _check_template(template: Path | None) -> None:
 
 
 def _write_outputs(c: Consolidation, out: Path, template: Path | None, docx: bool,
-                   settings: ReportSettings | None = None) -> dict[str, Path]:
+                   settings: ReportSettings | None = None, *,
+                   stored: bool = False) -> dict[str, Path]:
     """The workbook and the Markdown report, then the Word report: its
     settings come from the dvk.toml the run read (c.config) unless given."""
     from dvk_cli.outputs.report import write_report
     from dvk_cli.outputs.workbook import write_workbook
 
-    paths = {
-        "workbook": write_workbook(c, out / workbook_name(c.period)),
-        "report": write_report(c, out / report_name(c.period, "md"), template),
-    }
-    if docx:
-        from dvk_cli.outputs.word import write_docx_report
+    paths = {}
+    target = out / workbook_name(c.period)
+    try:
+        paths["workbook"] = write_workbook(c, target)
+        target = out / report_name(c.period, "md")
+        paths["report"] = write_report(c, target, template)
+        if docx:
+            from dvk_cli.outputs.word import write_docx_report
 
-        paths["docx"] = write_docx_report(c, out / report_name(c.period, "docx"), settings)
+            target = out / report_name(c.period, "docx")
+            paths["docx"] = write_docx_report(c, target, settings)
+    except OSError as exc:
+        raise _output_error(exc, target, stored) from exc
     return paths
 
 
@@ -269,10 +317,25 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     paths_in, out_dir = _paths(inputs), Path(out)
     config_path, template_path = _optional_path(config), _optional_path(template)
     _check_template(template_path)
+    _check_out(out_dir)
     history = _history_options(no_store, replace, accept_newer, True, "aggregate")
-    c = _consolidate(paths_in, period, config_path, skip=_own_outputs(out_dir), history=history,
-                     workers=workers, progress=progress)
-    paths = _write_outputs(c, out_dir, template_path, docx)
+    _clean_out(out_dir)
+    # The run is committed to the store only once its outputs are written: an
+    # output that cannot be written leaves the store as it was.
+    c, pending = _consolidate_pending(paths_in, period, config_path, skip=_own_outputs(out_dir),
+                                      history=history, workers=workers, progress=progress)
+    try:
+        paths = _write_outputs(c, out_dir, template_path, docx,
+                               stored=bool(c.history.get("written")))
+    except BaseException:
+        pending.rollback()
+        raise
+    try:
+        pending.commit()
+    except UsageError as exc:
+        raise UsageError(f"{exc} Các tệp kết quả đã ghi vào {out_dir} nhưng kho lịch sử chưa "
+                         "ghi nhận lần chạy này: hãy chạy lại dvk aggregate sau khi khắc phục."
+                         ) from exc
     return RunResult.of(c, strict=strict, paths=paths)
 
 
@@ -329,18 +392,23 @@ def report(inputs: Inputs, *, period: str | None = None,
     if fmt == "docx" and template_path is not None and template_path.suffix.lower() != ".docx":
         raise UsageError("Với --format docx, mẫu báo cáo phải là tệp Word .docx.")
     paths_in, out_dir, config_path = _paths(inputs), Path(out), _optional_path(config)
+    _check_out(out_dir)
+    _clean_out(out_dir)
     c = _consolidate(paths_in, period, config_path, skip=_own_outputs(out_dir),
                      history=_history_options(no_store, None, False, False, "report"),
                      workers=workers, progress=progress)
     target = out_dir / report_name(c.period, fmt)
-    if fmt == "docx":
-        from dvk_cli.outputs.word import write_docx_report
+    try:
+        if fmt == "docx":
+            from dvk_cli.outputs.word import write_docx_report
 
-        path = write_docx_report(c, target, None, template_path)
-    else:
-        from dvk_cli.outputs.report import write_report
+            path = write_docx_report(c, target, None, template_path)
+        else:
+            from dvk_cli.outputs.report import write_report
 
-        path = write_report(c, target, template_path)
+            path = write_report(c, target, template_path)
+    except OSError as exc:
+        raise _output_error(exc, target) from exc
     return RunResult.of(c, strict=strict, paths={"report": path})
 
 

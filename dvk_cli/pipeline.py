@@ -33,6 +33,7 @@ from dvk_cli.core.files import display_path
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.history.ledger import HistoryOptions, Ledger
+from dvk_cli.history.store import Store, store_errors, store_path_for
 from dvk_cli.reading.dispatch import find_returns
 from dvk_cli.reading.guards import set_limits
 from dvk_cli.reading.identify import identify_period, identify_unit
@@ -78,20 +79,108 @@ def run(
     """Read, identify, check and consolidate every return under `inputs`.
 
     With `history`, the store beside dvk.toml (dvk_cli/history) records the
-    returns, decides resubmissions and locks, and fills the comparisons.
+    returns, decides resubmissions and locks, and fills the comparisons; what
+    the run writes to it is committed before this returns (dvk aggregate uses
+    `run_pending`, to commit only once its outputs are written).
 
     Raises UsageError for problems that stop the run (exit code 2); data
     problems become findings in the result.
     """
+    result, pending = run_pending(inputs, period=period, config_path=config_path, config=config,
+                                  catalog=catalog, skip=skip, workers=workers, progress=progress,
+                                  history=history)
+    pending.commit()
+    return result
+
+
+class Pending:
+    """The history store as a run left it. A run that writes (dvk aggregate)
+    holds the store's write lock from its start and does all its writes in
+    one transaction: `commit` makes them part of the history, `rollback`
+    (or an exception before commit) leaves the store exactly as it was.
+    Either closes the store; a run that only reads has nothing to commit."""
+
+    def __init__(self, store: Store | None = None):
+        self.store = store
+
+    def commit(self) -> None:
+        store, self.store = self.store, None
+        if store is None:
+            return
+        try:
+            store.commit()
+        finally:
+            store.close()
+
+    def rollback(self) -> None:
+        store, self.store = self.store, None
+        if store is None:
+            return
+        try:
+            store.rollback()
+        finally:
+            store.close()
+
+
+def run_pending(
+    inputs: list[Path],
+    *,
+    period: str | None = None,
+    config_path: Path | None = None,
+    config: Config | None = None,
+    catalog: Catalog | None = None,
+    skip: set[Path] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], ProgressHook | None] | None = None,
+    history: HistoryOptions | None = None,
+) -> tuple[Consolidation, Pending]:
+    """`run`, leaving the run's writes to the store uncommitted: the caller
+    commits them (once its outputs are written) or rolls them back."""
     settings = configure(inputs, period=period, config_path=config_path, config=config,
                          catalog=catalog)
     files = discover(inputs, skip)
-    returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress)
+    store = open_store(history, settings.config)
+    pending = Pending(store)
+    try:
+        with store_errors(store.path if store is not None else None):
+            result = _stages(inputs, files, settings, history, store, workers, progress)
+    except BaseException:
+        pending.rollback()
+        raise
+    return result, pending
+
+
+def open_store(history: HistoryOptions | None, config: Config) -> Store | None:
+    """The history store a run uses: for a run that writes, opened (created
+    when new), checked and with its write lock taken (UsageError when another
+    run holds it); for a run that only reads, opened when it exists."""
+    if history is None:
+        return None
+    path = history.path or store_path_for(config)
+    if path is None:
+        return None  # no dvk.toml: Ledger.open says what that means for the options
+    if not history.write:
+        return Store(path, create=False) if Path(path).is_file() else None
+    store = Store(path, check=True)
+    try:
+        store.begin_write()
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _stages(inputs: list[Path], files: list[Path], settings: Settings,
+            history: HistoryOptions | None, store: Store | None, workers: int | None,
+            progress) -> Consolidation:
+    returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress,
+                                 store=store)
     found = identify(returns, settings.config)
     if settings.requested is not None:
         check_period_slip(found, settings.requested)
     requested = settings.requested or choose_period(found)
-    ledger = (Ledger.open(history, settings.config, requested, settings.catalog, inputs)
+    ledger = (Ledger.open(history, settings.config, requested, settings.catalog, inputs,
+                          store=store)
               if history else None)
     admitted = admit(found, requested, ledger, settings.config)
     tidy_rows, model_rows = check(admitted, requested, settings.catalog, found.findings)
@@ -104,7 +193,7 @@ def run(
         ledger.follow_up(result)  # accepted, resolved; recorded by dvk aggregate
         compare(result, ledger, reuse)
     if cache is not None:
-        cache.flush()  # only now: a failed run leaves the store as it was
+        cache.flush()  # into the run's transaction: committed with the run or not at all
     return result
 
 
@@ -142,11 +231,11 @@ def discover(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
 
 
 def read(files: list[Path], settings: Settings, history: HistoryOptions | None, *,
-         workers: int | None = None, progress=None):
-    """Every file read (or reused from the read cache), wide tables split into
-    one return per row; also the cache to flush and its counts."""
+         workers: int | None = None, progress=None, store: Store | None = None):
+    """Every file read (or reused from the read cache of `store`), wide tables
+    split into one return per row; also the cache to flush and its counts."""
     returns, cache, reuse = _read_returns(files, settings.catalog, settings.config,
-                                          settings.checking.limits, history,
+                                          settings.checking.limits, history, store,
                                           workers=workers, progress=progress)
     return returns, cache, reuse
 
@@ -330,13 +419,13 @@ def compare(result: Consolidation, ledger: Ledger, reuse: dict | None) -> None:
 # ------------------------------------------------------------------ helpers
 
 def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
-                  history: HistoryOptions | None, *, workers: int | None,
+                  history: HistoryOptions | None, store: Store | None, *, workers: int | None,
                   progress):
     """Every file read, or taken from the history store's read cache when it
-    is unchanged (dvk_cli/readcache.py); also the cache (to flush once the run
+    is unchanged (dvk_cli/history/readcache.py); also the cache (to flush once the run
     has succeeded) and its counts, both None without a store."""
     mappings = mappings_for_files(files, config, catalog)
-    cache = _open_read_cache(history, config, limits)
+    cache = _open_read_cache(history, store, config, limits)
     if cache is None:
         hook = progress(len(files)) if progress else None
         returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings)
@@ -357,18 +446,15 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
     return returns, cache, {"reused": len(found.hits), "read": len(todo)}
 
 
-def _open_read_cache(history: HistoryOptions | None, config: Config, limits):
-    """The read cache of the history store, or None (no store, --no-store, or a
-    store that validate would have to create)."""
-    if history is None:
+def _open_read_cache(history: HistoryOptions | None, store: Store | None, config: Config,
+                     limits):
+    """The read cache of the run's history store, or None (no store, --no-store,
+    or a store that validate would have to create)."""
+    if history is None or store is None:
         return None
     from dvk_cli.history.readcache import ReadCache, reading_context
-    from dvk_cli.history.store import store_path_for
 
-    path = store_path_for(config)
-    if path is None or (not history.write and not path.is_file()):
-        return None
-    return ReadCache(path, reading_context(config, limits), write=history.write)
+    return ReadCache(store, reading_context(config, limits), write=history.write)
 
 
 _REPEATED_VALUE_COLUMNS = ("unit", "period", "indicator", "file", "sheet", "cell", "how", "note")

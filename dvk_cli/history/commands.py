@@ -201,11 +201,17 @@ def lock(period: str, *, why: str = "", force: bool = False,
     store, cfg = find_store(config, create=True)
     names = unit_names(cfg)
     with store:
-        still_open = tuple(blocking(store, p))
-        if still_open and not force:
-            return LockResult(period=p, locked=False, at="", reason=why, store=store.path,
-                              open=still_open, names=names, exit_code=EXIT_DATA)
-        at = lock_period(store, p, why.strip(), forced=bool(still_open), open_findings=still_open)
+        store.check()
+        # the open findings and the lock in one transaction: a dvk aggregate
+        # that runs meanwhile either finished before (its findings count) or
+        # waits; never a lock decided on findings a run has just changed
+        with store.transaction():
+            still_open = tuple(blocking(store, p))
+            if still_open and not force:
+                return LockResult(period=p, locked=False, at="", reason=why, store=store.path,
+                                  open=still_open, names=names, exit_code=EXIT_DATA)
+            at = lock_period(store, p, why.strip(), forced=bool(still_open),
+                             open_findings=still_open)
     return LockResult(period=p, locked=True, at=at, reason=why.strip(), store=store.path,
                       open=still_open, forced=bool(still_open), names=names)
 
@@ -225,6 +231,8 @@ def accept(unit: str | None = None, *, period: str, indicator: str | None = None
     names = unit_names(cfg)
     with store:
         code = resolve_unit(unit, cfg, store) if unit else None
+        if not list_only:
+            store.check()
         if list_only:
             items = tuple((signoff.accepted_finding(a), signoff.acceptance_of(a))
                           for a in store.acceptances(p.code) if code is None or a.unit == code)
@@ -233,9 +241,11 @@ def accept(unit: str | None = None, *, period: str, indicator: str | None = None
         if code is None:
             raise UsageError("Hãy ghi đơn vị: dvk accept ĐƠN_VỊ --period KỲ --indicator MÃ "
                              "--why \"…\" (hoặc dvk accept --list --period KỲ).")
-        done = signoff.accept(store, p, code, names.get(code, code),
-                              indicator=_code(indicator), rule=rule, why=why,
-                              catalog=catalog_for(cfg))
+        catalog = catalog_for(cfg)
+        with store.transaction():  # what is open and its acceptance: one transaction
+            done = signoff.accept(store, p, code, names.get(code, code),
+                                  indicator=_code(indicator), rule=rule, why=why,
+                                  catalog=catalog)
     return AcceptResult(period=p, action="accept", items=tuple(done), store=store.path,
                         names=names)
 
@@ -251,9 +261,12 @@ def unaccept(unit: str, *, period: str, indicator: str | None = None, rule: str 
     store, cfg = find_store(config)
     names = unit_names(cfg)
     with store:
+        store.check()
         code = resolve_unit(unit, cfg, store)
-        taken = signoff.unaccept(store, p, code, names.get(code, code),
-                                 indicator=_code(indicator), rule=rule, catalog=catalog_for(cfg))
+        catalog = catalog_for(cfg)
+        with store.transaction():
+            taken = signoff.unaccept(store, p, code, names.get(code, code),
+                                     indicator=_code(indicator), rule=rule, catalog=catalog)
     items = tuple((signoff.accepted_finding(a), signoff.acceptance_of(a)) for a in taken)
     return AcceptResult(period=p, action="unaccept", items=items, store=store.path, names=names)
 
@@ -270,6 +283,7 @@ def unlock(period: str, *, why: str, config: Path | None = None) -> LockResult:
     p = parse_period_arg(period)
     store, _ = find_store(config)
     with store:
+        store.check()
         at = unlock_period(store, p, why)
     return LockResult(period=p, locked=False, at=at, reason=why.strip(), store=store.path)
 

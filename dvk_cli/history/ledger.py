@@ -66,8 +66,9 @@ class Ledger:
     """One run's dealings with the store."""
 
     def __init__(self, store: Store, options: HistoryOptions, period: Period, catalog: Catalog,
-                 inputs: list[Path]):
+                 inputs: list[Path], *, owns_store: bool = True):
         self.store = store
+        self.owns_store = owns_store  # False: the run holds it (pipeline.Pending) and closes it
         self.options = options
         self.period = period
         self.catalog = catalog
@@ -88,7 +89,9 @@ class Ledger:
 
     @classmethod
     def open(cls, options: HistoryOptions, config: Config, period: Period, catalog: Catalog,
-             inputs: list[Path]) -> Ledger | None:
+             inputs: list[Path], *, store: Store | None = None) -> Ledger | None:
+        """The run's ledger: on `store` when the run holds it open (for dvk
+        aggregate, with its write lock taken), else on a store opened here."""
         path = options.path or store_path_for(config)
         if path is None:
             if options.replace or options.accept_newer:
@@ -99,9 +102,11 @@ class Ledger:
             codes = frozenset(resolve_unit(text, config) for text in options.replace)
             options = HistoryOptions(options.write, codes, options.accept_newer, options.path,
                                      options.command)
+        if store is not None:
+            return cls(store, options, period, catalog, inputs, owns_store=False)
         if not options.write and not Path(path).is_file():
             return None
-        return cls(Store(path), options, period, catalog, inputs)
+        return cls(Store(path, check=options.write), options, period, catalog, inputs)
 
     # -------------------------------------------------------------- admit
 
@@ -293,7 +298,10 @@ class Ledger:
     # -------------------------------------------------------------- write
 
     def commit(self, files: int) -> None:
-        """Write the run and its new submissions in one transaction."""
+        """Write the run and its new submissions in one transaction (a step
+        of the run's transaction when the run holds the store). The period's
+        lock is read again inside it: a period locked since the run began
+        takes nothing from it (UsageError; the run writes nothing)."""
         if not self.options.write:
             return
         from dvk_cli.core.version import VERSION
@@ -301,6 +309,13 @@ class Ledger:
         store = self.store
         inputs = json.dumps([str(p) for p in self.inputs], ensure_ascii=False)
         with store.transaction():
+            lock = store.lock_state(self.period.code)
+            if lock is not None and self.lock is None:
+                raise UsageError(
+                    f"Kỳ {self.period.label} vừa được khóa lúc {shown_time(lock.locked_at)} trong "
+                    "khi lần chạy này đang chạy: lần chạy không ghi gì vào kho lịch sử "
+                    f"{store.path} và không ghi tệp kết quả. Hãy chạy lại: kỳ đã khóa thì số "
+                    "liệu lấy theo bản đã lưu.")
             self.run_id = run_id = store.start_run(self.options.command, self.period.code, inputs, files,
                                      VERSION)
             for item in self.plan:
@@ -382,10 +397,12 @@ class Ledger:
                 "trend": trend(self.store, self.period, self.catalog, result.totals, cache),
             }
         finally:
-            self.store.close()
+            self.close()
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store, when the ledger opened it (the run closes its own)."""
+        if self.owns_store:
+            self.store.close()
 
 
 # ------------------------------------------------------------------ commands

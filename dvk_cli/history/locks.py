@@ -16,19 +16,21 @@ if TYPE_CHECKING:
 
 def lock_period(store: Store, period: Period, reason: str = "", *, forced: bool = False,
                 open_findings: tuple[Finding, ...] = ()) -> str:
-    """Lock `period`; a forced lock records the findings that were still open."""
-    existing = store.lock_state(period.code)
-    if existing:
-        raise UsageError(f"Kỳ {period.label} đã khóa từ {shown_time(existing.locked_at)}.")
+    """Lock `period`; a forced lock records the findings that were still open.
+    The lock is read again inside the transaction that writes it: of two
+    clerks locking at once, the second is told the period is locked."""
     listing = json.dumps([f.to_dict() for f in open_findings], ensure_ascii=False) if forced else None
     with store.transaction():
+        existing = store.lock_state(period.code)
+        if existing:
+            raise UsageError(f"Kỳ {period.label} đã khóa từ {shown_time(existing.locked_at)}.")
         return store.lock(period.code, reason, forced=forced, open_findings=listing)
 
 
 def unlock_period(store: Store, period: Period, reason: str) -> str:
     if not reason.strip():
         raise UsageError("Hãy ghi lý do mở khóa: dvk unlock KỲ --why \"…\".")
-    if not store.lock_state(period.code):
-        raise UsageError(f"Kỳ {period.label} chưa bị khóa.")
     with store.transaction():
+        if not store.lock_state(period.code):
+            raise UsageError(f"Kỳ {period.label} chưa bị khóa.")
         return store.unlock(period.code, reason.strip())

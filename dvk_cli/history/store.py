@@ -13,6 +13,7 @@ that dies midway leaves the store exactly as it was.
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,6 +175,20 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE lock_events ADD COLUMN forced INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE lock_events ADD COLUMN open_findings TEXT",
     ),
+    # v5: the read cache holds plain data (JSON of a versioned format, see
+    # readcache.py), never pickle: the pickled rows of v3 are dropped unread
+    (
+        "DROP TABLE read_cache",
+        """CREATE TABLE read_cache (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            context TEXT NOT NULL,
+            format INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )""",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -281,49 +296,208 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the store to schema version `target`, one transaction per step."""
+def _user_version(conn: sqlite3.Connection) -> int:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise UsageError(
             f"Kho lịch sử được tạo bởi phiên bản dvk mới hơn (lược đồ {version}, phiên bản này "
             f"hiểu đến {SCHEMA_VERSION}); hãy cập nhật dvk."
         )
-    while version < target:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            version += 1
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return version
 
 
-class Store:
-    """An open history store. Use as a context manager, or call close()."""
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the store to schema version `target`, every step in one transaction.
 
-    def __init__(self, path: Path | str, *, create: bool = True):
+    The version is read again once the write lock is held: two runs that
+    create a new store at once both end with one schema (the second finds it
+    made), never "table … already exists". A store already at `target` takes
+    no lock at all."""
+    version = _user_version(conn)
+    if version >= target:
+        return version
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(conn)  # a concurrent creator may have done it meanwhile
+        start = version
+        while version < target:
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            version += 1
+        if version != start:
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+    return version
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open (SQLite may have rolled it back
+    already: a full disk, an I/O error)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+BUSY_WAIT_S = 5.0  # how long a run waits for another run's write to the store
+COMMIT_WAIT_S = 30.0  # how long a commit waits for readers to finish a statement
+
+_BUSY = "SQLITE_BUSY", "SQLITE_LOCKED"
+_READ_ONLY = "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"
+_FULL = ("SQLITE_FULL",)
+_IO = ("SQLITE_IOERR",)
+_CANT_OPEN = ("SQLITE_CANTOPEN",)
+_CORRUPT = ("SQLITE_CORRUPT",)
+_NOT_A_DB = ("SQLITE_NOTADB",)
+_READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+
+
+def busy_message(path: Path) -> str:
+    return (f"Kho lịch sử {path} đang có một lần chạy khác ghi vào; hãy chờ lần chạy đó xong "
+            "rồi chạy lại.")
+
+
+def recovery(path: Path) -> str:
+    """How to recover from a damaged store (dvk keeps no backup of it)."""
+    return (f"dvk không tự sao lưu kho lịch sử: hãy chép bản sao lưu gần nhất của {path.name} "
+            "(nếu có) đè lên tệp này rồi chạy lại. Nếu không có bản sao lưu, đổi tên tệp hỏng để "
+            "giữ lại (có thể cứu phần còn đọc được bằng lệnh sqlite3 “.recover”) rồi chạy lại: "
+            "dvk tạo kho mới, nhưng lịch sử các kỳ trước, khóa kỳ và các chấp nhận phải nạp lại.")
+
+
+def corrupt_message(path: Path, detail: str) -> str:
+    return f"Kho lịch sử {path} đã hỏng ({detail}). {recovery(path)}"
+
+
+def _kind(exc: BaseException) -> str:
+    """The class of an SQLite error: its primary result code's name (by the
+    message when the code is not known)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    for prefix in (*_BUSY, *_READ_ONLY, *_FULL, *_IO, *_CANT_OPEN, *_CORRUPT, *_NOT_A_DB):
+        if name == prefix or name.startswith(prefix + "_"):
+            return prefix
+    text = str(exc).lower()
+    for needle, kind in (("locked", "SQLITE_BUSY"), ("readonly", "SQLITE_READONLY"),
+                         ("disk is full", "SQLITE_FULL"), ("disk i/o", "SQLITE_IOERR"),
+                         ("unable to open", "SQLITE_CANTOPEN"), ("malformed", "SQLITE_CORRUPT"),
+                         ("not a database", "SQLITE_NOTADB")):
+        if needle in text:
+            return kind
+    return ""
+
+
+def store_error(exc: BaseException, path: Path | str) -> UsageError | None:
+    """The Vietnamese message (a UsageError, exit code 2) for a store that
+    another run is writing, that cannot be written (read-only, full disk),
+    that cannot be opened or that is damaged; None for anything else (a bug,
+    not the clerk's environment)."""
+    path = Path(path)
+    if isinstance(exc, OSError) and not isinstance(exc, sqlite3.Error):
+        if exc.errno in _READ_ONLY_ERRNOS:
+            kind = "SQLITE_READONLY"
+        elif exc.errno in _FULL_ERRNOS:
+            kind = "SQLITE_FULL"
+        else:
+            kind = "SQLITE_IOERR"
+    elif isinstance(exc, sqlite3.Error):
+        kind = _kind(exc)
+    else:
+        return None
+    untouched = "lần chạy này không ghi gì vào kho lịch sử"
+    if kind in _BUSY:
+        return UsageError(busy_message(path))
+    if kind in _READ_ONLY:
+        return UsageError(
+            f"Không ghi được vào kho lịch sử {path}: tệp hoặc thư mục chứa nó chỉ cho đọc, hoặc "
+            f"không có quyền ghi; {untouched}. Hãy cho phép ghi (hoặc chép thư mục làm việc sang "
+            "nơi ghi được) rồi chạy lại; dvk aggregate và dvk validate chạy được mà không dùng "
+            "kho lịch sử với --no-store.")
+    if kind in _FULL:
+        return UsageError(f"Không ghi được vào kho lịch sử {path}: ổ đĩa đã đầy; {untouched}. "
+                          "Hãy giải phóng chỗ trống rồi chạy lại.")
+    if kind in _IO:
+        return UsageError(
+            f"Lỗi đọc/ghi đĩa khi dùng kho lịch sử {path} ({exc}): ổ đĩa có thể đã đầy, chỉ cho "
+            f"đọc hoặc ổ mạng bị ngắt; {untouched}. Hãy kiểm tra ổ đĩa rồi chạy lại.")
+    if kind in _CANT_OPEN:
+        return UsageError(f"Không mở được kho lịch sử {path}: thư mục không tồn tại, chỉ cho đọc "
+                          "hoặc không có quyền.")
+    if kind in _NOT_A_DB:
+        return UsageError(f"Tệp {path} không phải là kho lịch sử của dvk hoặc đã hỏng ({exc}). "
+                          + recovery(path))
+    if kind in _CORRUPT:
+        return UsageError(corrupt_message(path, str(exc)))
+    return None
+
+
+@contextlib.contextmanager
+def store_errors(path: Path | str | None) -> Iterator[None]:
+    """Turn the store's environment errors into their Vietnamese messages."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        mapped = store_error(exc, path) if path is not None else None
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+class Store:
+    """An open history store. Use as a context manager, or call close().
+
+    check=True (a store opened to be written) runs SQLite's quick check of
+    every page first, so that a damaged store is named before a run writes
+    into it, never after."""
+
+    def __init__(self, path: Path | str, *, create: bool = True, check: bool = False):
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise UsageError(f"Chưa có kho lịch sử {self.path}.")
         existed = self.path.is_file()
-        if not existed:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            if not existed:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(exc) from exc
+        try:
             self.conn.execute("PRAGMA foreign_keys = ON")
             migrate(self.conn)
-        except sqlite3.DatabaseError as exc:
+            if check:
+                self.check()
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 self.conn.close()
-            raise UsageError(
-                f"Tệp {self.path} không phải là kho lịch sử của dvk hoặc đã hỏng ({exc})."
-            ) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(exc) from exc
+            raise
         self.created = not existed
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_WAIT_S)
+
+    def _error(self, exc: BaseException) -> BaseException:
+        """The Vietnamese message for `exc`, or `exc` itself (a bug)."""
+        mapped = store_error(exc, self.path)
+        if mapped is not None:
+            return mapped
+        if type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError):  # not a bug's error
+            return UsageError(
+                f"Tệp {self.path} không phải là kho lịch sử của dvk hoặc đã hỏng ({exc}).")
+        return exc
+
+    def check(self) -> None:
+        """SQLite's quick check of every page of the store (a damaged index
+        page too); UsageError naming the store and how to recover."""
+        rows = self.conn.execute("PRAGMA quick_check(3)").fetchall()
+        if [r[0] for r in rows] != ["ok"]:
+            detail = " ".join(" ".join(str(r[0]) for r in rows).split())
+            detail = detail.replace("*** in database main *** ", "")
+            raise UsageError(corrupt_message(
+                self.path, "SQLite: " + (detail if len(detail) <= 200 else detail[:199] + "…")))
 
     # -------------------------------------------------------------- plumbing
 
@@ -333,19 +507,72 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):
+            mapped = store_error(exc, self.path)
+            if mapped is not None:
+                raise mapped from exc
+
+    def begin_write(self) -> None:
+        """Take the store's write lock for a whole run (BEGIN IMMEDIATE),
+        waiting BUSY_WAIT_S for another run to finish; UsageError when it
+        does not. Every write of the run then happens in this transaction,
+        which `commit` or `rollback` ends."""
+        try:
+            # the run's changes stay in memory until it commits: spilling them
+            # into the file midway would take the exclusive lock and stop
+            # every reader (dvk validate, dvk history) for the rest of the run
+            self.conn.execute("PRAGMA cache_spill = OFF")
+            self.conn.execute("BEGIN IMMEDIATE")
+            # write the header page (the same version): a store or folder that
+            # cannot be written is told now, before the run reads anything
+            self.conn.execute(f"PRAGMA user_version = {self.version}")
+        except sqlite3.Error as exc:
+            _rollback(self.conn)
+            raise self._error(exc) from exc
+
+    def commit(self) -> None:
+        """Commit the open transaction (nothing when none is open)."""
+        if not self.conn.in_transaction:
+            return
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(COMMIT_WAIT_S * 1000)}")
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            _rollback(self.conn)
+            raise self._error(exc) from exc
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT_S * 1000)}")
+
+    def rollback(self) -> None:
+        _rollback(self.conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: commit at the end, roll back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """All or nothing: commit at the end, roll back on any exception.
+        Inside a run's open transaction (begin_write) it is a savepoint: all
+        or nothing within the run, committed with the run."""
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT dvk_step")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK TO dvk_step")
+                        self.conn.execute("RELEASE dvk_step")
+                raise
+            self.conn.execute("RELEASE dvk_step")
+            return
+        self.begin_write()
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            _rollback(self.conn)
             raise
-        self.conn.execute("COMMIT")
+        self.commit()
 
     @property
     def version(self) -> int:

@@ -276,7 +276,7 @@ def test_migrations_from_an_empty_v1_store(tmp_path):
     assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'locks'").fetchall()
     conn.close()
     with Store(path) as store:
-        assert store.version == SCHEMA_VERSION == len(MIGRATIONS) == 4
+        assert store.version == SCHEMA_VERSION == len(MIGRATIONS) == 5
         assert store.conn.execute("SELECT count(*) FROM read_cache").fetchone()[0] == 0
         assert [s.unit for s in store.submissions()] == ["BUDANG"]  # data kept
         with store.transaction():

@@ -39,13 +39,13 @@ def folder(folder):
 def parsed(monkeypatch):
     """The files the reader actually parses in this process."""
     seen: list[str] = []
-    original = parallel.read_return
+    original = parallel.read_in_workers
 
-    def spy(path, *args, **kwargs):
-        seen.append(Path(path).name)
-        return original(path, *args, **kwargs)
+    def spy(items, *args, **kwargs):
+        seen.extend(Path(path).name for path, *_ in items)
+        return original(items, *args, **kwargs)
 
-    monkeypatch.setattr(parallel, "read_return", spy)
+    monkeypatch.setattr(parallel, "read_in_workers", spy)
     return seen
 
 
@@ -143,3 +143,179 @@ def test_entries_of_deleted_files_are_dropped(folder):
     with sqlite3.connect(folder / "dvk.sqlite") as conn:
         names = sorted(Path(p).name for (p,) in conn.execute("SELECT path FROM read_cache"))
     assert names == ["bd2.xlsx", "budang.xlsx", "dongxoai.xlsx"]
+
+
+# ------------------------------------------------------------------ plain data, never pickle
+# (issue 14, item 6: whoever can write dvk.sqlite must not get code run by dvk validate)
+
+def test_every_sample_return_round_trips_exactly():
+    """Every file of the sample province, as read, comes back from its cache
+    entry equal field by field (values, cells, models, findings, parts…)."""
+    from dvk_cli.core.catalog import catalog_for
+    from dvk_cli.core.config import load_config
+    from dvk_cli.history.readcache import decode, encode
+    from dvk_cli.reading.dispatch import read_return
+
+    catalog = catalog_for(load_config(SAMPLE / "dvk.toml"))
+    files = sorted(p for p in SAMPLE.rglob("*") if p.suffix in {".xlsx", ".xls", ".ods"})
+    assert len(files) >= 22
+    for path in files:
+        data = read_return(path, catalog, path.name)
+        assert data.readable and data.values, path
+        back = decode(encode(data))
+        assert back == data, path
+        assert [type(v.raw) for v in back.values] == [type(v.raw) for v in data.values]
+        assert [type(v.value) for v in back.values] == [type(v.value) for v in data.values]
+
+
+def test_every_kind_of_cell_content_and_finding_round_trips():
+    from datetime import date, datetime, time, timedelta
+
+    from dvk_cli.core.cells import CellError
+    from dvk_cli.core.findings import Acceptance, Finding, Status
+    from dvk_cli.history.readcache import decode, encode
+    from dvk_cli.reading.returns import CellValue, ReturnData
+
+    raws = ["12", 12, 12.5, True, None, float("inf"), -0.0, 10**30, CellError("#DIV/0!"),
+            datetime(2024, 12, 31, 8, 15, 2), date(2024, 1, 2), time(7, 30),
+            timedelta(days=2, seconds=5, microseconds=7), "{\"e\": \"#REF!\"}"]
+    values = [CellValue("MH_TONG", i + 0.25 if i % 2 else i, "Biểu", f"E{i}", "nhãn", "đã đổi",
+                        raw, "Tổng số mô hình") for i, raw in enumerate(raws)]
+    findings = [
+        Finding("error", "not_a_number", "Ô E9 ghi “mười”", file="a.xlsx", sheet="Biểu",
+                cell="E9", unit="BUDANG", indicator="MH_TONG", brief="ô E9", value="mười"),
+        Finding("warning", "outlier", "Lệch", impact=0.125, status=Status.ACCEPTED,
+                accepted=Acceptance("đã xác minh", "chi", "2024-12-20T09:15:02+07:00")),
+    ]
+    part = ReturnData(path="bang.xlsx", sha256="ab", readable=True, part="dòng 7",
+                      values=values[:2], header_cells={"unit": "B7"})
+    data = ReturnData(
+        path="bang.xlsx", sha256="ab" * 32, readable=True, sheet="Biểu", unit_text="Huyện Bù Đăng",
+        unit_code_text="BUDANG", period_text="Năm 2024", header_cells={"period": "C6"},
+        values=values, computed=values[:1],
+        models=[{"stt": "1", "name": "Mô hình", "exemplary": True, "row": 4, "when": date(2024, 5, 1)}],
+        model_sheet="Danh sách mô hình", findings=findings, layout="bảng ngang", parts=[part],
+        legacy_cells=[("Biểu", "C4", "TCVN3")])
+    back = decode(encode(data))
+    assert back == data
+    assert type(back.values[8].raw) is CellError and type(back.legacy_cells[0]) is tuple
+    assert back.findings[1].accepted == findings[1].accepted
+
+
+def test_an_entry_that_is_not_exactly_a_return_is_refused():
+    import json
+    import zlib
+
+    from dvk_cli.history.readcache import NotPlainData, decode, encode, return_to_dict
+    from dvk_cli.reading.returns import CellValue, ReturnData
+
+    good = return_to_dict(ReturnData(path="a.xlsx", readable=True,
+                                     values=[CellValue("MH_TONG", 3, "Biểu", "E9")]))
+
+    def entry(changed: dict) -> bytes:
+        return zlib.compress(json.dumps({**good, **changed}).encode())
+
+    bad = [{"readable": "yes"}, {"values": [["MH_TONG"], [True], ["Biểu"], ["E9"], ["mã"], [""],
+                                            [None], [""]]},
+           {"values": [["MH_TONG"], [3], ["Biểu"], ["E9"], ["mã"], [""], [{"x": 1}], [""]]},
+           {"findings": [["error"]]}, {"parts": [{}]}, {"legacy_cells": [["a", "b"]]}]
+    for changed in bad:
+        with pytest.raises((ValueError, TypeError)):
+            decode(entry(changed))
+    extra = dict(good, more=1)
+    with pytest.raises(ValueError):
+        decode(zlib.compress(json.dumps(extra).encode()))
+    assert decode(entry({})) == ReturnData(path="a.xlsx", readable=True,
+                                           values=[CellValue("MH_TONG", 3, "Biểu", "E9")])
+    with pytest.raises(NotPlainData):
+        encode(ReturnData(path="a.xlsx", values=[CellValue("X", 1, "s", "A1", raw=object())]))
+
+
+def _marker_payload(marker: Path) -> bytes:
+    """A cache entry that, if unpickled, creates `marker` (what an attacker
+    who can write the store would plant)."""
+    import pickle
+    import zlib
+
+    class Plant:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    return zlib.compress(pickle.dumps(Plant(), protocol=5), 1)
+
+
+def test_the_marker_payload_really_runs_when_unpickled(tmp_path):
+    """The forged entries below would run code under pickle: the tests that
+    show dvk does not run them can fail."""
+    import pickle
+    import zlib
+
+    probe = tmp_path / "probe"
+    pickle.loads(zlib.decompress(_marker_payload(probe)))
+    assert probe.exists()
+
+
+def test_a_forged_pickle_entry_is_never_run_and_the_file_is_read_again(folder, parsed, tmp_path):
+    marker = tmp_path / "pwned"
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    with sqlite3.connect(folder / "dvk.sqlite") as conn:
+        changed = conn.execute("UPDATE read_cache SET data = ? WHERE path LIKE '%budop.xlsx'",
+                               (_marker_payload(marker),)).rowcount
+    assert changed == 1
+    parsed.clear()
+    out = CliRunner().invoke(app, ["validate", "returns", "--period", "2024"])
+    assert out.exit_code in (0, 1), out.output
+    assert not marker.exists()
+    assert parsed == ["budop.xlsx"]  # the forged entry is a miss: the file is read again
+    again = run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    full = run([folder / "returns"], period="2024", workers=1)
+    assert again.totals == full.totals and not marker.exists()
+
+
+def test_an_old_store_with_pickled_entries_is_migrated_without_unpickling(folder, parsed,
+                                                                           tmp_path):
+    """A v4 store (pickled read cache) whose entries match the files exactly:
+    the migration drops them unread."""
+    from dvk_cli.history.store import SCHEMA_VERSION
+
+    marker = tmp_path / "pwned"
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    db = folder / "dvk.sqlite"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT path, size, mtime_ns, sha256, context FROM read_cache").fetchall()
+        conn.execute("DROP TABLE read_cache")
+        conn.execute("CREATE TABLE read_cache (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+                     "mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, context TEXT NOT NULL, "
+                     "data BLOB NOT NULL)")
+        conn.executemany("INSERT INTO read_cache VALUES (?, ?, ?, ?, ?, ?)",
+                         [(*row, _marker_payload(marker)) for row in rows])
+        conn.execute("PRAGMA user_version = 4")
+    assert len(rows) == 3
+    parsed.clear()
+    out = CliRunner().invoke(app, ["validate", "returns", "--period", "2024"])
+    assert out.exit_code in (0, 1), out.output
+    assert not marker.exists()
+    assert sorted(parsed) == ["budang.xlsx", "budop.xlsx", "dongxoai.xlsx"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM read_cache").fetchone()[0] == 0
+
+
+def test_an_entry_of_another_format_or_not_a_return_is_a_miss(folder, parsed):
+    import zlib
+
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    with sqlite3.connect(folder / "dvk.sqlite") as conn:
+        conn.execute("UPDATE read_cache SET format = 99 WHERE path LIKE '%budop.xlsx'")
+        conn.execute("UPDATE read_cache SET data = ? WHERE path LIKE '%budang.xlsx'",
+                     (zlib.compress(b'{"path": "budang.xlsx", "values": "all of them"}'),))
+    parsed.clear()
+    again = run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    assert sorted(parsed) == ["budang.xlsx", "budop.xlsx"]
+    assert again.history["read_cache"] == {"reused": 1, "read": 2}
+    full = run([folder / "returns"], period="2024", workers=1)
+    assert again.totals == full.totals
+    pd.testing.assert_frame_equal(table(again), table(full))
+    parsed.clear()  # the entries were replaced: all three reused now
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
+    assert parsed == []
