@@ -29,7 +29,7 @@ from dvk_cli.checks.rules import Checking, prepare
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
-from dvk_cli.core.files import display_path
+from dvk_cli.core.files import display_path, readable_path
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.history.ledger import HistoryOptions, Ledger
@@ -204,8 +204,13 @@ def configure(inputs: list[Path], *, period: str | None = None, config_path: Pat
     """dvk.toml (read once), the catalog with its [[rules]], [outliers] and
     [limits], and the period asked for."""
     for item in inputs:
-        if not item.exists():
-            raise UsageError(f"Không tìm thấy “{item}”.")
+        try:
+            exists = item.exists()
+        except OSError as exc:  # a path longer than the OS allows, a loop of links …
+            raise UsageError(f"Không mở được “{readable_path(str(item))}” "
+                             f"({exc.strerror or exc}).") from exc
+        if not exists:
+            raise UsageError(f"Không tìm thấy “{readable_path(str(item))}”.")
     if config is None:
         config = load_config(find_config(inputs, config_path))
     catalog = catalog or catalog_for(config)
@@ -225,7 +230,7 @@ def discover(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
     """The workbooks under `inputs` (UsageError when there is none)."""
     files = find_returns(inputs, skip)
     if not files:
-        where = ", ".join(str(i) for i in inputs)
+        where = ", ".join(readable_path(str(i)) for i in inputs)
         raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
     return files
 
@@ -425,16 +430,20 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
     is unchanged (dvk_cli/history/readcache.py); also the cache (to flush once the run
     has succeeded) and its counts, both None without a store."""
     mappings = mappings_for_files(files, config, catalog)
+    reading = config.raw.get("reading", {})
+    sheet = reading.get("sheet") if isinstance(reading, dict) else None  # [reading] sheet
     cache = _open_read_cache(history, store, config, limits)
     if cache is None:
         hook = progress(len(files)) if progress else None
-        returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings)
+        returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings,
+                           sheet=sheet)
         return returns, None, None
     shown = [display_path(p) for p in files]
     found = cache.lookup(files, shown, mappings)
     todo = [files[i] for i in found.todo]
     hook = progress(len(todo)) if progress and todo else None
-    fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings)
+    fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings,
+                     sheet=sheet)
     cache.save(files, shown, mappings, fresh, found.stats, found.todo)
     slots: list[ReturnData | None] = [None] * len(files)
     for i, data in found.hits.items():

@@ -71,6 +71,7 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("outliers", False, "dvk_cli.checks.peers", {
         **_keys(NUMBER, "threshold", "min_units", "min_factor"), "enabled": Key(BOOL)}),
     Section("checks", False, "dvk_cli.checks.peers", {"impact_threshold": Key(NUMBER)}),
+    Section("reading", False, "dvk_cli.reading.dispatch", {"sheet": Key(TEXT)}),
     Section("limits", False, "dvk_cli.reading.guards", {
         "max_unpacked_mb": Key(NUMBER), "max_cells": Key(INT), "max_memory_mb": Key(INT),
         "max_seconds": Key(NUMBER)}),

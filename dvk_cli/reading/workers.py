@@ -45,7 +45,7 @@ from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData, unreadable
 
 MB = 1024 * 1024
-Task = tuple[str, str, "Mapping | None"]  # path, path as shown, mapping file
+Task = tuple[str, str, "Mapping | None", "str | None"]  # path, as shown, mapping file, sheet
 ProgressHook = Callable[[int, int], None]
 
 IN_FLIGHT = 2  # files queued to one worker: the next is there when one ends
@@ -160,10 +160,10 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
             break
         if task is None:
             break
-        i, path, shown, mapping = task
+        i, path, shown, mapping, sheet = task
         failure: tuple[str, str] | None = None
         try:
-            data = read_return(Path(path), catalog, shown, mapping)
+            data = read_return(Path(path), catalog, shown, mapping, sheet=sheet)
             conn.send(("done", i, data))
         except MemoryError:
             failure = ("memory", "MemoryError")
@@ -356,9 +356,9 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             if not worker.tasks:
                 worker.since = time.monotonic()
             worker.tasks.append(i)
-            path, shown, mapping = items[i]
+            path, shown, mapping, sheet = items[i]
             try:
-                worker.conn.send((i, path, shown, mapping))
+                worker.conn.send((i, path, shown, mapping, sheet))
             except OSError:  # it died: the main loop buries it and sends its files elsewhere
                 return
 

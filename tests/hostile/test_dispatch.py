@@ -75,6 +75,27 @@ def test_item10_two_full_tables_in_one_workbook_are_an_error_naming_both(tmp_pat
                                             "trang “Biểu số liệu”", "999"])
 
 
+def test_item10_the_reading_sheet_setting_says_which_table_counts(tmp_path):
+    """dvk.toml [reading] sheet names the data sheet: the other table is not
+    read, the file counts, and nothing cries wolf."""
+    from realistic import province_figures
+
+    p = province(tmp_path, units=3)
+    figures = province_figures(2026)["BUDANG"]
+    old = return_grid(figures, unit="Huyện Bù Đăng", period="2026", sheet="cũ")
+    old["cũ"][find_row(old["cũ"], "MH_TONG")][4] = 999
+    new = return_grid(figures, unit="Huyện Bù Đăng", code="BUDANG", period="2026")
+    write_xlsx({**old, **new}, p.returns / "budang.xlsx")
+    out = run_dvk(*VALIDATE, cwd=p.folder)
+    assert_contained(out, rc={1}, names=["trang “cũ”", '[reading] sheet'], totals=False)
+    with (p.folder / "dvk.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[reading]\nsheet = "Biểu số liệu"\n')
+    out = run_dvk(*VALIDATE, cwd=p.folder)
+    assert_contained(out, p, rc={0})
+    assert not [f for f in out.json()["findings"] if f["file"].endswith("budang.xlsx")
+                and f["severity"] != "info"]
+
+
 def _as_xls(src: Path, dest: Path) -> None:
     """The same workbook saved as Excel 97-2003 (values only)."""
     import xlwt
