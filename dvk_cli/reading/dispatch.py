@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import math
 import os
 import re
 import stat
@@ -299,7 +300,9 @@ def _read(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | Non
     # The data sheet: the one whose long table ("Mã"/"Chỉ tiêu" … "Số liệu")
     # holds the most values, then recognises the most indicators (a
     # consolidated workbook also lists codes on other sheets). Two full
-    # tables that disagree are an error, never a choice (see _pick_table).
+    # tables that disagree are an error, never a choice; a smaller one with
+    # other figures is a warning, the file summed from the fuller one (see
+    # _pick_table and _other_table).
     index = label_index(catalog)
     codes = set(catalog.codes)
     tables: list[_Table] = []
@@ -382,6 +385,8 @@ def _pick_table(data: ReturnData, tables: list[_Table], catalog: Catalog, index)
     values wins (then the most indicators, then the first); another one
     holding at least half as many values, and different ones, is a rival.
     A hidden table never wins silently over a visible one that has values.
+    A smaller table whose figures differ from the winner's is a warning
+    (other_data_table), never silence.
     """
     if len(tables) == 1:
         return tables[0]
@@ -393,17 +398,76 @@ def _pick_table(data: ReturnData, tables: list[_Table], catalog: Catalog, index)
     most = len(best.values or {})
     if most == 0:
         return max(tables, key=lambda t: t.score)  # blank forms only: as before
-    rivals = [t for t in tables if t is not best and t.values
-              and _numbers(t) != _numbers(best)
-              and (len(t.values) >= _RIVAL_SHARE * most or (best.hidden and not t.hidden))]
+    rivals = [t for t in tables if t is not best and t.values and (
+        # a hidden table never wins silently over a visible one that has values
+        (best.hidden and not t.hidden and _numbers(t) != _numbers(best))
+        # a table half as full with other figures; one that repeats part of
+        # the table read with the same figures is no rival
+        or (len(t.values) >= _RIVAL_SHARE * most and _differences(best, t, catalog)))]
     if not rivals:
         if best.hidden and not any(t.values for t in tables if not t.hidden):
             data.add("info", "data_sheet_hidden",
                      f"Tệp {data.path}: bảng số liệu nằm ở trang ẩn “{best.name}”; dvk đọc trang này "
                      "vì không trang hiện nào có số liệu.", sheet=best.name)
+        for table in tables:
+            if table is not best:
+                _other_table(data, best, table, catalog)
         return best
     _two_tables(data, [t for t in tables if t is best or t in rivals], catalog)
     return None
+
+
+# A smaller table that is not a rival is still compared with the one read.
+# For this purpose a "table" is a sheet where long_layout finds a header
+# ("Mã"/"Chỉ tiêu" … "Số liệu") and the rows below it give at least one
+# catalog indicator a number (read_table's values, typed computed ones
+# included): a blank form, a sheet of labels or codes without figures, a
+# models list (no "Số liệu" column) are never tables, so never compared.
+# Its figures "differ" when, for an indicator it gives a number, the table
+# read gives another number, or none for an input indicator (a figure the
+# file holds that would not be summed). Indicators only the table read has
+# are not a difference: a summary repeating a few rows of it, with the same
+# figures, says nothing.
+def _differences(best: _Table, other: _Table, catalog: Catalog) -> list[str]:
+    """The codes whose figures in `other` differ from `best`'s (see above):
+    a copy of part of the table with the same figures has none."""
+    mine, theirs = best.values or {}, other.values or {}
+    return [code for code in catalog.codes if code in theirs and (
+        not _same(mine[code][0], theirs[code][0]) if code in mine
+        else not catalog[code].computed)]
+
+
+def _other_table(data: ReturnData, best: _Table, other: _Table, catalog: Catalog) -> None:
+    """A warning when a smaller table (`other`, not a rival) gives figures
+    that differ from those of the table read (`best`): the file is summed
+    from `best`, and the unit, or the person running dvk, is told which
+    sheet that is, what the other one says, and how to choose it instead."""
+    mine, theirs = best.values or {}, other.values or {}
+    differ = _differences(best, other, catalog)
+    if not differ:
+        return
+    # the example: the first indicator both give a number for, else the first one
+    code = next((c for c in differ if c in mine), differ[0])
+    if code in mine:
+        example = f"{code}: {_where(theirs[code], other)}, {_where(mine[code], best)}"
+        sheet, cell = best.name, mine[code][1]
+    else:
+        example = f"{code}: {_where(theirs[code], other)}, không có số liệu ở trang {best.name}"
+        sheet, cell = other.name, theirs[code][1]
+    named = f"trang “{other.name}”" + (" (trang ẩn)" if other.hidden else "")
+    kept = f"trang “{best.name}”" + (" (trang ẩn)" if best.hidden else "")
+    data.add("warning", "other_data_table",
+             f"Tệp {data.path}: {named} có một bảng số liệu nhỏ hơn ({len(theirs)} chỉ tiêu có số liệu), "
+             f"trong đó {len(differ)} số liệu khác bảng dvk đọc ở {kept} (ví dụ {example}). dvk tổng hợp tệp "
+             f"theo {kept}. Đề nghị đơn vị xóa trang thừa (kể cả trang ẩn) hoặc sửa cho khớp rồi gửi "
+             f"lại; nếu bảng ở {named} mới đúng, ghi trong dvk.toml: [reading] sheet = "
+             f"{_toml_string(other.name)}.",
+             sheet=sheet, cell=cell, indicator=code)
+
+
+def _same(a: float | int, b: float | int) -> bool:
+    """The same figure (a float's last bit, as a formula may leave it, is not a difference)."""
+    return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
 
 
 def _numbers(table: _Table) -> dict[str, float | int]:
@@ -431,7 +495,12 @@ def _two_tables(data: ReturnData, tables: list[_Table], catalog: Catalog) -> Non
              f"Tệp {data.path}: có {len(tables)} bảng số liệu đầy đủ với số liệu khác nhau — {listed}"
              f"{example}. dvk không đoán bảng nào đúng nên chưa tổng hợp tệp này. Đề nghị đơn vị xóa "
              "trang thừa (kể cả trang ẩn) rồi gửi lại, hoặc ghi trang cần đọc trong dvk.toml: "
-             f"[reading] sheet = \"{keep}\".", sheet=sheet, cell=cell)
+             f"[reading] sheet = {_toml_string(keep)}.", sheet=sheet, cell=cell)
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string, as it is to be typed in dvk.toml."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _where(value: tuple[float | int, str] | None, table: _Table) -> str:

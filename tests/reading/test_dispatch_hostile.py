@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import unicodedata
 from pathlib import Path
 
 import openpyxl
@@ -271,8 +272,9 @@ def test_legit_workbooks_with_several_tables_do_not_cry_wolf(tmp_path):
     grid = {**return_grid({}, sheet="Mẫu"), **return_grid(consistent_values())}
     data = read_return(write_xlsx(grid, tmp_path / "blank.xlsx"), CAT)
     assert data.readable and data.sheet == "Biểu số liệu" and values_of(data)["MH_TONG"] == 10
-    # a small summary of key figures beside the full table is not a rival
-    grid = {**return_grid({"MH_TONG": 7, "VB_SO": 1}, sheet="Tóm tắt"),
+    # a small summary repeating key figures of the full table is not a rival, and says
+    # nothing (one with other figures is a warning: see other_data_table below)
+    grid = {**return_grid({"MH_TONG": 10, "VB_SO": 4}, sheet="Tóm tắt"),
             **return_grid(consistent_values())}
     data = read_return(write_xlsx(grid, tmp_path / "summary.xlsx"), CAT)
     assert data.readable and data.sheet == "Biểu số liệu" and rules(data) == []
@@ -381,3 +383,112 @@ def test_interrupts_and_memory_errors_still_propagate(tmp_path, monkeypatch, exc
     monkeypatch.setattr(dispatch, "long_layout", boom)
     with pytest.raises(exc):
         read_return(path, CAT)
+
+
+# ------------------------------------------------------------------ a smaller table with other figures
+
+def _partial_copy(values: dict, *, sheet: str = "Sheet1", keep: int = 3) -> dict[str, list[list]]:
+    """The first `keep` rows of a return's table on another sheet (its header kept)."""
+    rows = return_grid(values, sheet=sheet)[sheet]
+    header = next(i for i, r in enumerate(rows) if r[2] == "Mã")
+    return {sheet: rows[:header + 1 + keep]}
+
+
+def _write(grid: dict, path: Path, hidden: tuple[str, ...] = ()) -> Path:
+    writer = {".xlsx": write_xlsx, ".xls": write_xls, ".ods": write_ods}[path.suffix]
+    writer(grid, path)
+    if hidden:
+        wb = openpyxl.load_workbook(path)
+        for name in hidden:
+            wb[name].sheet_state = "hidden"
+        wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix,hide", [(".xlsx", True), (".xlsx", False), (".xls", False),
+                                         (".ods", False)])
+def test_a_smaller_table_with_other_figures_is_a_warning_and_the_file_is_summed(tmp_path, suffix,
+                                                                                  hide):
+    main = consistent_values(VB_SO=0, TT_BUOI=3, TT_LUOT=50)
+    copy = {**main, "VB_SO": 15, "TT_BUOI": 9}  # rows 1-3: VB_SO, TT_BUOI differ, TT_LUOT agrees
+    grid = {**_partial_copy(copy), **return_grid(main)}
+    path = _write(grid, tmp_path / f"ban-sao{suffix}", ("Sheet1",) if hide else ())
+    data = read_return(path, CAT)
+    # summed from the full table, as before, and said
+    assert data.readable and data.sheet == "Biểu số liệu"
+    assert values_of(data) == {c: v for c, v in main.items() if v is not None}
+    assert rules(data) == ["other_data_table"]
+    finding = data.findings[0]
+    assert finding.severity == "warning" and finding.file == data.path
+    row = find_row(return_grid({})["Biểu số liệu"], "VB_SO")
+    assert (finding.sheet, finding.cell, finding.indicator) == ("Biểu số liệu", f"E{row + 1}", "VB_SO")
+    message = finding.message
+    assert f"ban-sao{suffix}" in message
+    assert ("trang “Sheet1” (trang ẩn)" in message) == hide
+    assert "trang “Sheet1”" in message and "(3 chỉ tiêu có số liệu), trong đó 2 số liệu khác" in message
+    assert f"VB_SO: 15 ở ô Sheet1!E{row + 1}, 0 ở ô Biểu số liệu!E{row + 1}" in message
+    assert "dvk tổng hợp tệp theo trang “Biểu số liệu”" in message
+    assert '[reading] sheet = "Sheet1"' in message
+    assert message == unicodedata.normalize("NFC", message)
+    # the setting it names reads the other table, without a word
+    data = read_return(path, CAT, sheet="Sheet1")
+    assert data.readable and data.sheet == "Sheet1" and values_of(data)["VB_SO"] == 15
+    assert "other_data_table" not in rules(data)
+
+
+def test_a_summary_with_other_figures_or_a_figure_the_table_leaves_blank_is_a_warning(tmp_path):
+    grid = {**return_grid({"MH_TONG": 7, "VB_SO": 4}, sheet="Tóm tắt"),
+            **return_grid(consistent_values())}
+    data = read_return(write_xlsx(grid, tmp_path / "tom-tat.xlsx"), CAT)
+    assert data.readable and values_of(data)["MH_TONG"] == 10 and rules(data) == ["other_data_table"]
+    row = find_row(return_grid({})["Biểu số liệu"], "MH_TONG")
+    assert f"MH_TONG: 7 ở ô Tóm tắt!E{row + 1}, 10 ở ô Biểu số liệu!E{row + 1}" in data.findings[0].message
+    assert "trong đó 1 số liệu khác" in data.findings[0].message  # VB_SO agrees
+    # a figure only the smaller table holds would not be summed: said, on its own cell
+    main = consistent_values()
+    del main["TCD_LUOT"]
+    grid = {**return_grid({"TCD_LUOT": 100}, sheet="Tóm tắt"), **return_grid(main)}
+    data = read_return(write_xlsx(grid, tmp_path / "thieu.xlsx"), CAT)
+    assert data.readable and "TCD_LUOT" not in values_of(data)
+    assert rules(data) == ["other_data_table"]
+    finding = data.findings[0]
+    row = find_row(return_grid({})["Biểu số liệu"], "TCD_LUOT")
+    assert (finding.sheet, finding.cell, finding.indicator) == ("Tóm tắt", f"E{row + 1}", "TCD_LUOT")
+    assert "không có số liệu ở trang Biểu số liệu" in finding.message
+
+
+def test_smaller_tables_that_agree_and_sheets_without_figures_say_nothing(tmp_path):
+    main = consistent_values()
+    # a hidden partial copy with the same figures, a blank form, a sheet of labels only,
+    # the models list, and a rate typed on a summary (dvk computes rates itself)
+    labels = [["Chỉ tiêu", "Số liệu"], *[[ind.label, None] for ind in CAT.indicators.values()]]
+    grid = {**_partial_copy(main, sheet="Bản sao", keep=8), **return_grid({}, sheet="Mẫu"),
+            "Nhãn": labels, **return_grid({"DON_TYLE": 90, "MH_TONG": 10}, sheet="Tóm tắt"),
+            **return_grid(main, models=[{"name": "Dân vận khéo"}])}
+    path = _write(grid, tmp_path / "nhieu-trang.xlsx", ("Bản sao",))
+    data = read_return(path, CAT)
+    assert data.readable and data.sheet == "Biểu số liệu" and rules(data) == []
+    assert values_of(data) == main and len(data.models) == 1
+
+
+def test_a_dvk_consolidated_workbook_reads_back_without_a_word(tmp_path):
+    from realistic import consolidation, province_figures
+
+    from dvk_cli.outputs.workbook import write_workbook
+
+    path = write_workbook(consolidation(province_figures(2026)), tmp_path / "tong-hop-2026.xlsx")
+    data = read_return(path, CAT)
+    assert data.readable and data.sheet == "Biểu tổng hợp" and not data.findings
+
+
+def test_a_copy_of_most_of_the_table_with_the_same_figures_is_no_rival(tmp_path):
+    """A second sheet repeating 60 % of the table, figures equal: the file is
+    read from the full table, with no error and no warning (it cried wolf
+    with two_data_tables when whole tables were compared)."""
+    full = consistent_values()
+    codes = list(full)
+    part = {code: full[code] for code in codes[: max(1, int(len(codes) * 0.6))]}
+    grid = {**return_grid(full), **return_grid(part, sheet="Bản sao")}
+    data = read_return(write_xlsx(grid, tmp_path / "copy.xlsx"), CAT)
+    assert data.readable and data.sheet == "Biểu số liệu" and rules(data) == []
+    assert values_of(data)["MH_TONG"] == full["MH_TONG"]
