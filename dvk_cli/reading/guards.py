@@ -12,14 +12,17 @@ The sheets are measured as calamine's tokenizer sees them: a cell is any
 start tag whose local name is `c` (any namespace prefix), its `r` attribute
 in any quoting, spacing or case, and a cell or row without `r` follows the
 one before; the sheet parts are those the workbook's relationships name,
-wherever they are stored. .xls files (OLE2 compound files) are checked by
-`oleguard`.
+wherever they are stored. A cell whose figure calamine would replace or
+misplace (two cells at one position, a reference beyond XFD1048576) makes
+the file refused too, naming the sheet and the cell. .xls files (OLE2
+compound files) are checked by `oleguard`.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import operator
 import posixpath
 import re
 import unicodedata
@@ -65,6 +68,20 @@ class _TooBig(Exception):
 
 class _Malformed(Exception):
     """A part no spreadsheet program writes (a tag longer than _MAX_TAG …)."""
+
+
+class _BadCell(Exception):
+    """A cell whose figure a reader would lose or replace: two cells at one
+    position (`ref`; `row`, when known, the `<row>` of a cell written in
+    another row), or a cell beyond the sheet's last column or row."""
+
+    def __init__(self, ref: str, *, outside: bool = False, row: int | None = None) -> None:
+        super().__init__(ref)
+        self.ref, self.outside, self.row = ref, outside, row
+
+
+class _Unordered(Exception):
+    """A part whose cells are not in increasing order: scan it again, exactly."""
 
 
 def _stream(z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
@@ -207,9 +224,32 @@ _BRACKET_IN_VALUE = re.compile(rb"=\"[^\"<>]*+[<>]")
 _SPACED_EQUALS = re.compile(rb"=\s")
 _PREFIXED_C = re.compile(rb":c[\s/>]")
 _C_ANY = re.compile(rb"<c[\s/>]")
-_C_FAST = re.compile(rb"<c\s+r=\"([A-Z]{1,3})([1-9][0-9]{0,6})\"([^>]*)>")
+_C_FAST = re.compile(rb"<c\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^>]*)>")  # (ref, letters, digits, rest)
 _R_EQ = re.compile(rb"r\s*=")
 _COLUMNS: dict[bytes, int] = {}
+_LAST_ROW, _LAST_COL = 1_048_575, 16_383  # 0-based: row 1,048,576 and column XFD, Excel's last
+_FIRST = operator.itemgetter(0)
+# The rest of a cell calamine drops (no value: nothing, or formulas alone), as
+# strictly as it can be told; anything else may be a value. (`<v></v>` of a
+# number is dropped too, but an empty `<v>` or `<is>` of a string is kept.)
+_VALUELESS = re.compile(rb"\s*+(?:<" + _PREFIX + rb"f(?:\s[^<>/]*+)?(?:/>|>[^<]*+</" + _PREFIX
+                        + rb"f\s*>)\s*+)*+</" + _PREFIX + rb"c\s*>")
+
+
+def _letters(col: int) -> str:
+    """Column letters of a 0-based column number."""
+    out = ""
+    col += 1
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _ref_text(value: bytes) -> str:
+    """A reference as written, for a message (shortened if absurdly long)."""
+    text = _text(value).strip()
+    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _position(ref: bytes) -> tuple[int, int] | None:
@@ -233,18 +273,43 @@ class _SheetScan(_Scan):
 
     calamine: `<row r>` sets the row, `</row>` (or `<row/>`) moves to the next
     one and to column 0; `<c r>` sets row and column, a `<c>` without `r`
-    takes the current ones; every `<c>` moves one column on."""
+    takes the current ones; every `<c>` moves one column on.
+
+    With `check`, a kept cell whose figure a reader would lose raises
+    _BadCell: one beyond column XFD or row 1,048,576, or one at the position
+    of another (the last silently wins). Valid OOXML lists cells in strictly
+    increasing (row, column) order, so only the furthest position so far is
+    kept; a cell at or before it raises _Unordered, and the part is scanned
+    again `exact`ly, with every position in a set (out-of-order but distinct
+    cells are read as they are). The quick count of a plain part only checks
+    that no two cells share a reference."""
 
     token, skip = _XLSX_TOKEN, _XLSX_SKIP
 
-    def __init__(self, every_cell: bool = False) -> None:
+    def __init__(self, every_cell: bool = False, *, check: bool = True, exact: bool = False,
+                 limit: int | None = None) -> None:
         super().__init__()
         self.every_cell = every_cell
+        self.check = check
         self.row = self.col = 0  # 0-based, where a cell without `r` goes
         self.max_row = self.max_col = -1
         self.cells = 0
         self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
         self.fed = False
+        # (row << 14 | column) of the furthest cell kept so far; once exact, a
+        # bound no cell reaches, so that every cell goes to `_again`.
+        self.last = -1
+        self.seen: set[int] | None = None
+        self.rows: dict[int, int] = {}  # exact: position -> 0-based <row> of a cell written in another row
+        # More positions than this: the part is refused as too big anyway
+        # (its area holds them all), the set need not grow.
+        self.limit = limit
+        self.full = False
+        if exact:
+            self._exact()
+
+    def _exact(self) -> None:
+        self.seen, self.last = set(), 1 << 62
 
     def feed(self, chunk: bytes) -> None:
         if not self.fed:
@@ -263,7 +328,9 @@ class _SheetScan(_Scan):
                 self._tokenize(first)
 
     def _plain(self, data: bytes) -> bool:
-        """Count a whole part the quick way; False when it is not plain."""
+        """Count a whole part the quick way; False when it is not plain, or
+        when two of its cells share a position or one lies beyond the sheet
+        (the tokenizer sees to them)."""
         if (b"<!" in data or b"'" in data or _PREFIXED_C.search(data)
                 or _SPACED_EQUALS.search(data) or _BRACKET_IN_VALUE.search(data)):
             return False
@@ -273,21 +340,60 @@ class _SheetScan(_Scan):
         fast = _C_FAST.findall(data)
         if len(fast) != len(_C_ANY.findall(data)):
             return False  # a cell without r, or with r in another form
-        if fast and _R_EQ.search(rests := b" ".join(rest for _, _, rest in fast)) \
+        if fast and _R_EQ.search(rests := b" ".join(rest for _, _, _, rest in fast)) \
                 and _R_KEY.search(rests):
             return False  # a second r
-        kept = fast if self.every_cell else [f for f in fast if not f[2].endswith(b"/")]
-        self.cells = len(kept)
+        if self.check and len(set(map(_FIRST, fast))) != len(fast):
+            # Two cells, empty or not, at one position (written the one way
+            # "B12" here): the tokenizer tells whether a figure is lost. Out
+            # of order but distinct, they are read as they are.
+            self._exact()
+            return False
+        kept = fast if self.every_cell else [f for f in fast if not f[3].endswith(b"/")]
+        max_row = max_col = -1
         if kept:
-            self.max_row = max(map(int, {d for _, d, _ in kept})) - 1
-            self.max_col = max(map(_col_number, {c for c, _, _ in kept})) - 1
+            max_row = max(map(int, {d for _, _, d, _ in kept})) - 1
+            max_col = max(map(_col_number, {c for _, c, _, _ in kept})) - 1
+            if self.check and (max_row > _LAST_ROW or max_col > _LAST_COL):
+                return False
+        self.cells, self.max_row, self.max_col = len(kept), max_row, max_col
         return True
+
+    def _again(self, key: int, r: int, row: int, data: bytes, pos: int) -> None:
+        """A kept cell at or before the furthest so far (every cell, once
+        exact); its content starts at data[pos]."""
+        seen = self.seen
+        if seen is None:
+            if self.check:
+                raise _Unordered
+            return
+        if self.full or (not self.every_cell and _VALUELESS.match(data, pos)):
+            return  # calamine drops it: it hides no figure (openpyxl would keep it)
+        if key in seen:
+            there = self.rows.get(key, row if r != row else None)
+            raise _BadCell(_letters(key & 0x3FFF) + str((key >> 14) + 1),
+                           row=None if there is None else there + 1)
+        seen.add(key)
+        if r != row:
+            self.rows[key] = row
+        if self.limit is not None and len(seen) > self.limit:
+            self.full = True
+            seen.clear()
+            self.rows.clear()
+
+    def _outside(self, r: int, c: int, values: list[bytes] | None = None) -> _BadCell:
+        for v in values or ():
+            p = _position(v)
+            if p is not None and (p[0] > _LAST_ROW or p[1] > _LAST_COL):
+                return _BadCell(_ref_text(v), outside=True)
+        return _BadCell(_letters(c) + str(r + 1), outside=True)
 
     def _tokenize(self, chunk: bytes) -> None:
         data = self.carry + chunk if self.carry else chunk
         pos = 0
         match = self.token.match
         row, col, max_row, max_col, cells = self.row, self.col, self.max_row, self.max_col, self.cells
+        last, check = self.last, self.check
         every, columns = self.every_cell, _COLUMNS
         while m := match(data, pos):
             pos = m.end()
@@ -315,12 +421,22 @@ class _SheetScan(_Scan):
                     cells += 1
                     if r > max_row:
                         max_row = r
+                        if r > _LAST_ROW and check:
+                            raise self._outside(r, c)
                     if c > max_col:
                         max_col = c
+                        if c > _LAST_COL and check:
+                            raise self._outside(r, c)
+                    key = r << 14 | c
+                    if key > last:
+                        last = key
+                    else:
+                        self._again(key, r, row, data, pos)
                     continue
             # Any other form: the slow, general reading of the attributes.
             attrs = data[m.end(2):pos - 1]
-            known = [p for p in map(_position, _values(_R, attrs)) if p is not None]
+            values = _values(_R, attrs)
+            known = [p for p in map(_position, values) if p is not None]
             closed = attrs.endswith(b"/")
             if name == b"row":
                 if known:
@@ -333,15 +449,26 @@ class _SheetScan(_Scan):
             if known:
                 r = max(p[0] for p in known)
                 c = col = max(p[1] for p in known)
+            at = known[-1] if known else (r, c)  # where calamine puts it: the last r
             col += 1
             if closed and not every:
                 continue
             cells += 1
             if r > max_row:
                 max_row = r
+                if r > _LAST_ROW and check:
+                    raise self._outside(r, c, values)
             if c > max_col:
                 max_col = c
+                if c > _LAST_COL and check:
+                    raise self._outside(r, c, values)
+            key = at[0] << 14 | at[1]
+            if key > last:
+                last = key
+            else:
+                self._again(key, at[0], row, data, pos)
         self.row, self.col, self.max_row, self.max_col, self.cells = row, col, max_row, max_col, cells
+        self.last = last
         m = self.skip.match(data, pos)
         self.carry = data[m.end() if m else pos:]
         if len(self.carry) > _MAX_TAG:
@@ -649,8 +776,10 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
     for info in infos:
         norm = _norm(info.filename)
         scan: _Scan | None
+        sheet = label.get(norm) or info.filename.rsplit("/", 1)[-1]
         if norm in parts or "worksheets/" in norm:
-            scan = _SheetScan(every_cell=every_part)
+            # A part no sheet reads loses no figure: measured, not checked.
+            scan = _SheetScan(every_cell=every_part, check=norm in parts, limit=limits.max_cells)
         elif norm == "content.xml":
             scan = _OdsScan(limits.max_cells)
         elif norm.endswith("sharedstrings.xml"):
@@ -664,18 +793,18 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
         if every_part and norm.startswith(("docprops/", "customxml/")):
             part_budget = min(budget, _MAX_DOCPROPS)
         try:
-            for chunk in _stream(z, info, part_budget):
-                budget -= len(chunk)
-                if scan is not None:
-                    scan.feed(chunk)
+            try:
+                budget -= _read_part(z, info, scan, part_budget)
+            except _Unordered:  # cells out of order: again, checking every position
+                scan = _SheetScan(every_cell=every_part, exact=True, limit=limits.max_cells)
+                budget -= _read_part(z, info, scan, part_budget)
         except _TooBig:
             return "zip_bomb", _bomb(limits.max_unpacked + 1, limits)
-        if scan is not None:
-            scan.finish()
+        except _BadCell as bad:
+            return "malformed_workbook", _bad_cell(sheet, bad)
         if isinstance(scan, _SheetScan):
             # A dense reader builds the grid from A1 to the last cell.
             area = max(scan.area, scan.cells)
-            sheet = label.get(norm) or info.filename.rsplit("/", 1)[-1]
             if area > limits.max_cells:
                 return "too_many_cells", _too_many(sheet, area, limits)
             total += area
@@ -689,6 +818,29 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
         if total > limits.max_cells:
             return "too_many_cells", _too_many_total(total, limits)
     return None
+
+
+def _read_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan | None, budget: int) -> int:
+    """Inflate a part into `scan` (if any); the bytes it holds."""
+    produced = 0
+    for chunk in _stream(z, info, budget):
+        produced += len(chunk)
+        if scan is not None:
+            scan.feed(chunk)
+    if scan is not None:
+        scan.finish()
+    return produced
+
+
+def _bad_cell(sheet: str, bad: _BadCell) -> str:
+    if bad.outside:
+        what = (f"ô {bad.ref} nằm ngoài giới hạn của trang tính (cột XFD, dòng 1.048.576); "
+                "tệp bị sửa hoặc hỏng cấu trúc,")
+    else:
+        where = "" if bad.row is None else f", một ô trong số đó lại nằm ở dòng {bad.row}"
+        what = f"hai ô cùng địa chỉ {bad.ref}{where} (tệp bị sửa hoặc hỏng cấu trúc);"
+    return (f"trang “{sheet}” có {what} dvk không đọc tệp này để khỏi lấy nhầm số. "
+            "Đề nghị đơn vị mở bằng Excel, lưu lại và gửi lại.")
 
 
 def _too_many_strings(declared: int, limits: Limits) -> str:
