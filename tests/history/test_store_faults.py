@@ -21,12 +21,12 @@ from helpers import invoke, said
 from realistic import write_province
 
 from dvk_cli import api, pipeline
-from dvk_cli.outputs import tempfiles
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.periods import parse_period
 from dvk_cli.history import store as store_module
 from dvk_cli.history.ledger import HistoryOptions, Ledger
 from dvk_cli.history.store import Store, migrate
+from dvk_cli.outputs import tempfiles
 
 BUSY = "đang có một lần chạy khác ghi vào; hãy chờ lần chạy đó xong rồi chạy lại"
 
