@@ -73,17 +73,35 @@ def province(tmp_path: Path, units: int | None = None) -> HostileProvince:
                            totals={code: clean(v) for code, v in totals.items()})
 
 
+# Linux keeps a process's peak RSS across exec: a dvk started straight from a
+# pytest worker that has grown to 345 MB would report 345 MB, whatever dvk
+# used. So a small launcher (a fresh Python, a few MB) starts dvk and reports
+# dvk's own rusage (os.wait4: dvk and every process it waited for).
+_LAUNCHER = """
+import os, sys
+pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "dvk_cli", *sys.argv[2:]], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_dvk(*args: object, cwd: Path, timeout: float = 300,
             env: dict[str, str] | None = None) -> Outcome:
     """`python -m dvk_cli ARGS` in `cwd`, with its exit code, output and peak memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "maxrss"
         full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-        proc = subprocess.Popen([sys.executable, "-m", "dvk_cli", *map(str, args)], cwd=cwd,
-                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=full_env)
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(peak_file), *map(str, args)],
+                                cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=full_env, start_new_session=True)
         try:
-            _, status, usage = _wait4(proc.pid, timeout)
+            _, status, _ = _wait4(proc.pid, timeout)
         except TimeoutError:
-            proc.kill()
+            os.killpg(proc.pid, 9)
             os.waitpid(proc.pid, 0)
             raise
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -91,7 +109,7 @@ def run_dvk(*args: object, cwd: Path, timeout: float = 300,
         err.seek(0)
         return Outcome(rc=proc.returncode, stdout=out.read().decode("utf-8", "replace"),
                        stderr=err.read().decode("utf-8", "replace"),
-                       peak_mb=usage.ru_maxrss / 1024)
+                       peak_mb=int(peak_file.read_text()) / 1024)
 
 
 def _wait4(pid: int, timeout: float):

@@ -580,10 +580,17 @@ place = ""
 # [checks]
 # impact_threshold = 0.01                # chênh lệch dưới 1% tổng số của chỉ tiêu: chỉ ghi nhận
 #
-# Giới hạn an toàn khi mở tệp (tệp “bom nén”, trang quá rộng). (Limits for hostile files.)
+# Giới hạn an toàn khi mở tệp (tệp “bom nén”, trang quá rộng, tệp làm treo trình đọc).
+# (Limits for hostile files: each file is read in its own process under them.)
 # [limits]
 # max_unpacked_mb = 200                  # dung lượng tối đa khi giải nén một tệp, MB
 # max_cells = 5000000                    # số ô tối đa của vùng dữ liệu một trang
+# max_memory_mb = 400                    # bộ nhớ tối đa để đọc một tệp, MB
+# max_seconds = 60                       # thời gian tối đa để đọc một tệp, giây
+#
+# Trang số liệu, khi biểu có nhiều bảng số liệu (ví dụ một trang ẩn “cũ”). (The data sheet.)
+# [reading]
+# sheet = "Biểu số liệu"
 #
 # Báo cáo Word (dvk report, dvk aggregate --docx) theo thể thức văn bản của Đảng.
 # Bỏ trống thì dvk lấy từ [organization]. (Header and signature of the Word report.)

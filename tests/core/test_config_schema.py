@@ -69,7 +69,7 @@ def test_the_sample_and_every_section_dvk_init_documents_validate(tmp_path):
     raw = load_config(tmp_path / "dvk.toml").raw
     documented = {k for k in raw if not k.startswith("#")}
     assert documented == {"organization", "units", "mappings", "catalog", "indicators", "rules",
-                          "outliers", "checks", "limits", "report"} == set(SECTIONS)
+                          "outliers", "checks", "limits", "reading", "report"} == set(SECTIONS)
 
 
 def test_a_valid_config_keeps_what_it_says(tmp_path):
