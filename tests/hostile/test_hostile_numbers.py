@@ -120,3 +120,30 @@ def test_money_typed_in_dong_is_a_unit_slip_warning_not_a_refusal(tmp_path):
     assert [(f["rule"], f["severity"], f["cell"]) for f in findings] == [
         ("unit_slip", "warning", ref)], findings
     _assert_totals(out, p, "VANDONG_TIEN", meant * 1_000_000)
+
+
+@pytest.mark.parametrize("error", ["#DIV/0!", "#REF!", "#N/A"])
+def test_an_error_cell_is_an_error_naming_the_cell_not_a_blank(tmp_path, error):
+    """Item 9: calamine reads an error value as an empty cell; dvk names it
+    (the file's own error, written by Excel as t="e"), and the rest counts."""
+    import zipfile
+
+    p = province(tmp_path)
+    ref = _send(p, "VB_SO", 7)
+    path = p.returns / FILE
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet].decode("utf-8")
+    cell = f'<c r="{ref}" t="n"><v>7</v></c>'
+    assert cell in xml, xml[:500]
+    parts[sheet] = xml.replace(cell, f'<c r="{ref}" t="e"><f>1/0</f><v>{error}</v></c>').encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    out = run_dvk("validate", str(YEAR), "--period", str(YEAR), "--json", cwd=p.folder)
+    assert_contained(out, p, rc={1}, names=[FILE, error], totals=False)
+    findings = [f for f in _strict_json(out.stdout)["findings"] if f["indicator"] == "VB_SO"
+                and f["severity"] == "error"]
+    assert [(f["rule"], f["cell"]) for f in findings] == [("not_a_number", ref)], findings
+    _assert_totals(out, p, "VB_SO", None)

@@ -61,3 +61,18 @@ def test_a_lock_reason_with_markup_prints_in_every_later_history(tmp_path):
     listed = run_dvk("history", "--json", cwd=p.folder)
     assert_contained(listed, rc={0})
     assert not FORBIDDEN.search(listed.stdout)
+
+
+def test_an_input_path_with_markup_is_said_as_written(tmp_path):
+    """Item 5: a folder "returns[" holding "x]" (the path returns[/x]) is read,
+    and a path that does not exist is named with its brackets, exit 2."""
+    import shutil
+
+    p = province(tmp_path, units=3)
+    odd = p.folder / "returns[" / "x]"
+    shutil.copytree(p.returns, odd)
+    shutil.rmtree(p.returns)
+    out = run_dvk("validate", "returns[/x]", "--period", YEAR, "--json", cwd=p.folder)
+    assert_contained(out, p, rc={0})
+    missing = run_dvk("validate", "returns[/y]", "--period", YEAR, cwd=p.folder)
+    assert_contained(missing, rc={2}, names=["“returns[/y]”"])
