@@ -289,3 +289,33 @@ def test_load_baseline(folder):
     assert refused.to_dict()["findings"][0]["rule"] == "baseline_empty"
     with pytest.raises(UsageError, match="không phải"):
         dvk_cli.load_baseline(folder / "out" / "tong-hop-2023.xlsx", period="2022")
+
+
+def test_a_baseline_is_refused_when_its_period_is_locked_while_it_is_read(folder, monkeypatch):
+    """The lock is checked again in the transaction that stores the baseline:
+    a `dvk lock` committed after the first check (simulated from another
+    connection when the baseline looks for the period's current one) wins."""
+    import sqlite3
+
+    from dvk_cli.history.store import Store
+
+    budang(folder / "r2023", 7, period="2023")
+    dvk_cli.aggregate(folder / "r2023", period="2023", out=folder / "out", no_store=True)
+    original = Store.current
+    calls = []
+
+    def lock_meanwhile(self, *args, **kwargs):
+        if not calls:
+            conn = sqlite3.connect(self.path)
+            conn.execute("INSERT INTO locks (period, locked_at, reason) "
+                         "VALUES ('2023', '2026-12-03T10:00:00', 'x')")
+            conn.commit()
+            conn.close()
+        calls.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "current", lock_meanwhile)
+    with pytest.raises(UsageError, match="vừa được khóa"):
+        dvk_cli.load_baseline(folder / "out" / "tong-hop-2023.xlsx", period="2023")
+    monkeypatch.setattr(Store, "current", original)
+    assert dvk_cli.submissions().submissions == []  # nothing stored

@@ -89,6 +89,11 @@ def load_baseline(file: Path, *, period: str | None = None, config_path: Path | 
         values = [StoredValue(v.code, v.value, v.sheet, v.cell, v.how, v.note)
                   for v in data.values]
         with store.transaction():
+            # a lock or another baseline committed since the checks above: refused
+            again = store.current(AREA, p.code, KIND_BASELINE)
+            if store.lock_state(p.code) or (again and (not current or again.id != current.id)):
+                raise UsageError(f"Kỳ {p.label} vừa được khóa hoặc vừa nhận số liệu nền khác trong "
+                                 "lúc dvk đọc tệp; hãy chạy lại lệnh.")
             run_id = store.start_run("baseline", p.code, json.dumps([str(file)]), 1, VERSION)
             if current is not None:
                 store.supersede(current.id)
