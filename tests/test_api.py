@@ -318,4 +318,4 @@ def test_a_baseline_is_refused_when_its_period_is_locked_while_it_is_read(folder
     with pytest.raises(UsageError, match="vừa được khóa"):
         dvk_cli.load_baseline(folder / "out" / "tong-hop-2023.xlsx", period="2023")
     monkeypatch.setattr(Store, "current", original)
-    assert dvk_cli.submissions().submissions == []  # nothing stored
+    assert not dvk_cli.submissions().submissions  # nothing stored
