@@ -135,7 +135,7 @@ def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets) -> None:
 # ------------------------------------------------------------------ .xls
 
 def _mark_xls(raw: bytes, sheets: Sheets) -> None:
-    from dvk_cli.reading.oleguard import records, sheet_offsets, workbook_stream
+    from dvk_cli.reading.oleguard import sheet_offsets, sheet_records, workbook_stream
 
     stream = workbook_stream(raw)
     if stream is None:
@@ -144,19 +144,8 @@ def _mark_xls(raw: bytes, sheets: Sheets) -> None:
     for sheet, offset in sheet_offsets(stream):
         if unicodedata.normalize("NFC", sheet) not in index:
             continue
-        depth = 0
-        seen_bof = False
-        for typ, start, end in records(stream, offset):
-            if depth:
-                depth += typ == 0x0809
-                depth -= typ == 0x000A
-                continue
-            if typ == 0x0809:
-                depth = 1 if seen_bof else 0
-                seen_bof = True
-            elif typ == 0x000A:
-                break
-            elif typ == 0x0205 and end - start >= 8 and stream[start + 7] == 1:  # BOOLERR, fError
+        for typ, start, end in sheet_records(stream, offset):
+            if typ == 0x0205 and end - start >= 8 and stream[start + 7] == 1:  # BOOLERR, fError
                 _put(sheets, index, sheet, *_rc(stream, start), XLS_ERRORS.get(stream[start + 6], ""))
             elif (typ == 0x0006 and end - start >= 20 and stream[start + 6] == 0x02
                   and stream[start + 12:start + 14] == b"\xff\xff"):  # FORMULA, cached error

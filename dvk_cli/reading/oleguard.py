@@ -177,6 +177,26 @@ def records(stream: bytes, pos: int = 0) -> Iterator[tuple[int, int, int]]:
         yield typ, start, pos
 
 
+def sheet_records(stream: bytes, offset: int) -> Iterator[tuple[int, int, int]]:
+    """The records of the sheet whose BOF is at `offset`, up to its EOF,
+    without those of the substreams nested in it (a chart's BOF … EOF)."""
+    depth = 0
+    seen_bof = False
+    for typ, start, end in records(stream, offset):
+        if depth:
+            depth += typ == 0x0809
+            depth -= typ == 0x000A
+            continue
+        if typ == 0x0809:
+            if seen_bof:
+                depth = 1
+                continue
+            seen_bof = True
+        elif typ == 0x000A:
+            return
+        yield typ, start, end
+
+
 def sheet_offsets(stream: bytes) -> list[tuple[str, int]]:
     """(name, offset of its BOF) of each sheet the globals' BOUNDSHEET records list."""
     out = []
@@ -211,20 +231,8 @@ def sheet_extent(stream: bytes, offset: int) -> tuple[int, int, int]:
     """(declared cells of DIMENSIONS, cells of the grid A1..last cell,
     number of cell records) of the sheet whose BOF is at `offset`."""
     declared = rows = cols = count = 0
-    depth = 0
-    seen_bof = False
-    for typ, start, end in records(stream, offset):
-        if depth:
-            depth += typ == 0x0809
-            depth -= typ == 0x000A
-            continue
-        if typ == 0x0809:
-            if seen_bof:
-                depth = 1
-            seen_bof = True
-        elif typ == 0x000A:
-            break
-        elif typ == 0x0200:
+    for typ, start, end in sheet_records(stream, offset):
+        if typ == 0x0200:
             declared = max(declared, _dimensions(stream[start:end]))
         elif typ in _CELL_RECORDS or typ == _MULRK:
             if end - start < 4:
