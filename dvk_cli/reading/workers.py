@@ -406,6 +406,11 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             while len(pool) < min(workers, n - done) and pending:
                 start()
                 feed(pool[-1])
+            for worker in pool:
+                # Files a dead worker gave back may wait while a live one idles
+                # (it was served before that worker died): feed it now, or the
+                # select below would wait forever with no deadline.
+                feed(worker)
             now = time.monotonic()
             deadlines = [w.since + limits.max_seconds if w.ready else w.started + START_TIMEOUT
                          for w in pool if w.tasks or not w.ready]

@@ -66,6 +66,9 @@ def hostile(tmp_path, monkeypatch):
         name = Path(path).stem
         if name == "abort":
             os.abort()
+        if name == "slowabort":  # dies once the other worker has read everything it had
+            time.sleep(0.5)
+            os.abort()
         if name == "sigkill":
             os.kill(os.getpid(), signal.SIGKILL)
         if name == "segfault":
@@ -240,3 +243,16 @@ def test_workers_fork_from_a_threaded_process_through_a_forkserver(tmp_path, ret
     assert [r.readable for r in got] == [True, False, True]
     assert [f.rule for f in got[1].findings] == ["read_memory_limit"]
     assert got[0].values and got[2].values
+
+
+def test_files_a_dead_worker_gives_back_go_to_an_idle_worker(tmp_path, returns, hostile):
+    """Worker 1 reads [ok0, ok1] and goes idle; worker 2 holds [slowabort,
+    ok2] and dies. ok2 is given back while only the idle worker is left (one
+    file to go: no new worker): it must be fed, not waited on forever."""
+    files = [returns[0], returns[1], *named(tmp_path, returns[0], "slowabort"), returns[2]]
+    start = time.monotonic()
+    got = read_all(files, default_catalog(), workers=2)
+    assert time.monotonic() - start < 30
+    assert [r.readable for r in got] == [True, True, False, True]
+    assert by_file(got)["slowabort"][0][0] == "read_crashed"
+    assert not any(map(_alive, hostile()))
