@@ -167,9 +167,15 @@ class FormsResult:
     """Blank forms written: one (`per_unit` False) or one per unit of dvk.toml into `out`."""
 
     out: Path
-    paths: tuple[Path, ...]
+    paths: tuple[Path, ...]  # every form, written or kept
     per_unit: bool
     exit_code: int = EXIT_OK
+    kept: tuple[Path, ...] = ()  # already there, left as they were (no force)
+    overwritten: tuple[Path, ...] = ()  # already there, written again (force)
+
+    @property
+    def written(self) -> tuple[Path, ...]:
+        return tuple(p for p in self.paths if p not in self.kept)
 
 
 # ------------------------------------------------------------------ helpers
@@ -435,16 +441,20 @@ def init_folder(folder: str | os.PathLike[str] = ".", name: str | None = None) -
 
 
 def write_forms(out: str | os.PathLike[str], unit: str | None = "all", period: str | None = None,
-                config: str | os.PathLike[str] | None = None) -> FormsResult:
+                config: str | os.PathLike[str] | None = None, *,
+                force: bool = False) -> FormsResult:
     """dvk template: blank forms. unit="all": one form per unit of dvk.toml into
     the folder `out`; a unit code: that unit's form; None: one form without a
-    unit. The period, when given, is filled in."""
+    unit. The period, when given, is filled in. A form already there (a unit
+    may have filled it in) is kept as it is unless `force`; `paths` lists it
+    all the same."""
     from dvk_cli.core.catalog import catalog_for
     from dvk_cli.core.config import find_config, load_config
     from dvk_cli.core.periods import parse_period
     from dvk_cli.outputs.forms import write_form, write_unit_forms
 
     out = Path(out)
+    before = _existing_files(out)
     cfg = load_config(find_config([out.parent if out.suffix else out], _optional_path(config)))
     p = None
     if period:
@@ -459,8 +469,8 @@ def write_forms(out: str | os.PathLike[str], unit: str | None = "all", period: s
         if out.suffix.lower() in {".xlsx", ".xls", ".ods"}:
             raise UsageError("Với --unit all, OUT phải là một thư mục.")
         paths = write_unit_forms(out, catalog, list(cfg.registry), period=p,
-                                 organization=cfg.organization)
-        return FormsResult(out=out, paths=tuple(paths), per_unit=True)
+                                 organization=cfg.organization, overwrite=force)
+        return _forms_result(out, tuple(paths), True, before, force)
     chosen = None
     if unit:
         chosen = cfg.registry.get(unit)
@@ -470,6 +480,21 @@ def write_forms(out: str | os.PathLike[str], unit: str | None = "all", period: s
         if out.suffix:
             raise UsageError("Biểu mẫu được tạo dạng .xlsx; hãy đặt tên tệp đuôi .xlsx.")
         out = out.with_suffix(".xlsx")
-    path = write_form(out, catalog, unit=chosen, period=p, organization=cfg.organization)
-    return FormsResult(out=out, paths=(path,), per_unit=False)
+    if force or not out.exists():
+        write_form(out, catalog, unit=chosen, period=p, organization=cfg.organization)
+    return _forms_result(out, (out,), False, before, force)
+
+
+def _existing_files(out: Path) -> set[Path]:
+    """The files already at `out` (a folder's files, or the file itself)."""
+    if out.is_dir():
+        return {p.resolve() for p in out.iterdir() if p.is_file()}
+    return {p.resolve() for p in (out, out.with_suffix(".xlsx")) if p.is_file()}
+
+
+def _forms_result(out: Path, paths: tuple[Path, ...], per_unit: bool, before: set[Path],
+                  force: bool) -> FormsResult:
+    there = tuple(p for p in paths if p.resolve() in before)
+    return FormsResult(out=out, paths=paths, per_unit=per_unit,
+                       kept=() if force else there, overwritten=there if force else ())
 

@@ -319,3 +319,16 @@ def test_a_baseline_is_refused_when_its_period_is_locked_while_it_is_read(folder
         dvk_cli.load_baseline(folder / "out" / "tong-hop-2023.xlsx", period="2023")
     monkeypatch.setattr(Store, "current", original)
     assert not dvk_cli.submissions().submissions  # nothing stored
+
+
+def test_write_forms_keeps_a_form_already_there_unless_forced(folder):
+    first = dvk_cli.write_forms(folder / "bieu-mau", period="2026")
+    assert first.kept == () and first.written == first.paths and len(first.paths) == 3
+    filled = first.paths[0]
+    filled.write_bytes(b"PK started filling")
+    again = dvk_cli.write_forms(folder / "bieu-mau", period="2026")
+    assert set(again.kept) == set(first.paths) and again.written == ()
+    assert filled.read_bytes() == b"PK started filling"
+    forced = dvk_cli.write_forms(folder / "bieu-mau", period="2026", force=True)
+    assert set(forced.overwritten) == set(first.paths) and forced.kept == ()
+    assert filled.read_bytes().startswith(b"PK") and len(filled.read_bytes()) > 1000

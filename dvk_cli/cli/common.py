@@ -24,19 +24,19 @@ EXIT_USAGE = 2  # a usage or configuration problem (UsageError); 0 and 1 come wi
 
 PeriodOpt = Annotated[
     str | None,
-    typer.Option("--period", "-p", help="Kỳ báo cáo: 2024, 2024-H1, 2024-Q1…Q4, 2024-9M, 2024-05."),
+    typer.Option("--period", "-p", metavar="KỲ", help="Kỳ báo cáo: 2024, 2024-H1, 2024-Q1…Q4, 2024-9M, 2024-05."),
 ]
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Đường dẫn dvk.toml (mặc định: tìm từ thư mục INPUT).")
+    Path | None, typer.Option("--config", metavar="TỆP", help="Đường dẫn dvk.toml (mặc định: tìm từ thư mục chứa biểu).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON ra stdout.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Coi cảnh báo là lỗi (mã thoát 1).")]
 InputsArg = Annotated[
-    list[Path], typer.Argument(help="Tệp hoặc thư mục chứa biểu báo cáo (.xlsx, .xlsm, .xls, .ods).")
+    list[Path], typer.Argument(metavar="TỆP", help="Tệp hoặc thư mục chứa biểu báo cáo (.xlsx, .xlsm, .xls, .ods).")
 ]
 ReplaceOpt = Annotated[
     list[str] | None,
-    typer.Option("--replace", help="Mã đơn vị có biểu gửi lại thay cho báo cáo đã lưu trong kho "
+    typer.Option("--replace", metavar="MÃ", help="Mã đơn vị có biểu gửi lại thay cho báo cáo đã lưu trong kho "
                  "lịch sử (dùng nhiều lần cho nhiều đơn vị)."),
 ]
 AcceptNewerOpt = Annotated[
@@ -47,6 +47,12 @@ NoStoreOpt = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: "Ví dụ:" and the command lines, kept as written
+    (\b: Click does not rewrap the paragraph)."""
+    return "\b\nVí dụ:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 # ---------------------------------------------------------------- showing text
@@ -95,8 +101,24 @@ def _safe_console_class() -> type:
     return _console_class
 
 
+# Width of the console when output goes to a pipe or a file: wide enough that
+# no message is broken mid-phrase; tables keep their natural width.
+PIPE_WIDTH = 10_000
+
+
 def console(stderr: bool = False):
-    return _safe_console_class()(stderr=stderr, highlight=False, emoji=False)
+    """The console for stdout (or stderr). On a terminal rich wraps to its
+    width; to a pipe or a file (or with COLUMNS unset under a test runner)
+    nothing is wrapped: a line is as long as its text."""
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if tty or os.environ.get("COLUMNS"):
+        return _safe_console_class()(stderr=stderr, highlight=False, emoji=False)
+    return _safe_console_class()(stderr=stderr, highlight=False, emoji=False, width=PIPE_WIDTH,
+                                 soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dvk_cli.cli.common import JsonOpt, console, guard, print_json, shown
+from dvk_cli.cli.common import JsonOpt, console, examples, guard, print_json, shown
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 BAR_WIDTH = 40
@@ -193,10 +193,25 @@ def trend(
 COMMANDS = (history, diff, lock, unlock, accept, unaccept, baseline, trend)
 
 
+EXAMPLES = {
+    "history": ("dvk history", "dvk history BUDANG --period 2024", "dvk -C lam-viec history"),
+    "diff": ("dvk diff BUDANG --period 2024",),
+    "lock": ('dvk lock 2024 --why "Báo cáo số 15-BC/BDVTU ngày 10/12/2024"',),
+    "unlock": ('dvk unlock 2024 --why "Bổ sung số liệu Huyện Bù Đăng"',),
+    "accept": ('dvk accept BUDANG --period 2024 --rule MH_LOAI --why "Đã xác minh với đơn vị"',
+               "dvk accept --period 2024 --list"),
+    "unaccept": ("dvk unaccept BUDANG --period 2024 --rule MH_LOAI",),
+    "baseline": ("dvk baseline tong-hop-2023.xlsx --period 2023",),
+    "trend": ("dvk trend MÃ_CHỈ_TIÊU   (mã ở cột “Mã” của biểu mẫu)", "dvk trend MÃ_CHỈ_TIÊU --unit BUDANG"),
+}
+
+
 def register(app: typer.Typer) -> None:
     """Add the history commands to `app`, after its own."""
+    from dvk_cli.cli.vietnamese import VnCommand
+
     for command in COMMANDS:
-        app.command()(guard(command))
+        app.command(cls=VnCommand, epilog=examples(*EXAMPLES[command.__name__]))(guard(command))
 
 
 # ------------------------------------------------------------------ rendering

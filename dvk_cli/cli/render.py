@@ -249,21 +249,37 @@ def _grouped_findings_table(c: Consolidation, limit: int = MAX_FINDINGS_SHOWN):
     return table, told, total
 
 
-def print_init(console, result) -> None:
-    """dvk init: the files made and the next step (result: dvk_cli.api.InitResult)."""
+def print_init(console, result, where: str = "", year: int | None = None) -> None:
+    """dvk init: the files made and the next step (result: dvk_cli.api.InitResult).
+    `where`: "-C FOLDER " when the folder is not where dvk was run, so that the
+    commands shown work as typed; `year`: the period shown (the current year)."""
+    import datetime
+
     for path in result.paths:
         console.print(f"[green]Đã tạo[/] {shown(str(path))}")
-    console.print("Bước tiếp theo: khai báo các đơn vị trong dvk.toml, rồi chạy "
-                  "[bold]dvk template bieu-mau --unit all --period 2024[/].")
+    year = year or datetime.date.today().year
+    toml = "dvk.toml"
+    if where:
+        toml = shown(where.removeprefix("-C ").strip().strip('"').rstrip("/\\") + "/dvk.toml")
+    console.print(f"Bước tiếp theo: khai báo các đơn vị trong {toml}, rồi chạy "
+                  f"[bold]dvk {shown(where)}template bieu-mau --unit all --period {year}[/].")
 
 
 def print_forms(console, result) -> None:
-    """dvk template: the forms written (result: dvk_cli.api.FormsResult)."""
+    """dvk template: the forms written, overwritten or kept (result:
+    dvk_cli.api.FormsResult)."""
+    new, overwritten, old = result.written, result.overwritten, result.kept
     if result.per_unit:
-        console.print(f"[green]Đã tạo {len(result.paths)} biểu mẫu[/] trong "
-                      f"{shown(str(result.out))}")
-    else:
-        console.print(f"[green]Đã tạo biểu mẫu[/] {shown(str(result.paths[0]))}")
+        if new:
+            console.print(f"[green]Đã tạo {len(new)} biểu mẫu[/] trong {shown(str(result.out))}"
+                          + (f" (ghi đè {len(overwritten)} tệp đã có)" if overwritten else ""))
+    elif new:
+        console.print(f"[green]Đã tạo biểu mẫu[/] {shown(str(new[0]))}"
+                      + (" (ghi đè tệp đã có)" if overwritten else ""))
+    if old:
+        console.print(f"[yellow]Giữ nguyên {len(old)} tệp đã có[/] (dùng --force để ghi đè):")
+        for p in old:
+            console.print(f"  {shown(str(p))}")
 
 
 def print_validation(console, c: Consolidation, feedback=None) -> None:

@@ -460,15 +460,20 @@ def form_filename(unit: Unit, period: Period | None = None) -> str:
 
 def write_unit_forms(folder, catalog: Catalog, units: Iterable[Unit], *,
                      period: Period | None = None,
-                     organization: Organization | None = None) -> list[Path]:
-    """One form per unit, its name and code prefilled."""
+                     organization: Organization | None = None,
+                     overwrite: bool = True) -> list[Path]:
+    """One form per unit, its name and code prefilled. overwrite=False: a form
+    already there (a unit may have filled it in) is kept as it is; its path is
+    still returned."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return [
-        write_form(folder / form_filename(unit, period), catalog, unit=unit, period=period,
-                   organization=organization)
-        for unit in units
-    ]
+    paths = []
+    for unit in units:
+        path = folder / form_filename(unit, period)
+        if overwrite or not path.exists():
+            write_form(path, catalog, unit=unit, period=period, organization=organization)
+        paths.append(path)
+    return paths
 
 
 # ------------------------------------------------------------------ dvk init
