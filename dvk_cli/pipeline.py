@@ -34,7 +34,7 @@ from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.history.ledger import HistoryOptions, Ledger
 from dvk_cli.history.store import Store, store_errors, store_path_for
-from dvk_cli.reading.dispatch import find_returns
+from dvk_cli.reading.dispatch import describe_unread, find_returns, find_unread
 from dvk_cli.reading.guards import set_limits
 from dvk_cli.reading.identify import identify_period, identify_unit
 from dvk_cli.reading.mapping import mappings_for_files
@@ -139,11 +139,13 @@ def run_pending(
     settings = configure(inputs, period=period, config_path=config_path, config=config,
                          catalog=catalog)
     files = discover(inputs, skip)
+    unread = find_unread(inputs, skip)
     store = open_store(history, settings.config)
     pending = Pending(store)
     try:
         with store_errors(store.path if store is not None else None):
-            result = _stages(inputs, files, settings, history, store, workers, progress)
+            result = _stages(inputs, files, settings, history, store, workers, progress,
+                             unread)
     except BaseException:
         pending.rollback()
         raise
@@ -172,10 +174,12 @@ def open_store(history: HistoryOptions | None, config: Config) -> Store | None:
 
 def _stages(inputs: list[Path], files: list[Path], settings: Settings,
             history: HistoryOptions | None, store: Store | None, workers: int | None,
-            progress) -> Consolidation:
+            progress, unread: list[Path] | None = None) -> Consolidation:
     returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress,
                                  store=store)
     found = identify(returns, settings.config)
+    reported = {unit.code for _, unit, _ in found.returns}
+    found.findings.extend(unread_findings(unread or [], settings.config, reported))
     if settings.requested is not None:
         check_period_slip(found, settings.requested)
     requested = settings.requested or choose_period(found)
@@ -231,8 +235,52 @@ def discover(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
     files = find_returns(inputs, skip)
     if not files:
         where = ", ".join(readable_path(str(i)) for i in inputs)
-        raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}.")
+        others = find_unread(inputs, skip)
+        also = ""
+        if others:
+            shown = ", ".join(display_path(p) for p in others[:5])
+            more = f" và {len(others) - 5} tệp khác" if len(others) > 5 else ""
+            also = (f" Có {len(others)} tệp không phải bảng tính nên dvk không đọc: {shown}{more} "
+                    f"(đề nghị các đơn vị gửi lại bằng .xlsx).")
+        raise UsageError(f"Không tìm thấy biểu báo cáo nào (.xlsx, .xlsm, .xls, .ods) trong {where}."
+                         f"{also}")
     return files
+
+
+# Workbook content dvk reads once the file has the right extension.
+_RENAMEABLE = {".xlsx", ".xlsm", ".ods"}
+
+
+def unread_findings(others: list[Path], config: Config,
+                    reported: set[str] | None = None) -> list[Finding]:
+    """An info finding for each file a unit may have sent that dvk does not
+    read (.pdf, .docx, an image, an archive …; dispatch.find_unread), with
+    the unit its name points to when only one does: otherwise that unit is
+    just "chưa nộp" and nobody sees why. A unit in `reported` (its workbook
+    was read) is told the file was not counted instead."""
+    findings = []
+    for path in others:
+        shown = display_path(path)
+        match = config.registry.match_filename(path.stem)
+        unit = match.unit
+        content = describe_unread(path)
+        if content is not None and content.suffix in _RENAMEABLE:
+            what = (f"là {content.label} nhưng tên tệp không có đuôi {content.suffix} nên dvk "
+                    f"không đọc")
+            ask = f"đổi tên thành {path.stem}{content.suffix} hoặc gửi lại bằng .xlsx"
+        else:
+            label = f"({content.label}) " if content is not None and content.label else ""
+            what = f"{label}không phải bảng tính nên dvk không đọc"
+            ask = "đề nghị gửi lại bằng .xlsx"
+        if unit is None:
+            whose = ask
+        elif unit.code in (reported or set()):
+            whose = f"đơn vị có vẻ là {unit.name}, đã có biểu được đọc: số liệu trong tệp này không được tính"
+        else:
+            whose = f"đơn vị có vẻ là {unit.name}: {ask}"
+        findings.append(Finding("info", "file_not_read", f"Tệp {shown} {what} ({whose}).",
+                                file=shown, unit=unit.code if unit is not None else ""))
+    return findings
 
 
 def read(files: list[Path], settings: Settings, history: HistoryOptions | None, *,

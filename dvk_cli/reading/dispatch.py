@@ -717,6 +717,100 @@ def _is_return_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in EXTENSIONS and not name.startswith(("~$", "."))
 
 
+# dvk's own working files and what the OS leaves in a shared folder: never a unit's return.
+_WORKING_NAMES = {"thumbs.db", "desktop.ini"}
+_WORKING_SUFFIXES = {".toml", ".md", ".j2", ".sqlite", ".sqlite-wal", ".sqlite-shm",
+                     ".sqlite-journal"}
+_OWN_OUTPUT = re.compile(r"(tong-hop|bao-cao)-(?P<period>.+)\.(xlsx|md|docx|pdf)", re.IGNORECASE)
+
+
+def _is_other_name(name: str) -> bool:
+    """A file a unit may have sent that dvk does not read (.pdf, .docx, an
+    image, an archive …): not a workbook, not hidden or a lock file, not
+    dvk's own output (tong-hop-2024.xlsx, bao-cao-2024.md/.docx/.pdf) or
+    working file (dvk.toml, dvk.sqlite, mapping files)."""
+    if name.startswith(("~$", ".")) or _is_return_name(name):
+        return False
+    lower = name.lower()
+    if lower in _WORKING_NAMES or lower.startswith("dvk.sqlite"):
+        return False
+    if os.path.splitext(lower)[1] in _WORKING_SUFFIXES:
+        return False
+    own = _OWN_OUTPUT.fullmatch(name)
+    if own is not None:
+        from dvk_cli.core.periods import parse_period
+
+        return parse_period(own["period"]) is None
+    return True
+
+
+def find_unread(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
+    """The files under the INPUT paths that `find_returns` leaves out but a
+    unit may have sent as its return (.pdf, .docx, .doc, images, .zip, .rar,
+    .csv …), sorted; hidden folders and files, lock files, dvk's own outputs
+    and working files are left out. Never raises: a folder it cannot list is
+    find_returns' business."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    skip = {_resolved(p) for p in (skip or set())}
+    for item in inputs:
+        try:
+            if item.is_dir():
+                found = _walk_other(item)
+            elif item.is_file() and _is_other_name(item.name):
+                found = [item]
+            else:
+                found = []
+        except OSError:
+            continue
+        for p in found:
+            rp = _resolved(p)
+            if rp not in skip and rp not in seen:
+                seen.add(rp)
+                out.append(p)
+    return out
+
+
+def _walk_other(top: Path) -> list[Path]:
+    """`_walk` for the files dvk does not read (folders it cannot list skipped)."""
+    found: list[Path] = []
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(folder / entry.name)
+                elif entry.is_file() and _is_other_name(entry.name):
+                    found.append(folder / entry.name)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+_SNIFF_LIMIT = 64 * 1024 * 1024  # bigger files are named by their extension alone
+
+
+def describe_unread(path: Path) -> Content | None:
+    """What an unread file holds, from its bytes (None when it cannot be
+    read or is too big to look into): a workbook under another name
+    (budop.xlsx.pdf, an .xlsx sent without extension) shows here."""
+    try:
+        if path.stat().st_size > _SNIFF_LIMIT:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return sniff(raw)
+
+
 def _walk(top: Path) -> list[Path]:
     """The workbooks below `top` (hidden folders skipped, symlinked folders
     not followed), and the folders below it that could not be listed."""
