@@ -308,19 +308,72 @@ def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> Non
                 array.fontId = plain
 
 
-def print_setup(ws, *, landscape: bool, title_rows: tuple[int, int] | None = None,
-                title_cols: str | None = None, fit_width: int = 1) -> None:
-    """A4, fitted to `fit_width` pages wide, header rows repeated, page numbers."""
+# A4 in points, the margins print_setup sets, and what one character of
+# column width takes on paper (Times New Roman 12): enough to choose an
+# orientation and to know what fits on a page, not to lay out type.
+A4 = (595.0, 842.0)
+MARGINS = (0.5 * 72, 0.4 * 72, 0.6 * 72, 0.6 * 72)  # left, right, top, bottom
+FOOTER_PT = 18.0
+CHAR_PT = 6.0
+DEFAULT_ROW_PT = 16.0
+
+
+def printable(landscape: bool) -> tuple[float, float]:
+    """Width and height (points) of an A4 page inside the margins and footer."""
+    width, height = (A4[1], A4[0]) if landscape else A4
+    left, right, top, bottom = MARGINS
+    return width - left - right, height - top - bottom - FOOTER_PT
+
+
+def sheet_width(ws, last_col: int) -> float:
+    """The width (points) of columns A..last_col on paper."""
+    return sum(column_width(ws, col) * CHAR_PT + 4 for col in range(1, last_col + 1))
+
+
+def sheet_height(ws, first_row: int, last_row: int) -> float:
+    return sum(ws.row_dimensions[r].height or DEFAULT_ROW_PT
+               for r in range(first_row, last_row + 1))
+
+
+def page_count(width: float, height: float, landscape: bool, repeated: float = 0) -> int:
+    """Pages a sheet `width` x `height` points needs fitted to one page wide
+    (rows repeated on each page take `repeated` points)."""
+    page_w, page_h = printable(landscape)
+    scale = min(1.0, page_w / width) if width else 1.0
+    per_page = page_h / scale - repeated
+    return max(1, math.ceil((height - repeated) / per_page)) if per_page > 0 else 99
+
+
+def is_wide(ws, last_col: int | None = None, last_row: int | None = None,
+            title_rows: tuple[int, int] | None = None) -> bool:
+    """Landscape when the sheet needs fewer pages that way; when both take as
+    many, landscape only if portrait would shrink the text below 70 %."""
+    last_col = last_col or ws.max_column
+    width = sheet_width(ws, last_col)
+    height = sheet_height(ws, 1, last_row or ws.max_row)
+    repeated = sheet_height(ws, *title_rows) if title_rows else 0
+    portrait, landscape = (page_count(width, height, wide, repeated) for wide in (False, True))
+    if portrait != landscape:
+        return landscape < portrait
+    return width * 0.7 > printable(False)[0]
+
+
+def print_setup(ws, *, landscape: bool | None = None, title_rows: tuple[int, int] | None = None,
+                title_cols: str | None = None, fit_width: int = 1,
+                last_row: int | None = None) -> None:
+    """A4, fitted to `fit_width` pages wide (as many pages long as it takes),
+    header rows repeated, page numbers; landscape None: whichever way the
+    sheet (down to `last_row`) takes fewer pages (is_wide)."""
+    if landscape is None:
+        landscape = is_wide(ws, last_row=last_row, title_rows=title_rows)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = fit_width
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = 0.5
-    ws.page_margins.right = 0.4
-    ws.page_margins.top = 0.6
-    ws.page_margins.bottom = 0.6
+    ws.page_margins.left, ws.page_margins.right = (m / 72 for m in MARGINS[:2])
+    ws.page_margins.top, ws.page_margins.bottom = (m / 72 for m in MARGINS[2:])
     if title_rows:
         ws.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
     if title_cols:

@@ -1,11 +1,13 @@
-"""The consolidated workbook (spec §4): Tổng hợp, Theo đơn vị, Danh sách mô
-hình, Kiểm tra, Nguồn and Biểu tổng hợp — values, never formulas, so the
-figures are exactly those dvk computed (ratios recomputed from summed parts).
+"""The consolidated workbook (spec §4): Tổng hợp, Theo đơn vị, So sánh theo
+đơn vị (when the store has the earlier period by unit), Danh sách mô hình,
+Kiểm tra, Nguồn, Biểu tổng hợp and Xu hướng (two or more stored periods) —
+values, never formulas, so the figures are exactly those dvk computed (ratios
+recomputed from summed parts). Every sheet prints on A4 fitted to one page
+wide, its header rows repeated.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -32,8 +34,8 @@ if TYPE_CHECKING:  # openpyxl is imported lazily
     from dvk_cli.core.catalog import Indicator
     from dvk_cli.core.findings import Finding
 
-SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn", "Biểu tổng hợp",
-          "Xu hướng")
+SHEETS = ("Tổng hợp", "Theo đơn vị", history_sheets.UNITS_SHEET, "Danh sách mô hình", "Kiểm tra",
+          "Nguồn", "Biểu tổng hợp", history_sheets.TREND_SHEET)  # those that apply, in this order
 MAIN_TITLE = "TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 FORM_TITLE = "BIỂU TỔNG HỢP SỐ LIỆU CÔNG TÁC DÂN VẬN"
 TOTAL_LABEL = "Tổng cộng"
@@ -143,7 +145,7 @@ def _totals_sheet(ws, c: Consolidation, marks: Marks) -> None:
     for i, note in enumerate(notes, start=3):
         _note_row(ws, r + i, note, ncols)
     ws.freeze_panes = ws.cell(header + 1, 1).coordinate
-    styles.print_setup(ws, landscape=True, title_rows=(header, header))
+    styles.print_setup(ws, title_rows=(header, header))  # landscape when wide
 
 
 # ------------------------------------------------------------------ Theo đơn vị
@@ -156,7 +158,7 @@ def _units_sheet(ws, c: Consolidation, marks: Marks) -> None:
     fixed = ["STT", "Mã đơn vị", "Đơn vị"]
     nfixed = len(fixed)
     ncols = nfixed + len(indicators)
-    styles.set_widths(ws, [5, 13, 30] + [13] * len(indicators))
+    styles.set_widths(ws, [5, 12, 26] + [11] * len(indicators))
     top = _titles(ws, c, "SỐ LIỆU CÔNG TÁC DÂN VẬN THEO ĐƠN VỊ", min(ncols, 12),
                   _reported_note(c))
     group_row, label_row, code_row = top, top + 1, top + 2
@@ -239,12 +241,10 @@ def _units_sheet(ws, c: Consolidation, marks: Marks) -> None:
     notes += [REJECTED_NOTE] if marks.rejected else []
     for i, note in enumerate(notes):
         _note_row(ws, r + 2 + i, note, min(ncols, 12))
-    history_sheets.units_table(ws, c, r + 3 + len(notes))  # comparison by unit, if any
 
     ws.freeze_panes = ws.cell(code_row + 1, nfixed + 1).coordinate
-    pages = max(1, math.ceil(len(indicators) / 14))
     styles.print_setup(ws, landscape=True, title_rows=(group_row, code_row),
-                       title_cols=f"A:{get_column_letter(nfixed)}", fit_width=pages)
+                       title_cols=f"A:{get_column_letter(nfixed)}")
 
 
 def _unit_cell(cell, marks: Marks, reasons: dict[tuple[str, str], Finding], unit: str,
@@ -468,12 +468,14 @@ def build_workbook(c: Consolidation) -> openpyxl.Workbook:
 
     wb = styles.new_workbook()
     marks = marks_for(c)  # once: the same marks on every sheet
-    builders: tuple[Callable[[Any, Consolidation], None], ...] = (
-        partial(_totals_sheet, marks=marks), partial(_units_sheet, marks=marks), _models_sheet,
-        _checks_sheet, _sources_sheet, partial(_form_sheet, marks=marks),
-        history_sheets.trend_sheet)
+    builders: tuple[Callable[[Any, Consolidation], None] | None, ...] = (
+        partial(_totals_sheet, marks=marks), partial(_units_sheet, marks=marks),
+        history_sheets.units_sheet if history_sheets.has_units_sheet(c) else None,
+        _models_sheet, _checks_sheet, _sources_sheet, partial(_form_sheet, marks=marks),
+        history_sheets.trend_sheet if history_sheets.has_trend_sheet(c) else None)
     for name, build in zip(SHEETS, builders, strict=True):
-        build(wb.create_sheet(name), c)
+        if build is not None:
+            build(wb.create_sheet(name), c)
     wb.active = 0
     return wb
 

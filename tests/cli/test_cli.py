@@ -44,8 +44,9 @@ def test_aggregate_writes_outputs_and_json(folder):
     assert (folder / "out" / "tong-hop-2024.xlsx").is_file()
     assert (folder / "out" / "bao-cao-2024.md").is_file()
     wb = openpyxl.load_workbook(folder / "out" / "tong-hop-2024.xlsx")
+    # one period on record: no comparison sheet, no "Xu hướng" (issue 15)
     assert wb.sheetnames == ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn",
-                             "Biểu tổng hợp", "Xu hướng"]
+                             "Biểu tổng hợp"]
 
 
 def test_data_errors_exit_1_and_still_write(folder):
