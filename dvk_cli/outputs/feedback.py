@@ -4,8 +4,9 @@ comment in Vietnamese, with a first sheet "Cần sửa" listing the problems.
 
 The original file is only read. An .xlsx/.xlsm return is copied with
 openpyxl (formatting, formulas and macros kept); an .xls/.ods return (or an
-.xlsx openpyxl cannot open) becomes a new .xlsx holding the values read, and
-the "Cần sửa" sheet says so.
+.xlsx openpyxl cannot open) becomes a new .xlsx holding the values read, laid
+out like dvk's form (`lay_out`: widths, borders, number formats by indicator,
+A4 print setup), and the "Cần sửa" sheet says so.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import TYPE_CHECKING
 
 from dvk_cli.aggregation import SourceStatus
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding
+from dvk_cli.core.text import fold_label
 from dvk_cli.outputs import styles
 
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
+    from dvk_cli.core.catalog import Catalog
 
 SHEET = "Cần sửa"
 RED = "FFC7CE"
@@ -77,10 +80,10 @@ def _cell_key(ref: str) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ opening
 
-def _open_copy(path: Path):
+def _open_copy(path: Path, catalog: Catalog | None = None):
     """(workbook, converted, sheets): the return itself via openpyxl, or a
-    values-only copy read with calamine; `sheets` maps the sheet names the
-    reader saw (NFC) to the copy's worksheets."""
+    values-only copy read with calamine and laid out like dvk's form;
+    `sheets` maps the sheet names the reader saw (NFC) to the copy's worksheets."""
     import openpyxl
 
     suffix = path.suffix.lower()
@@ -91,10 +94,10 @@ def _open_copy(path: Path):
             pass
         else:
             return wb, False, {_nfc(ws.title): ws for ws in wb.worksheets}
-    return _values_copy(path)
+    return _values_copy(path, catalog)
 
 
-def _values_copy(path: Path):
+def _values_copy(path: Path, catalog: Catalog | None = None):
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
@@ -114,13 +117,196 @@ def _values_copy(path: Path):
                 cell = ws.cell(r, c)
                 if isinstance(value, str):
                     styles.set_text(cell, value)
-                elif isinstance(value, (bool, int, float, dt.date, dt.datetime, dt.time)):
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell.value = styles.clean_number(value)
+                elif isinstance(value, (bool, dt.date, dt.datetime, dt.time)):
                     cell.value = value
+                    if isinstance(value, dt.datetime):
+                        cell.number_format = "dd/mm/yyyy hh:mm"
+                    elif isinstance(value, dt.date):
+                        cell.number_format = "dd/mm/yyyy"
                 else:
                     styles.set_text(cell, str(value))
+        try:
+            lay_out(ws, catalog)
+        except Exception:  # noqa: BLE001 - the values, unformatted, are still worth sending back
+            pass
     if not wb.sheetnames:
         wb.create_sheet("Trang 1")
     return wb, True, sheets
+
+
+# ------------------------------------------------------------------ layout of a values copy
+
+# Table header texts (folded) of returns: dvk's form and the usual variants.
+_HEADER_WORDS = {
+    "stt", "tt", "số tt", "số thứ tự", "chỉ tiêu", "tên chỉ tiêu", "nội dung", "mã", "mã số",
+    "mã chỉ tiêu", "đơn vị tính", "đvt", "số liệu", "kết quả", "số lượng", "ghi chú",
+    "tên mô hình", "lĩnh vực", "loại", "tiêu biểu", "đơn vị, người thực hiện", "đơn vị",
+}
+_STT_WORDS = {"stt", "tt", "số tt", "số thứ tự"}
+_ROMAN = re.compile(r"^(?=[IVXLC])M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})\.?$")
+_MAX_LABEL_WIDTH = 52.0  # the label column of dvk's form
+_MAX_WIDTH = 24.0  # any other column: longer texts wrap
+_MIN_WIDTH = 5.0
+_MAX_HEAD_LABEL = 22.0  # "Đơn vị báo cáo" above the table, followed by its value
+_PORTRAIT_WIDTH = 125.0  # characters across an A4 portrait page, as dvk's form (118)
+
+
+def _grid(ws) -> dict[tuple[int, int], object]:
+    return {k: c.value for k, c in ws._cells.items() if c.value not in (None, "")}
+
+
+def _header_row(grid: dict) -> int | None:
+    """The table's header row: the first with three texts, two of them usual headers."""
+    rows: dict[int, list[object]] = defaultdict(list)
+    for (r, _), v in grid.items():
+        rows[r].append(v)
+    fallback = None
+    for r in sorted(rows):
+        texts = [fold_label(v) for v in rows[r] if isinstance(v, str) and v.strip()]
+        if len(texts) >= 3:
+            if sum(t in _HEADER_WORDS for t in texts) >= 2:
+                return r
+            if fallback is None and len(rows[r]) >= 3:
+                fallback = r
+    return fallback
+
+
+def _row_codes(grid: dict, header: int, last: int, catalog: Catalog | None) -> dict[int, str]:
+    """Indicator code of each table row: by a column of codes, else by label."""
+    if catalog is None:
+        return {}
+    counts: dict[int, int] = defaultdict(int)
+    for (r, c), v in grid.items():
+        if r > header and isinstance(v, str) and v.strip().upper() in catalog.indicators:
+            counts[c] += 1
+    codes: dict[int, str] = {}
+    if counts:
+        col = max(counts, key=lambda c: counts[c])
+        for r in range(header + 1, last + 1):
+            v = grid.get((r, col))
+            if isinstance(v, str) and v.strip().upper() in catalog.indicators:
+                codes[r] = v.strip().upper()
+        return codes
+    from dvk_cli.reading.returns import label_index
+
+    index = label_index(catalog)
+    for (r, _c), v in sorted(grid.items()):
+        if r > header and r not in codes and isinstance(v, str) and len(v) > 6:
+            match = index.match(v)
+            if match.code:
+                codes[r] = match.code
+    return codes
+
+
+def _shown_length(value: object) -> float:
+    if isinstance(value, str):
+        line = max(value.split("\n"), key=len)
+        return len(line) * (1.2 if line.isupper() else 1.0)  # capitals are wider: codes
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return len(f"{value:,.2f}") if isinstance(value, float) else len(f"{value:,}")
+    return 10.0  # a date
+
+
+def lay_out(ws, catalog: Catalog | None = None) -> None:
+    """Lay out a values copy like dvk's form: column widths, the table's
+    header bold and shaded, every table cell bordered, long texts wrapped,
+    figures in the number format of their indicator, title rows merged, A4
+    fitted to the page width with the header row repeated."""
+    grid = _grid(ws)
+    if not grid:
+        return
+    last_row = max(r for r, _ in grid)
+    header = _header_row(grid)
+    if header is None:
+        header = min(r for r, _ in grid)
+    codes = _row_codes(grid, header, last_row, catalog)
+
+    # The table ends at its last row with a figure, an indicator or three cells
+    # (a signature block below it is left unbordered).
+    cells_in: dict[int, int] = defaultdict(int)
+    numbers: set[int] = set()
+    for (r, _c), v in grid.items():
+        cells_in[r] += 1
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            numbers.add(r)
+    last = max((r for r in range(header, last_row + 1)
+                if r in codes or r in numbers or cells_in[r] >= 3), default=header)
+    ncols = max(c for (r, c) in grid if header <= r <= last)
+    heads = {c: fold_label(grid[(header, c)]) for c in range(1, ncols + 1)
+             if isinstance(grid.get((header, c)), str)}
+    stt_cols = {c for c, t in heads.items() if t in _STT_WORDS}
+
+    # Widths: the column with the most text is the label column (wide, wrapped).
+    text_total: dict[int, int] = defaultdict(int)
+    longest: dict[int, float] = defaultdict(float)
+    for (r, c), v in grid.items():
+        if header < r <= last and c <= ncols:
+            longest[c] = max(longest[c], _shown_length(v))
+            if isinstance(v, str):
+                text_total[c] += len(v)
+    for c, t in heads.items():  # a header wraps between its words, a short one fits
+        longest[c] = max(longest[c], len(t) if len(t) <= 12 else max(map(len, t.split())))
+    label_col = max(text_total, key=lambda c: text_total[c]) if text_total else None
+    widths = []
+    for c in range(1, ncols + 1):
+        cap = _MAX_LABEL_WIDTH if c == label_col else _MAX_WIDTH
+        width = min(cap, longest[c] + 2)
+        if c == label_col:
+            width = max(width, 30.0)
+        for (r, cc), v in grid.items():  # a label above the table followed by its value
+            if r < header and cc == c and isinstance(v, str) and (r, c + 1) in grid:
+                width = max(width, min(_MAX_HEAD_LABEL, len(v) + 2))
+        widths.append(max(_MIN_WIDTH, width))
+    styles.set_widths(ws, widths)
+
+    # Above the table: titles (a long text alone on its row) merged across it,
+    # labels followed by their value bold.
+    for r in range(1, header):
+        row = sorted((c, v) for (rr, c), v in grid.items() if rr == r)
+        if not row:
+            continue
+        if len(row) == 1 and row[0][0] == 1 and isinstance(row[0][1], str) and len(row[0][1]) > 20:
+            styles.title_row(ws, r, row[0][1], ncols, size=13 if r == min(grid)[0] else 12)
+            continue
+        for c, v in row:
+            cell = ws.cell(r, c)
+            text = v if isinstance(v, str) else ""
+            labelled = bool(text) and (c == 1 or (r, c + 1) in grid)
+            cell.font = styles.font(bold=labelled or c > 1 and isinstance(grid.get((r, c - 1)), str))
+            cell.alignment = styles.alignment("left", "center",
+                                              labelled and len(text) + 2 > widths[c - 1])
+        styles.fit_row_height(ws, r, 1, ncols)
+
+    # The table
+    for c in range(1, ncols + 1):
+        styles.style(ws.cell(header, c), bold=True, horizontal="center", shade=styles.HEADER_FILL)
+    styles.fit_row_height(ws, header, 1, ncols)
+    indicators = catalog.indicators if catalog is not None else {}
+    for r in range(header + 1, last + 1):
+        ind = indicators.get(codes.get(r, ""))
+        first = grid.get((r, min(stt_cols) if stt_cols else 1))
+        group = isinstance(first, str) and bool(_ROMAN.match(first.strip())) and r not in codes
+        shade = styles.GREY if ind is not None and ind.computed else None
+        for c in range(1, ncols + 1):
+            cell = ws.cell(r, c)
+            v = grid.get((r, c))
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                if c in stt_cols:
+                    styles.style(cell, horizontal="center", shade=shade)
+                    continue
+                cell.number_format = styles.number_format(v, ind.type if ind else "count")
+                styles.style(cell, bold=group, horizontal="right", shade=shade)
+            elif isinstance(v, str):
+                short = c in stt_cols or (c != label_col and len(v) <= 12)
+                styles.style(cell, bold=group, horizontal="center" if short else None, shade=shade,
+                             size=11 if ind is not None and v.strip().upper() == ind.code else None)
+            else:
+                styles.style(cell, bold=group, shade=shade)
+        styles.fit_row_height(ws, r, 1, ncols)
+    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
+    styles.print_setup(ws, landscape=sum(widths) > _PORTRAIT_WIDTH, title_rows=(header, header))
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
@@ -202,7 +388,8 @@ def add_problem_sheet(wb, findings: list[Finding], *, unit_name: str, period_lab
     if converted:
         notes.append(
             f"Tệp gốc dạng {Path(source).suffix or 'khác'} nên bản này là tệp .xlsx chỉ gồm các giá trị "
-            "dvk đọc được (không giữ định dạng, công thức). Đề nghị sửa trên tệp gốc của đơn vị rồi gửi lại.")
+            "dvk đọc được, trình bày lại theo mẫu biểu của dvk (không giữ định dạng, công thức của tệp "
+            "gốc). Đề nghị sửa trên tệp gốc của đơn vị rồi gửi lại.")
     notes.append("Sửa trực tiếp trong biểu (hoặc trên tệp gốc), có thể xóa trang này, rồi gửi lại.")
     r = 3
     for text in notes:
@@ -282,7 +469,7 @@ def write_feedback(c: Consolidation, out_dir: Path, *, today: dt.date | None = N
                                    + "); xem các lỗi trong báo cáo kiểm tra"))
             continue
         try:
-            wb, converted, sheets = _open_copy(path)
+            wb, converted, sheets = _open_copy(path, c.catalog)
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
             result.skipped.append((source, f"không mở được tệp ({type(exc).__name__})"))
             continue
