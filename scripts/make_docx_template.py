@@ -371,10 +371,15 @@ def build() -> Document:
     _par(doc, [("[CẦN BỔ SUNG] ", {"bold": True, "highlight": True}),
                ("{{ placeholders.limits }}", {"highlight": True})])
     _par(doc, ["{{ headings.tasks }}"], style="Heading 1")
-    _par(doc, [("[CẦN BỔ SUNG] ", {"bold": True, "highlight": True}),
-               ("{{ placeholders.tasks }}", {"highlight": True})])
+    last = _par(doc, [("[CẦN BỔ SUNG] ", {"bold": True, "highlight": True}),
+                      ("{{ placeholders.tasks }}", {"highlight": True})])
+    # the last paragraph goes with the signature (never a signature alone on a
+    # page), 12 pt above the block
+    last.paragraph_format.keep_with_next = True
+    last.paragraph_format.space_after = Pt(12)
 
-    # -- recipients | signature
+    # -- recipients | signature: one row that cannot split, "Nơi nhận:" level
+    # with the first line of the signature (no space above either)
     sign = doc.add_table(rows=1, cols=2)
     sign.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(sign)
@@ -382,18 +387,17 @@ def build() -> Document:
     _widths(sign, [LEFT_COL_CM, RIGHT_COL_CM])
     _cant_split(sign.rows[0])  # recipients and signature stay on one page
     left, right = sign.rows[0].cells
-    p = _cell_par(left, [("Nơi nhận", {"underline": True, "size": 14}), (":", {"size": 14})],
-                  "DVK Nơi nhận", first=True)
-    p.paragraph_format.space_before = Pt(12)
+    _cell_par(left, [("Nơi nhận", {"underline": True, "size": 14}), (":", {"size": 14})],
+              "DVK Nơi nhận", first=True)
     _tag(left, "{%p for r in recipients %}")
     _par(left, ["{{ r }}"], style="DVK Nơi nhận")
     _tag(left, "{%p endfor %}")
-    p = _cell_par(right, ["{%p if signer.on_behalf %}"], "DVK Căn giữa", first=True)
+    _cell_par(right, ["{%p if signer.on_behalf %}"], "DVK Căn giữa", first=True)
     _par(right, [("{{ signer.on_behalf }}", {"bold": True})], style="DVK Căn giữa")
     _tag(right, "{%p endif %}")
-    p = _par(right, [("{{ signer.title }}", {"bold": True})], style="DVK Căn giữa")
-    p.paragraph_format.space_before = Pt(12)
-    for _ in range(3):
+    # the title right under "K/T TRƯỞNG BAN", no blank line between them
+    _par(right, [("{{ signer.title }}", {"bold": True})], style="DVK Căn giữa")
+    for _ in range(3):  # room for the signature
         _par(right, [""], style="DVK Căn giữa")
     _par(right, [("{{ signer.name }}", {"bold": True})], style="DVK Căn giữa")
 
