@@ -154,14 +154,15 @@ def template(
     raise typer.Exit(result.exit_code)
 
 
-def _finish(result, json_out: bool) -> None:
-    """Say what was written (JSON or the summary table) and exit with the run's code."""
+def _finish(result, json_out: bool, *, totals: bool = True) -> None:
+    """Say what was written (JSON, or the summary: with the totals table
+    unless totals=False) and exit with the run's code."""
     if json_out:
         print_json(result.to_dict())
     else:
         from dvk_cli.cli.render import print_summary
 
-        print_summary(console(), result.consolidation, list(result.paths.values()))
+        print_summary(console(), result.consolidation, list(result.paths.values()), totals=totals)
     raise typer.Exit(result.exit_code)
 
 
@@ -256,7 +257,7 @@ def report(
     result = api.report(inputs, period=period, config=config, out=out, format=fmt,
                         template=template_path, strict=strict, no_store=no_store,
                         progress=progress_factory(not json_out))
-    _finish(result, json_out)
+    _finish(result, json_out, totals=False)  # the report holds the figures; no table here
 
 
 @_command("dvk inspect returns/bu-dang.xlsx",

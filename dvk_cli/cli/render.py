@@ -107,12 +107,27 @@ def _marked_total(figure: str, marks: tuple[Mark, ...]) -> str:
     return f"{figure} [yellow]⚠ {', '.join(str(m.number) for m in marks)}[/]"
 
 
-def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
-    from rich.table import Table
-
+def print_summary(console, c: Consolidation, outputs: list[Path], *, totals: bool = True) -> None:
+    """The totals table (totals=False: not, for dvk report, which writes no
+    workbook and says only what it wrote), the marks, the comparison with the
+    store, missing units, findings, the files written and the verdict."""
     from dvk_cli.checks.marks import marks_for
 
     marks = marks_for(c)
+    if totals:
+        _print_totals(console, c, marks)
+    _print_marks(console, marks)
+    _print_history(console, c)
+    _print_missing(console, c)
+    _print_findings(console, c)
+    for path in outputs:
+        console.print(f"[green]Đã ghi[/] {shown(str(path))}")
+    _print_verdict(console, c)
+
+
+def _print_totals(console, c: Consolidation, marks) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Tổng hợp {c.period.label} — {len(c.units)} đơn vị",
                   title_justify="left")
     table.add_column("Chỉ tiêu", overflow="fold")
@@ -129,13 +144,6 @@ def print_summary(console, c: Consolidation, outputs: list[Path]) -> None:
         table.add_row(shown(ind.short), shown(code), _marked_total(shown(figure), marks.on(code)),
                       str(c.reporting.get(code, "")), *_comparison_cells(sets, ind, value))
     console.print(table)
-    _print_marks(console, marks)
-    _print_history(console, c)
-    _print_missing(console, c)
-    _print_findings(console, c)
-    for path in outputs:
-        console.print(f"[green]Đã ghi[/] {shown(str(path))}")
-    _print_verdict(console, c)
 
 
 def _comparison_columns(table, c: Consolidation) -> list[dict]:

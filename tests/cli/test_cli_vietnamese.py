@@ -156,3 +156,17 @@ def test_template_single_file_kept_unless_force(tmp_path, monkeypatch):
     assert "Giữ nguyên 1 tệp đã có" in said(result)
     assert invoke("template", "mau.xlsx", "--force").exit_code == 0
     assert (tmp_path / "mau.xlsx").read_bytes()[:2] == b"PK"
+
+
+def test_report_prints_only_what_it_wrote_not_the_totals_table(sample_copy):
+    """dvk report writes a report, not a workbook: no 40-row totals table on
+    the terminal; what it wrote and the verdict are said (issue 15, item 8)."""
+    from helpers import invoke, said
+
+    result = invoke("report", "2024", "--period", "2024", "--format", "md", "--out", "ra")
+    assert result.exit_code == 0, result.output
+    text = said(result)
+    assert "Đã ghi" in text and "bao-cao-2024.md" in text
+    assert "Tổng hợp năm 2024 —" not in text and "Tổng cộng" not in text
+    aggregate = said(invoke("aggregate", "2024", "--period", "2024", "--out", "ra2"))
+    assert "Tổng hợp năm 2024 —" in aggregate  # aggregate keeps its table
