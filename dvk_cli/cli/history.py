@@ -281,11 +281,15 @@ def print_diff(out, result) -> None:
         for col in ("Chỉ tiêu", "Mã", "Ô cũ", "Giá trị cũ", "Ô mới", "Giá trị mới"):
             table.add_column(col, overflow="fold",
                              justify="right" if col.startswith("Giá trị") else "left")
+        def value(number, text: str) -> str:
+            if number is not None:
+                return fmt_number(number)
+            return shown(f"“{text}” (không dùng)") if text else "(trống)"
+
         for c in result.changes:
             table.add_row(shown(c.label), c.indicator, shown(c.old_cell or "—"),
-                          fmt_number(c.old) if c.old is not None else "(trống)",
-                          shown(c.new_cell or "—"),
-                          fmt_number(c.new) if c.new is not None else "(trống)")
+                          value(c.old, c.old_text), shown(c.new_cell or "—"),
+                          value(c.new, c.new_text))
         out.print(table)
     if result.models_added:
         out.print(f"Mô hình mới trong danh sách ({len(result.models_added)}): "

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import consistent_values, find_row, return_grid, write_xlsx
+from helpers import consistent_values, find_row, return_grid, said, write_xlsx
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
@@ -570,3 +570,26 @@ def test_a_value_far_from_the_units_own_history_is_a_warning(folder):
     # compared with its own 2023 return (11), adjusted for the others' change (7 + 5 -> 7 + 6)
     assert "ghi 60 mô hình, gấp khoảng 5 lần mức dự kiến" in f["message"]
     assert "tăng khoảng 8%" in f["message"] and 0.5 < f["impact"] < 0.8
+
+
+def test_diff_shows_a_rejected_value_as_the_unit_typed_it(folder, monkeypatch):
+    """A value that was not used ("khoảng 30") is shown as written, not as
+    "(trống)", on the side where it was typed (issue 15, item 8)."""
+    a, _ = two_returns(folder)
+    first = consistent_values(10)
+    first["QUA_SO"] = "khoảng 30"
+    write_xlsx(return_grid(first), a)
+    assert invoke("aggregate", folder / "returns", "-p", "2024", "-o", folder).exit_code == 1
+    fixed = consistent_values(10)
+    fixed["QUA_SO"] = 30
+    write_xlsx(return_grid(fixed), a)
+    assert invoke("aggregate", folder / "returns", "-p", "2024", "-o", folder,
+                  "--replace", "budang").exit_code in (0, 1)
+    out = invoke("diff", "BUDANG", "--period", "2024", "--json")
+    assert out.exit_code == 0, out.output
+    [change] = [c for c in json.loads(out.stdout)["changes"] if c["indicator"] == "QUA_SO"]
+    assert (change["old"], change["old_text"], change["new"]) == (None, "khoảng 30", 30)
+    assert change["old_cell"].endswith(f"E{find_row(return_grid(fixed)['Biểu số liệu'], 'QUA_SO') + 1}")
+    monkeypatch.setenv("COLUMNS", "400")  # the table's cells whole on one line
+    shown_diff = said(invoke("diff", "BUDANG", "--period", "2024"))
+    assert "“khoảng 30” (không dùng)" in shown_diff and "(trống)" not in shown_diff
