@@ -18,6 +18,7 @@ from dvk_cli.core.findings import Finding, Status
 from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period
 from dvk_cli.core.units import Unit, UnitInfo
+from dvk_cli.core.unitstate import UnitState
 
 if TYPE_CHECKING:  # pandas is imported lazily, only when a command needs it
     import pandas as pd
@@ -132,6 +133,40 @@ class Consolidation:
     def accepted(self) -> list[Finding]:
         """Errors and warnings the clerk accepted (dvk accept), with their reasons."""
         return [f for f in self.findings if f.status == Status.ACCEPTED]
+
+    def unit_states(self) -> dict[str, UnitState]:
+        """Each expected unit's state, by code: the units used (in their
+        order), then those held back, then those missing."""
+        errors: set[str] = set()
+        warnings: set[str] = set()
+        for f in self.findings:
+            if f.unit and f.open:
+                if f.severity == "error":
+                    errors.add(f.unit)
+                elif f.severity == "warning":
+                    warnings.add(f.unit)
+        states = {code: (UnitState.FIX if code in errors else
+                         UnitState.REVIEW if code in warnings else UnitState.VALID)
+                  for code in self.units}
+        states.update((u.code, UnitState.HELD) for u in self.held)
+        states.update((u.code, UnitState.MISSING) for u in self.missing)
+        return states
+
+    def state_summary(self) -> str:
+        """'2/6 đơn vị hợp lệ, 1 đơn vị cần xem lại, 2 đơn vị cần sửa, 1 đơn vị
+        chưa nộp' (and 'n tệp không dùng được' for files of no known unit): the
+        one sentence every output says about who reported and how."""
+        counts: dict[UnitState, int] = {}
+        for state in self.unit_states().values():
+            counts[state] = counts.get(state, 0) + 1
+        parts = [f"{counts.get(UnitState.VALID, 0)}/{self.expected} đơn vị hợp lệ"]
+        parts += [f"{counts[s]} đơn vị {s.label}" for s in UnitState
+                  if s != UnitState.VALID and counts.get(s)]
+        unidentified = {f.file for f in self.findings
+                        if not f.unit and f.severity == "error" and f.open}
+        if unidentified:
+            parts.append(f"{len(unidentified)} tệp không dùng được")
+        return ", ".join(parts)
 
     def exemplary_models(self) -> pd.DataFrame:
         return self.models[self.models["exemplary"]]
@@ -266,16 +301,21 @@ def to_json(c: Consolidation) -> dict:
         row = c.per_unit.loc[code]
         return {k: clean(float(v)) for k, v in row.items() if not math.isnan(v)}
 
+    states = c.unit_states()
     return {
         "period": c.period.code,
         "period_label": c.period.label,
         "totals": dict(c.totals),
         "units": {
-            code: {"name": info.name, "file": info.file, "values": row_values(code)}
+            code: {"name": info.name, "file": info.file, "state": str(states[code]),
+                   "values": row_values(code)}
             for code, info in c.units.items()
         },
         "missing": [u.code for u in c.missing],
         "held": [u.code for u in c.held],
+        # every expected unit's state (core.unitstate), and the one sentence on them
+        "unit_states": {code: str(state) for code, state in states.items()},
+        "summary": c.state_summary(),
         "findings": [f.to_dict() for f in (*c.findings, *c.resolved)],
         "compare": c.compare,
         **({"history": c.history} if c.history else {}),

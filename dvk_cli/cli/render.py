@@ -9,6 +9,7 @@ from dvk_cli.aggregation import Consolidation
 from dvk_cli.cli.common import shown
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Finding, Status
 from dvk_cli.core.numbers import fmt_figure_number, fmt_percent
+from dvk_cli.core.unitstate import UnitState
 from dvk_cli.inspection import Inspection
 
 if TYPE_CHECKING:
@@ -19,21 +20,14 @@ MAX_FINDINGS_SHOWN = 40
 
 
 def verdict(c: Consolidation) -> str:
-    """'9/11 đơn vị hợp lệ, 2 đơn vị cần sửa, 1 đơn vị chưa nộp': a unit needs
-    fixing while it has an open error or warning (accepted ones do not count)."""
-    with_problems = {f.unit for f in c.findings if f.unit and f.blocking}
-    clean = [u for u in c.units if u not in with_problems]
-    expected = c.expected
-    parts = [f"{len(clean)}/{expected} đơn vị hợp lệ"]
-    fix = len({u for u in with_problems})
-    if fix:
-        parts.append(f"{fix} đơn vị cần sửa")
-    if c.missing:
-        parts.append(f"{len(c.missing)} đơn vị chưa nộp")
-    unidentified = [f for f in c.findings if not f.unit and f.severity == "error" and f.open]
-    if unidentified:
-        parts.append(f"{len({f.file for f in unidentified})} tệp không dùng được")
-    return ", ".join(parts)
+    """'2/6 đơn vị hợp lệ, 1 đơn vị cần xem lại, 2 đơn vị cần sửa, 1 đơn vị chưa
+    nộp': the states of core.unitstate, as every output says them."""
+    return c.state_summary()
+
+
+def _state_cell(state: UnitState) -> str:
+    """A unit's state as every output words it, in its colour."""
+    return f"[{state.style}]{state.label}[/]"
 
 
 def _severity_cell(f: Finding) -> str:
@@ -302,16 +296,16 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
     table.add_column("Cảnh báo", justify="right")
     table.add_column("Kết quả")
     clean = []
+    states = c.unit_states()
     for code, info in c.units.items():
         # open ones: an accepted finding no longer asks the unit for anything
         errs = sum(1 for f in c.findings if f.unit == code and f.severity == "error" and f.open)
         warns = sum(1 for f in c.findings
                     if f.unit == code and f.severity == "warning" and f.open)
-        status = ("[red]cần sửa[/]" if errs else "[yellow]xem cảnh báo[/]" if warns
-                  else "[green]hợp lệ[/]")
-        if not errs and not warns:
+        if states[code] == UnitState.VALID:
             clean.append(info.name)
-        table.add_row(shown(info.name), shown(info.file), str(errs), str(warns), status)
+        table.add_row(shown(info.name), shown(info.file), str(errs), str(warns),
+                      _state_cell(states[code]))
     for unit in c.held:
         mine = [f for f in c.findings if f.unit == unit.code and f.open]
         files = sorted({f.file for f in mine if f.file})
@@ -319,9 +313,9 @@ def print_validation(console, c: Consolidation, feedback=None) -> None:
         table.add_row(shown(unit.name), "\n".join(shown(f) for f in files) or "—",
                       str(sum(sev == "error" for sev, _ in told)),
                       str(sum(sev == "warning" for sev, _ in told)),
-                      "[red]cần sửa (chưa tổng hợp)[/]")
+                      _state_cell(UnitState.HELD))
     for unit in c.missing:
-        table.add_row(shown(unit.name), "—", "", "", "[yellow]chưa nộp[/]")
+        table.add_row(shown(unit.name), "—", "", "", _state_cell(UnitState.MISSING))
     console.print(table)
     if c.findings:
         findings_table, told, total = _grouped_findings_table(c)

@@ -473,12 +473,14 @@ def _reporting_status(c: Consolidation) -> list[dict]:
     """Sentences on who sent a return; `todo` marks one the clerk must complete."""
     if not c.registered:
         return [
-            {"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)} đơn vị.", "todo": False},
+            {"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)} đơn vị. "
+                     f"Kết quả kiểm tra: {c.state_summary()}.", "todo": False},
             {"text": "Chưa khai báo danh sách đơn vị trong dvk.toml nên chưa xác định được các "
                      "đơn vị chưa nộp báo cáo.", "todo": True},
         ]
     out = [{"text": f"Đã nhận và tổng hợp báo cáo của {len(c.units)}/"
-                    f"{c.expected} đơn vị.", "todo": False}]
+                    f"{c.expected} đơn vị. Kết quả kiểm tra: {c.state_summary()}.",
+            "todo": False}]
     if c.held:
         names = join_vi(u.name for u in c.held)
         out.append({"text": f"Báo cáo của {names} chưa được tổng hợp vì có lỗi (xem trang Kiểm "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dvk_cli.core.catalog import Group
 from dvk_cli.core.findings import SEVERITY_LABEL, Status, sort_findings
 from dvk_cli.core.numbers import fmt_percent
+from dvk_cli.core.unitstate import UnitState
 from dvk_cli.outputs import history_sheets, styles
 from dvk_cli.outputs.forms import (
     add_signature,
@@ -72,12 +73,10 @@ def _note_row(ws, row: int, text: str, ncols: int) -> None:
 
 
 def _reported_note(c: Consolidation) -> str:
-    text = f"{len(c.units)} đơn vị đã báo cáo"
-    if c.held:
-        text += f", {len(c.held)} đơn vị có báo cáo lỗi chưa tổng hợp"
-    if c.missing:
-        text += f", {len(c.missing)} đơn vị chưa nộp"
-    return text
+    """'Tổng hợp từ báo cáo của 5/6 đơn vị (2/6 đơn vị hợp lệ, …)': the states
+    in the words of every output (core.unitstate)."""
+    return (f"Tổng hợp từ báo cáo của {len(c.units)}/{c.expected} đơn vị "
+            f"({c.state_summary()})")
 
 
 # ------------------------------------------------------------------ Tổng hợp
@@ -315,11 +314,7 @@ def _checks_note(c: Consolidation) -> str:
                     (len(c.resolved), "đã khắc phục")):
         if n:
             note += f", {n} {word}"
-    if c.held:
-        note += f"; {len(c.held)} đơn vị có báo cáo lỗi chưa tổng hợp"
-    if c.missing:
-        note += f"; {len(c.missing)} đơn vị chưa nộp"
-    return note
+    return f"{note}; {c.state_summary()}"
 
 
 def _checks_sheet(ws, c: Consolidation) -> None:
@@ -390,9 +385,11 @@ def _checks_sheet(ws, c: Consolidation) -> None:
 
 # ------------------------------------------------------------------ Nguồn
 
-def _status_text(source: Source) -> str:
+def _status_text(source: Source, states: dict[str, UnitState]) -> str:
+    """'Đã tổng hợp – cần xem lại': a used file with its unit's state."""
     if source.used:
-        return "Đã tổng hợp"
+        state = states.get(source.unit)
+        return "Đã tổng hợp" + (f" – {state.label}" if state else "")
     status = source.status_text
     return status[:1].upper() + status[1:] if status else ""
 
@@ -410,6 +407,7 @@ def _sources_sheet(ws, c: Consolidation) -> None:
     ncols = len(headers)
     styles.set_widths(ws, [5, 36, 46, 13, 26, 20, 11, 10, 24])
     used = sum(1 for s in c.sources if s.used)
+    states = c.unit_states()
     header = _titles(ws, c, "CÁC TỆP ĐÃ ĐỌC", ncols,
                      f"{len(c.sources)} tệp, {used} tệp được tổng hợp")
     styles.header_row(ws, header, headers)
@@ -426,7 +424,7 @@ def _sources_sheet(ws, c: Consolidation) -> None:
         styles.style(ws.cell(r, 7, int(s.values)), horizontal="center")
         styles.style(ws.cell(r, 8, int(s.models)), horizontal="center")
         shade = None if s.used else styles.WARNING_FILL
-        styles.style(styles.set_text(ws.cell(r, 9), _status_text(s) or None), shade=shade)
+        styles.style(styles.set_text(ws.cell(r, 9), _status_text(s, states) or None), shade=shade)
         styles.fit_row_height(ws, r, 1, ncols)
     if not c.sources:
         r += 1

@@ -203,7 +203,7 @@ def test_a_unit_that_sent_two_returns_is_not_called_missing(folder):
     assert out.exit_code == 1
     row = next(line for line in out.output.splitlines() if "Thành phố Đồng Xoài" in line
                and "dx1.xlsx" in line)
-    assert "│   1 │" in row and "cần sửa (chưa tổng" in row and "chưa nộp" not in row
+    assert "│   1 │" in row and "chưa tổng hợp (cần sửa)" in row and "chưa nộp" not in row
     assert out.output.count("Đơn vị Thành phố Đồng Xoài có 2") == 1
     assert "1 đơn vị chưa nộp" in out.output  # Bù Đốp sent nothing
     data = json.loads(invoke("validate", "returns", "--period", "2024", "--json",

@@ -152,7 +152,7 @@ def test_validate_groups_findings_by_unit_errors_first(folder):
     assert findings.index("Huyện Bù Đăng") < findings.index("Thành phố Đồng Xoài")
     budang = findings[findings.index("Huyện Bù Đăng"):findings.index("Thành phố Đồng Xoài")]
     assert budang.index("Lỗi") < budang.index("Cảnh báo")
-    assert "1/4 đơn vị hợp lệ, 2 đơn vị cần sửa, 1 đơn vị chưa nộp" in text
+    assert "1/4 đơn vị hợp lệ, 1 đơn vị cần xem lại, 1 đơn vị cần sửa, 1 đơn vị chưa nộp" in text
     assert "Chưa nộp báo cáo (1): Thị xã Chơn Thành" in text
     strict = CliRunner().invoke(app, ["validate", "returns/budop.xlsx", "--period", "2024", "--strict"])
     assert strict.exit_code == 0  # a clean return passes even with --strict

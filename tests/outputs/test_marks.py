@@ -376,7 +376,7 @@ def test_terminal_totals_marks_and_verdict(marked, accepted):
     loai = mark_of(marks, "MH_LOAI")
     assert f"115 mô hình ⚠ {loai.number}" in out
     assert "Số liệu cần kiểm tra:" in out and loai.text in out
-    assert "1/3 đơn vị hợp lệ, 2 đơn vị cần sửa — 1 lỗi, 1 cảnh báo." in out
+    assert "1/3 đơn vị hợp lệ, 1 đơn vị cần xem lại, 1 đơn vị cần sửa — 1 lỗi, 1 cảnh báo." in out
 
     c2 = accepted[0]
     # an accepted warning no longer asks Bù Đăng to fix anything
