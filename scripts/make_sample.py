@@ -35,12 +35,12 @@ CONFIG = """\
 name = "Ban Dân vận Tỉnh ủy Bình Phước"
 code = "BINHPHUOC"
 area = "toàn tỉnh"
-superior = "Đảng bộ tỉnh Bình Phước"
+superior = "Tỉnh ủy Bình Phước"
 place = "Đồng Xoài"
 
 # Báo cáo Word (dvk report, dvk aggregate --docx): đầu văn bản, nơi nhận, chữ ký.
 [report]
-superior = "Đảng bộ tỉnh Bình Phước"
+superior = "Tỉnh ủy Bình Phước"
 issuing_body = "Ban Dân vận"
 symbol = "BC/BDVTU"
 place = "Đồng Xoài"

@@ -503,8 +503,10 @@ code = ""
 # (area word used in the narrative report)
 area = "toàn tỉnh"
 
-# Cấp ủy cấp trên trực tiếp, in ở góc trái đầu báo cáo, trên tên cơ quan,
-# ví dụ "Đảng bộ tỉnh Bình Phước" (superior body, printed above the issuing body)
+# Cấp ủy cấp trên trực tiếp, dòng đầu góc trái của báo cáo, trên tên cơ quan
+# (Hướng dẫn 36-HD/VPTW). Ban của Tỉnh ủy ghi "Tỉnh ủy Bình Phước"; để trống thì
+# dvk lấy từ tên cơ quan ("Ban Dân vận Tỉnh ủy Bình Phước" -> "Tỉnh ủy Bình Phước").
+# (superior body, printed above the issuing body)
 superior = ""
 
 # Địa danh ghi ở dòng ngày tháng của báo cáo, ví dụ "Đồng Xoài"
@@ -597,17 +599,24 @@ place = ""
 # [reading]
 # sheet = "Biểu số liệu"
 #
-# Báo cáo Word (dvk report, dvk aggregate --docx) theo thể thức văn bản của Đảng.
-# Bỏ trống thì dvk lấy từ [organization]. (Header and signature of the Word report.)
+# Báo cáo Word (dvk report, dvk aggregate --docx) theo thể thức văn bản của Đảng
+# (Hướng dẫn 36-HD/VPTW). Bỏ trống thì dvk lấy từ [organization]. Đầu văn bản của
+# một Ban thuộc Tỉnh ủy:      TỈNH ỦY BÌNH PHƯỚC       (chữ đứng, không đậm)
+#                              BAN DÂN VẬN            (chữ đậm)
+#                                   *
+#                            Số     -BC/BDVTU
+# (“Đảng bộ tỉnh …” là dòng trên “TỈNH ỦY” trong văn bản của chính Tỉnh ủy, không
+# dùng cho các Ban.) Ban Tuyên giáo và Dân vận: issuing_body = "Ban Tuyên giáo và
+# Dân vận", symbol = "BC/BTGDVTU". (Header and signature of the Word report.)
 # [report]
-# superior = "Đảng bộ tỉnh Bình Phước"   # cấp ủy cấp trên, dòng đầu góc trái
+# superior = "Tỉnh ủy Bình Phước"        # cấp ủy cấp trên, dòng đầu góc trái
 # issuing_body = "Ban Dân vận"           # cơ quan ban hành, in đậm, dưới cấp ủy cấp trên
 # symbol = "BC/BDVTU"                    # ký hiệu: dòng “Số     -BC/BDVTU”
 # number = ""                            # số văn bản, để trống cho văn thư ghi
 # place = "Đồng Xoài"                    # địa danh ở dòng “…, ngày … tháng … năm …”
 # date = ""                              # ngày ban hành, ví dụ "2024-12-15" (trống: ngày … tháng …)
-# signer_for = ""                        # ví dụ "K/T TRƯỞNG BAN" khi cấp phó ký thay
-# signer_title = "TRƯỞNG BAN"            # chức vụ người ký
+# signer_for = ""                        # "K/T TRƯỞNG BAN" khi cấp phó ký thay
+# signer_title = "TRƯỞNG BAN"            # chức vụ người ký; cấp phó ký thay: "PHÓ TRƯỞNG BAN"
 # signer_name = ""                       # họ tên người ký (trống: để ký tay)
 # recipients = ["Ban Dân vận Trung ương (b/c)", "Thường trực Tỉnh ủy (b/c)", "Lưu Văn phòng"]
 # unit_table = ["CHO_SO"]               # mã các cột của bảng theo đơn vị (mặc định: dvk_cli/catalog.toml)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dvk_cli.core.config import Config
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import write_text_atomic
 from dvk_cli.core.findings import SEVERITY_LABEL, SEVERITY_ORDER, Status
@@ -684,12 +685,19 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
         })
 
     expected = c.expected
+    from dvk_cli.outputs.word import report_settings  # word imports this module
+
+    issuer = report_settings(c.config or Config(organization=org))
     return _one_line({
         "organization": {
             "name": org.name,
             "name_upper": org.name.upper(),
-            "superior": org.superior,
-            "superior_upper": org.superior.upper(),
+            # the issuing lines of Hướng dẫn 36-HD/VPTW (outputs.issuer), as the
+            # Word report writes them: the committee above, the Ban under it
+            "superior": issuer.superior,
+            "superior_upper": issuer.superior.upper(),
+            "issuing": issuer.issuing_body,
+            "issuing_upper": issuer.issuing_body.upper(),
             "place": org.place,
             "area": area,
         },

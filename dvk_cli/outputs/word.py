@@ -28,6 +28,7 @@ from dvk_cli.core.files import atomic_path
 from dvk_cli.core.numbers import fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
 from dvk_cli.core.text import safe_text
+from dvk_cli.outputs.issuer import issuing_body_of, superior_of, symbol_of
 from dvk_cli.outputs.report import (
     REJECTED_WORD,
     as_sentence,
@@ -60,14 +61,6 @@ TAG_SEP = "\n"  # a figure's tags go under it in a table cell (a line break)
 PARAGRAPH = "\a"  # docxtpl: a new paragraph, formatted as the one it is in
 # A mark as written, with one level of [brackets] inside it.
 _MARK_RE = r"\[CẦN KIỂM TRA(?:[^\[\]]|\[[^\[\]]*\])*\]"
-
-# Words of a party committee's name ("Ban Dân vận Tỉnh ủy Bình Phước") and the
-# letters they give in a document symbol ("BC/BDVTU").
-_LEVELS = [
-    ("tỉnh ủy", "TU"), ("thành ủy", "TU"), ("thị ủy", "TU"), ("huyện ủy", "HU"),
-    ("quận ủy", "QU"), ("đảng ủy", "ĐU"),
-]
-_LEVEL_RE = re.compile(r"\s+(" + "|".join(w for w, _ in _LEVELS) + r")\b.*$", re.IGNORECASE)
 
 _KEYS = {
     "superior": "cấp ủy cấp trên (dòng đầu, góc trái)",
@@ -103,37 +96,6 @@ class ReportSettings:
     recipients: tuple[str, ...] = ("Lưu Văn phòng",)
     unit_table: tuple[str, ...] | None = None  # None: the catalog's choice
     template: Path | None = None
-
-
-def issuing_body_of(name: str) -> str:
-    """'Ban Dân vận Tỉnh ủy Bình Phước' -> 'Ban Dân vận' (the committee's name
-    is on the line above); a name without a committee word stays whole."""
-    short = _LEVEL_RE.sub("", name.strip()).strip()
-    return short or name.strip()
-
-
-def _initials(text: str) -> str:
-    letters = []
-    for word in text.split():
-        first = word[0]
-        if first in "đĐ":
-            letters.append("Đ")
-            continue
-        base = unicodedata.normalize("NFD", first)[0]
-        if base.isalpha():
-            letters.append(base.upper())
-    return "".join(letters)
-
-
-def symbol_of(name: str, issuing_body: str) -> str:
-    """Default document symbol: 'BC/' + initials of the issuing body + the
-    committee's letters ('Ban Dân vận Tỉnh ủy Bình Phước' -> 'BC/BDVTU')."""
-    suffix = ""
-    m = _LEVEL_RE.search(" " + name.strip())
-    if m:
-        word = m.group(1).lower()
-        suffix = next(s for w, s in _LEVELS if w == word)
-    return f"BC/{_initials(issuing_body)}{suffix}"
 
 
 def _text(value: Any, key: str, where: str) -> str:
@@ -187,7 +149,7 @@ def report_settings(config: Config | None = None) -> ReportSettings:
         template = config.folder / _text(template, "template", where)
 
     return ReportSettings(
-        superior=get("superior", org.superior),
+        superior=get("superior", org.superior or superior_of(org.name)),
         issuing_body=issuing,
         symbol=get("symbol", symbol_of(org.name, issuing)),
         number=get("number", ""),

@@ -173,7 +173,8 @@ def test_group_sentences_details_dropped_when_missing_or_zero():
 # ------------------------------------------------------------------ report
 
 def test_report_says_the_seed_000_figures_in_prose(text):
-    assert "**BAN DÂN VẬN TỈNH ỦY BÌNH PHƯỚC**" in text
+    # Hướng dẫn 36-HD/VPTW: the committee above, the Ban under it (bold), then "*"
+    assert "TỈNH ỦY BÌNH PHƯỚC\n\n**BAN DÂN VẬN**\n\n\\*\n" in text
     assert "BÁO CÁO" in text and "Kết quả công tác dân vận năm 2024" in text
     assert "tổng kết" in text and "từ 3 báo cáo" in text
     models = paragraph(text, "Trong năm 2024, toàn tỉnh")

@@ -97,7 +97,7 @@ def test_header_block_in_the_party_format(sample_run):
     header = doc.tables[0]
     left, right = header.rows[0].cells
     superior, issuing, star, number = left.paragraphs[:4]
-    assert superior.text == "ĐẢNG BỘ TỈNH BÌNH PHƯỚC"
+    assert superior.text == "TỈNH ỦY BÌNH PHƯỚC"  # Hướng dẫn 36-HD/VPTW, a Ban of a Tỉnh ủy
     assert issuing.text == "BAN DÂN VẬN"
     assert star.text == "*"
     assert number.text == "Số     -BC/BDVTU" and ":" not in number.text
@@ -264,10 +264,27 @@ def test_report_settings_defaults_from_organization(tmp_path):
     assert s.signer_title == "TRƯỞNG BAN" and s.signer_name == "" and s.number == ""
     assert symbol_of("Ban Dân vận Đảng ủy Khối cơ quan", "Ban Dân vận") == "BC/BDVĐU"
     assert report_settings(Config()).issuing_body == "Ban Dân vận"
+
+
+@pytest.mark.parametrize("name, superior, issuing, symbol", [
+    ("Ban Dân vận Tỉnh ủy Bình Phước", "Tỉnh ủy Bình Phước", "Ban Dân vận", "BC/BDVTU"),
+    ("Ban Tuyên giáo và Dân vận Tỉnh ủy Đồng Nai", "Tỉnh ủy Đồng Nai",
+     "Ban Tuyên giáo và Dân vận", "BC/BTGDVTU"),
+    ("Ban Dân vận Huyện ủy Bù Đăng", "Huyện ủy Bù Đăng", "Ban Dân vận", "BC/BDVHU"),
+    ("Ban Dân vận Thành ủy Hà Nội", "Thành ủy Hà Nội", "Ban Dân vận", "BC/BDVTU"),
+    ("Tỉnh ủy Bình Phước", "", "Tỉnh ủy Bình Phước", "BC/TUBPTU"),
+    ("Ban Dân vận", "", "Ban Dân vận", "BC/BDV"),
+])
+def test_issuing_lines_of_a_ban_follow_huong_dan_36(name, superior, issuing, symbol):
+    """Hướng dẫn 36-HD/VPTW: a Ban of a party committee writes the committee on
+    the first line and itself under it; with only [organization] name, dvk
+    derives both lines and the symbol from the name."""
+    s = report_settings(Config(organization=Organization(name=name)))
+    assert (s.superior, s.issuing_body, s.symbol) == (superior, issuing, symbol)
     # the sample's dvk.toml
     sample = report_settings(load_config(SAMPLE / "dvk.toml"))
     assert (sample.superior, sample.issuing_body, sample.symbol, sample.place,
-            sample.signer_title) == ("Đảng bộ tỉnh Bình Phước", "Ban Dân vận", "BC/BDVTU",
+            sample.signer_title) == ("Tỉnh ủy Bình Phước", "Ban Dân vận", "BC/BDVTU",
                                      "Đồng Xoài", "TRƯỞNG BAN")
 
 
@@ -298,6 +315,9 @@ def test_init_config_documents_a_valid_report_section(tmp_path):
                                        encoding="utf-8")
     s = report_settings(load_config(tmp_path / "dvk.toml"))
     assert s.symbol == "BC/BDVTU" and s.issuing_body == "Ban Dân vận"
+    # Hướng dẫn 36-HD/VPTW: a Ban's first line is its committee, not "Đảng bộ tỉnh"
+    assert s.superior == "Tỉnh ủy Bình Phước"
+    assert "Đảng bộ tỉnh Bình Phước" not in text
     assert s.recipients[-1] == "Lưu Văn phòng"
     assert s.template == tmp_path / "mau-bao-cao.docx"
 
