@@ -437,6 +437,11 @@ def test_to_json_missing_held_findings_history():
     out = to_json(c)
     assert out["missing"] == ["D", "E"]
     assert out["held"] == ["C"]
+    # one state per expected unit, in the words every output uses
+    assert out["unit_states"] == {"A": "review", "B": "valid", "C": "held", "D": "missing",
+                                  "E": "missing"}
+    assert out["summary"] == ("1/5 đơn vị hợp lệ, 1 đơn vị cần xem lại, 1 đơn vị chưa tổng hợp "
+                              "(cần sửa), 2 đơn vị chưa nộp, 1 tệp không dùng được")
     assert [f["rule"] for f in out["findings"]] == ["unreadable", "MH_LOAI", "unknown_unit",
                                                      "DON_GQ"]
     assert out["findings"][0] == {"severity": "error", "rule": "unreadable", "message": "tệp hỏng",
@@ -445,7 +450,7 @@ def test_to_json_missing_held_findings_history():
     assert out["history"] == {"store": "lich-su"}
     assert out["compare"] == {"previous": {"period": "2023", "totals": {"VB_SO": 1}}}
     assert out["units"]["A"] == {"name": "Huyện A", "file": "returns/a.xlsx",
-                                 "values": {"VB_SO": 1}}
+                                 "state": "review", "values": {"VB_SO": 1}}
 
 
 @pytest.mark.parametrize(("status", "period", "shown"), [

@@ -3,6 +3,7 @@ labels, units, groups, checks and report phrases) into plain objects."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ class Group:
     roman: str
     title: str
     sentences: tuple[Sentence, ...] = ()
+    # who does the group's work ("các cấp, các ngành đã"; "{area} đã"): written
+    # before the paragraph's first clause, so that every paragraph of the
+    # report has its subject whichever of its sentences the figures allow
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,8 @@ def _parse(data: dict) -> Catalog:
             )
             for s in g.get("sentences", ())
         )
-        groups[g["key"]] = Group(g["key"], g.get("roman", ""), g["title"], sentences)
+        groups[g["key"]] = Group(g["key"], g.get("roman", ""), g["title"], sentences,
+                                 g.get("subject", ""))
 
     max_by_type = {t: _bound(data.get("plausible_max", {}).get(t), f"[plausible_max] {t}")
                    for t in INDICATOR_TYPES}
@@ -316,7 +322,8 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
             if "{" + code + "}" not in phrase:
                 raise CatalogError(f"{where}: phrase của {code} phải chứa {{{code}}}")
             g = groups[group]
-            groups[group] = Group(g.key, g.roman, g.title, (*g.sentences, Sentence(text=str(phrase))))
+            groups[group] = dataclasses.replace(
+                g, sentences=(*g.sentences, Sentence(text=str(phrase))))
 
     for raw_code, bound in raised.items():
         code = str(raw_code).strip().upper()
@@ -335,7 +342,7 @@ def extend_catalog(base: Catalog, raw: dict, where: str = "dvk.toml") -> Catalog
                 continue
             details = tuple(d for d in (_without_codes(x, gone) for x in sentence.details) if d)
             sentences.append(Sentence(text, details, sentence.detail_intro, sentence.detail_sep))
-        groups[key] = Group(g.key, g.roman, g.title, tuple(sentences))
+        groups[key] = dataclasses.replace(g, sentences=tuple(sentences))
     ordered = {i.code: i for key in groups for i in indicators.values() if i.group == key}
     checks = [c for c in base.checks if not set(c.codes) & gone]
     return Catalog(

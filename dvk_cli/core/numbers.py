@@ -271,10 +271,18 @@ def fmt_money(million_vnd: float | int) -> str:
 
 
 def fmt_percent(value: float | int) -> str:
-    """A percentage already ×100: 98.5 -> '98,5%' (never rounded to a whole number)."""
+    """A percentage already ×100, always with one decimal, as every output
+    writes a rate: 98.5 -> '98,5%', 95 -> '95,0%', 1234.56 -> '1.234,6%'."""
     if not _finite(value):
         return UNSHOWN
-    return f"{fmt_number(value, 1)}%"
+    try:
+        text = f"{round(float(value), 1) + 0.0:,.1f}"  # + 0.0: never "-0,0%"
+    except (OverflowError, ValueError):
+        return UNSHOWN
+    return text.translate(_VI_SEPARATORS) + "%"
+
+
+_VI_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
 def fmt_value(value: float | int, type_: str, unit: str = "") -> str:

@@ -455,10 +455,29 @@ def _unit_names(c: Consolidation) -> dict[str, str]:
     return names
 
 
-def _group_paragraph(period: Period, sentences: list[str]) -> str:
+def _opening(period: Period, paragraph: int) -> str:
+    """How the n-th paragraph of results opens (0-based): only the first names
+    the period ("Trong năm 2024, "); the others alternate between no opening
+    and "Trong kỳ, ", so the report does not read like a form."""
+    if paragraph == 0:
+        return f"Trong {period.label}, "
+    return "" if paragraph % 2 else "Trong kỳ, "
+
+
+def _with_subject(group: Group, clause: str, area: str) -> str:
+    """The group's subject before a clause ("các cấp, các ngành đã xây dựng,
+    sửa chữa …"); none when the group has none, when the clause already starts
+    with it, or when its area word is empty."""
+    subject = " ".join(group.subject.replace("{area}", area).split())
+    if not subject or subject.startswith("đã") or clause.lower().startswith(subject.lower()):
+        return clause
+    return f"{subject} {clause}"
+
+
+def _group_paragraph(period: Period, paragraph: int, sentences: list[str]) -> str:
     if not sentences:
         return ""
-    return as_sentence(f"Trong {period.label}, " + "; ".join(sentences))
+    return as_sentence(_opening(period, paragraph) + "; ".join(sentences))
 
 
 def _models_sentence(models: list[dict]) -> str:
@@ -634,12 +653,18 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
 
     groups = []
     table = []
+    paragraphs = 0  # paragraphs of results written so far (their openings vary)
     for key, group in catalog.groups.items():
         rows = [indicators[i.code] for i in catalog.in_group(key) if i.code in indicators]
         if rows:
             table.append({"key": key, "roman": group.roman, "title": group.title, "rows": rows})
         sentences = group_sentences(group, values, catalog, area, comparisons["clause"], marks)
-        sentences += _uncovered_clauses(group, values, catalog, area, marks)
+        if sentences:  # the subject before the first sentence of the catalog
+            sentences[0] = _with_subject(group, sentences[0], area)
+        uncovered = _uncovered_clauses(group, values, catalog, area, marks)
+        if uncovered and not sentences:  # "lượt người dự …: 500" needs a subject too
+            uncovered[0] = f"các đơn vị đã báo cáo {uncovered[0]}"
+        sentences += uncovered
         models = exemplary if key == model_group else []
         if not sentences and not models:
             continue
@@ -650,13 +675,14 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
             "sentences": sentences,
             # the group's prose as one paragraph, and the sentence naming its
             # exemplary models: shared by the .md and .docx reports
-            "paragraph": _group_paragraph(c.period, sentences),
+            "paragraph": _group_paragraph(c.period, paragraphs, sentences),
             "models_sentence": _models_sentence(models),
             "models": models[:MAX_NAMED_MODELS],
             "models_more": max(0, len(models) - MAX_NAMED_MODELS),
             "models_total": len(models),
             "indicators": rows,
         })
+        paragraphs += bool(sentences)
 
     names = _unit_names(c)
     findings = []

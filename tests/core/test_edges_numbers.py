@@ -197,13 +197,15 @@ def test_fmt_money(million_vnd, expected):
 
 FMT_PERCENT = [
     _row("98,5%", 98.5, "98,5%"),
-    _row("whole 95%", 95, "95%"),
-    _row("100%", 100, "100%"),
-    _row("0%", 0, "0%"),
+    _row("whole 95% keeps its decimal", 95, "95,0%"),
+    _row("100%", 100, "100,0%"),
+    _row("0%", 0, "0,0%"),
     _row("one decimal only 98,54 -> 98,5", 98.54, "98,5%"),
     _row("one third", 33.333, "33,3%"),
-    _row("99,96 rounds to 100", 99.96, "100%"),
-    _row("tiny rounds to 0", 0.04, "0%"),
+    _row("99,96 rounds to 100", 99.96, "100,0%"),
+    _row("tiny rounds to 0", 0.04, "0,0%"),
+    _row("tiny negative is not -0", -0.04, "0,0%"),
+    _row("thousands grouped", 1234.56, "1.234,6%"),
     _row("over 100 is printed as is", 120.25, "120,2%"),
 ]
 
@@ -220,7 +222,7 @@ FMT_VALUE = [
     _row("money in tỷ", 1520, "money", "triệu đồng", "1,52 tỷ đồng"),
     _row("money in triệu", 250, "money", "triệu đồng", "250 triệu đồng"),
     _row("percent", 98.5, "percent", "%", "98,5%"),
-    _row("percent ignores unit", 95, "percent", "", "95%"),
+    _row("percent ignores unit", 95, "percent", "", "95,0%"),
     _row("length defaults to km", 12.5, "length", "", "12,5 km"),
     _row("length two decimals", 1.234, "length", "", "1,23 km"),
     _row("length whole", 5, "length", "km", "5 km"),

@@ -238,7 +238,7 @@ def test_the_realistic_province_is_within_every_bound():
     _row("a row of twelve ones", "MH_TONG", 111_111_111_111, "111.111.111.111 mô hình"),
     _row("money that no unit explains", "NHA_TN_TIEN", 2e13, "20.000.000.000 tỷ đồng"),
     _row("a road in metres with no unit", "DUONG_GT_KM", 15_150_000, "15.150.000 km"),
-    _row("a percentage of a million", "DON_TYLE", 1e6, "1.000.000%"),
+    _row("a percentage of a million", "DON_TYLE", 1e6, "1.000.000,0%"),
     _row("one over the bound", "TCD_DOAN", 1_000_001, "1.000.001 đoàn"),
 ])
 def test_a_figure_that_cannot_be_true_is_explained(code, value, fragment):

@@ -156,8 +156,8 @@ def test_clause_for_a_unit_new_this_period_and_for_both_directions():
                           like_for_like={"MH_TONG": {"now": 11, "before": 11}})
     compare = {"previous": prev, "same_period_last_year": same}
     assert comparison_clause(MH, 25, compare, Q3) == (
-        "tăng 5 mô hình, 25% so với quý II năm 2024 (quý II năm 2024 chưa có báo cáo của "
-        "Huyện Phú Riềng; so sánh trên cùng 2 đơn vị: giảm 1 mô hình, 5%); "
+        "tăng 5 mô hình, 25,0% so với quý II năm 2024 (quý II năm 2024 chưa có báo cáo của "
+        "Huyện Phú Riềng; so sánh trên cùng 2 đơn vị: giảm 1 mô hình, 5,0%); "
         "tăng 7 mô hình, 38,9% so với cùng kỳ năm 2023 (quý này chưa có báo cáo của "
         "Huyện Lộc Ninh; cùng kỳ năm 2023 chưa có báo cáo của Huyện Bù Đốp và Huyện Phú Riềng; "
         "so sánh trên cùng 1 đơn vị: bằng cùng kỳ năm 2023)")
@@ -168,12 +168,12 @@ def test_clause_names_at_most_three_units_then_counts_the_rest():
     data["basis"] = basis(["BUDANG"], only_before=["BUDOP", "DONGXOAI", "LOCNINH", "PHURIENG",
                                                     "X1"])
     assert comparison_clause(MH, 40, year_compare(data), Y2024) == (
-        "giảm 10 mô hình, 20% so với năm 2023 (năm nay chưa có báo cáo của Huyện Bù Đốp, "
+        "giảm 10 mô hình, 20,0% so với năm 2023 (năm nay chưa có báo cáo của Huyện Bù Đốp, "
         "Thành phố Đồng Xoài, Huyện Lộc Ninh và 2 đơn vị khác)")
     # one more than three is named, not counted
     data["basis"] = basis(["BUDANG"], only_before=["BUDOP", "DONGXOAI", "LOCNINH", "PHURIENG"])
     assert comparison_clause(MH, 40, year_compare(data), Y2024) == (
-        "giảm 10 mô hình, 20% so với năm 2023 (năm nay chưa có báo cáo của Huyện Bù Đốp, "
+        "giảm 10 mô hình, 20,0% so với năm 2023 (năm nay chưa có báo cáo của Huyện Bù Đốp, "
         "Thành phố Đồng Xoài, Huyện Lộc Ninh và Huyện Phú Riềng)")
 
 
@@ -186,7 +186,7 @@ def test_clause_for_a_percentage_in_points_and_without_like_for_like_for_the_cod
         "so sánh trên cùng 3 đơn vị: tăng 1,5 điểm phần trăm)")
     # MH_TONG has no like-for-like figures: the missing units are still said
     assert comparison_clause(MH, 12, year_compare(data), Y2024) == (
-        "tăng 2 mô hình, 20% so với năm 2023 (năm nay chưa có báo cáo của Huyện Lộc Ninh)")
+        "tăng 2 mô hình, 20,0% so với năm 2023 (năm nay chưa có báo cáo của Huyện Lộc Ninh)")
 
 
 def test_a_units_own_clause_ignores_the_basis():
@@ -194,7 +194,7 @@ def test_a_units_own_clause_ignores_the_basis():
     data["basis"] = basis(["BUDANG"], only_before=["LOCNINH"],
                           like_for_like={"MH_TONG": {"now": 12, "before": 10}})
     assert comparison_clause(MH, 12, year_compare(data), Y2024, unit="BUDANG") == (
-        "tăng 2 mô hình, 20% so với năm 2023")
+        "tăng 2 mô hình, 20,0% so với năm 2023")
 
 
 # ------------------------------------------------------------------ end to end
@@ -245,7 +245,7 @@ def test_a_district_missing_this_year_is_said_and_compared_like_for_like(tmp_pat
     assert compare["previous"]["totals"]["DON_TYLE"] == pytest.approx(94)
 
     assert comparison_clause(MH, c.totals["MH_TONG"], compare, c.period) == (
-        "giảm 9 mô hình, 25% so với năm 2023 (năm nay chưa có báo cáo của Huyện Lộc Ninh; "
+        "giảm 9 mô hình, 25,0% so với năm 2023 (năm nay chưa có báo cáo của Huyện Lộc Ninh; "
         "so sánh trên cùng 3 đơn vị: tăng 3 mô hình, 12,5%)")
     assert comparison_clause(DON_TYLE, c.totals["DON_TYLE"], compare, c.period) == (
         "giảm 14 điểm phần trăm so với năm 2023 (năm nay chưa có báo cáo của Huyện Lộc Ninh; "
@@ -255,7 +255,7 @@ def test_a_district_missing_this_year_is_said_and_compared_like_for_like(tmp_pat
     wired = dataclasses.replace(c, compare=compare)
     paths = dvk_cli.api.write_outputs(wired, tmp_path / "wired")
     report = paths["report"].read_text(encoding="utf-8")
-    assert ("27 mô hình “Dân vận khéo” (giảm 9 mô hình, 25% so với năm 2023 (năm nay chưa có "
+    assert ("27 mô hình “Dân vận khéo” (giảm 9 mô hình, 25,0% so với năm 2023 (năm nay chưa có "
             "báo cáo của Huyện Lộc Ninh; so sánh trên cùng 3 đơn vị: tăng 3 mô hình, 12,5%))"
             ) in report
     data = json.loads(json.dumps(to_json(wired)))

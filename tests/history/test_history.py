@@ -62,8 +62,7 @@ def vi_int(n: int) -> str:
 
 
 def vi_pct(p: float) -> str:
-    text = f"{p:.1f}".replace(".", ",")
-    return (text[:-2] if text.endswith(",0") else text) + "%"
+    return f"{p:.1f}".replace(".", ",") + "%"  # one decimal, always: "11,0%"
 
 
 # ------------------------------------------------------------------ store basics
@@ -358,8 +357,8 @@ def test_quarter_report_compares_with_previous_quarter_and_same_quarter_last_yea
     assert data["compare"]["same_period_last_year"]["per_unit"]["BUDANG"]["MH_TONG"] == 8
     report = (folder / "out" / "bao-cao-2024-Q3.md").read_text(encoding="utf-8")
     assert ("10 mô hình “Dân vận khéo” (giảm 2 mô hình, 16,7% so với quý II năm 2024; "
-            "tăng 2 mô hình, 25% so với cùng kỳ năm 2023)") in report
-    assert ("4 văn bản lãnh đạo, chỉ đạo về công tác dân vận (giảm 1 văn bản, 20% so với "
+            "tăng 2 mô hình, 25,0% so với cùng kỳ năm 2023)") in report
+    assert ("4 văn bản lãnh đạo, chỉ đạo về công tác dân vận (giảm 1 văn bản, 20,0% so với "
             "quý II năm 2024; bằng cùng kỳ năm 2023)") in report
     # terminal summary: both comparisons as columns
     text = runner.invoke(app, ["aggregate", str(r / "2024-Q3"), "-p", "2024-Q3", "-o",
@@ -516,7 +515,7 @@ def test_baseline_from_a_typed_form_gives_the_comparison(folder):
     assert prev["totals"] == {**base, "DON_TYLE": 80}  # the ratio recomputed from its parts
     report = (folder / "bao-cao-2024.md").read_text(encoding="utf-8")
     # the baseline is the whole area; this year Đồng Xoài has not reported: the sentence says so
-    assert ("16 mô hình “Dân vận khéo” (giảm 4 mô hình, 20% so với năm 2023 (năm nay chưa có "
+    assert ("16 mô hình “Dân vận khéo” (giảm 4 mô hình, 20,0% so với năm 2023 (năm nay chưa có "
             "báo cáo của Thành phố Đồng Xoài))") in report
     assert ("8 văn bản lãnh đạo, chỉ đạo về công tác dân vận (giảm 1 văn bản, 11,1% so với năm "
             "2023 (năm nay chưa có báo cáo của Thành phố Đồng Xoài))") in report
