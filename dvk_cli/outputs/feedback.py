@@ -109,7 +109,8 @@ def _values_copy(path: Path, catalog: Catalog | None = None):
             continue
         ws = wb.create_sheet(_sheet_title(_nfc(meta.name), used))
         sheets[_nfc(meta.name)] = ws
-        rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        sheet = book.get_sheet_by_name(meta.name)
+        rows = sheet.to_python(skip_empty_area=False)
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 if value in ("", None):
@@ -129,6 +130,7 @@ def _values_copy(path: Path, catalog: Catalog | None = None):
                     styles.set_text(cell, str(value))
         try:
             lay_out(ws, catalog)
+            _restore_merges(ws, getattr(sheet, "merged_cell_ranges", None))
         except Exception:  # noqa: BLE001 - the values, unformatted, are still worth sending back
             pass
     if not wb.sheetnames:
@@ -137,6 +139,35 @@ def _values_copy(path: Path, catalog: Catalog | None = None):
 
 
 # ------------------------------------------------------------------ layout of a values copy
+
+# Bounds on the unit's own merged ranges carried into the copy: each merged
+# cell is an object in openpyxl, so a hostile file's "A1:XFD1048576" is not.
+_MAX_MERGES = 2000
+_MAX_MERGED_CELLS = 2000
+
+
+def _restore_merges(ws, ranges) -> None:
+    """Merge again the ranges the unit merged (calamine reports them for .xls
+    and .xlsx: ((row0, col0), (row1, col1)), 0-based), so a title across its
+    table is not squeezed into column A; a range that overlaps one the layout
+    merged, or that is too large to be a title or a label, is left as it is."""
+    if not ranges:
+        return
+    taken = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    for (r0, c0), (r1, c1) in list(ranges)[:_MAX_MERGES]:
+        top, left, bottom, right = r0 + 1, c0 + 1, r1 + 1, c1 + 1
+        if (bottom - top + 1) * (right - left + 1) in (0, 1) or \
+                (bottom - top + 1) * (right - left + 1) > _MAX_MERGED_CELLS:
+            continue
+        if any(top <= b and t <= bottom and left <= rr and ll <= right
+               for t, ll, b, rr in taken):
+            continue
+        ws.merge_cells(start_row=top, start_column=left, end_row=bottom, end_column=right)
+        taken.append((top, left, bottom, right))
+        cell = ws.cell(top, left)
+        if isinstance(cell.value, str) and right > left:
+            cell.alignment = styles.alignment(
+                "center" if top == 1 else (cell.alignment.horizontal or "left"), "center", True)
 
 # Table header texts (folded) of returns: dvk's form and the usual variants.
 _HEADER_WORDS = {

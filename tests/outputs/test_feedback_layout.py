@@ -111,3 +111,35 @@ def test_the_copy_prints_on_few_pages(marked, tmp_path):
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
     # "Cần sửa", the figures (one page wide, 39 rows), the model list
     assert 1 <= pages <= 4, pages
+
+
+def test_the_units_own_merged_cells_are_merged_again(folder):
+    """A title the unit merged across its table (here on a guide sheet of an
+    .xls) stays merged in the copy, not squeezed into column A; a merge too
+    large to be a title is not carried over."""
+    import xlwt
+
+    grid = return_grid(consistent_values(10, VB_SO="khoảng 30"))
+    wb = xlwt.Workbook(encoding="utf-8")
+    for name, rows in grid.items():
+        ws = wb.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if v is not None:
+                    ws.write(r, c, v)
+    guide = wb.add_sheet("Hướng dẫn")
+    guide.write_merge(0, 0, 0, 1, "HƯỚNG DẪN ĐIỀN BIỂU")
+    for i in range(1, 6):
+        guide.write(i, 0, i)
+        guide.write(i, 1, f"Điều {i}: nhập số liệu vào cột “Số liệu”, mỗi chỉ tiêu một ô.")
+    guide.write_merge(10, 3000, 3, 8, "")  # 17,946 cells: not a title
+    wb.save(str(folder / "returns" / "budang.xls"))
+
+    result = invoke("validate", "returns", "--feedback", "phan-hoi")
+    copy = folder / "phan-hoi" / "budang-can-sua.xlsx"
+    assert copy.is_file(), result.output
+    sheet = openpyxl.load_workbook(copy)["Hướng dẫn"]
+    merged = {str(m) for m in sheet.merged_cells.ranges}
+    assert "A1:B1" in merged and sheet["A1"].value == "HƯỚNG DẪN ĐIỀN BIỂU"
+    assert sheet["A1"].alignment.horizontal == "center"
+    assert not any(m.startswith("D11") for m in merged)
