@@ -13,7 +13,7 @@ _API = (
     "init_folder", "write_forms",
     "submissions", "diff", "lock", "unlock", "load_baseline", "trend",
     "accept", "unaccept",
-    "RunResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
+    "RunResult", "UnchangedResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
     "SubmissionsResult", "DiffResult", "LockResult", "BaselineLoadResult", "TrendResult",
     "AcceptResult",
     "UsageError",

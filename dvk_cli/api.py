@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from dvk_cli.history.ledger import HistoryOptions
     from dvk_cli.inspection import Inspection
     from dvk_cli.outputs.feedback import FeedbackResult
-    from dvk_cli.outputs.word import ReportSettings
+    from dvk_cli.outputs.issuer import ReportSettings
     from dvk_cli.reading.parallel import ProgressHook
 
     Progress = Callable[[int], ProgressHook | None]
@@ -68,7 +68,7 @@ __all__ = [
     # sign-off
     "accept", "unaccept",
     # results
-    "RunResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
+    "RunResult", "UnchangedResult", "ValidateResult", "InspectResult", "InitResult", "FormsResult",
     "SubmissionsResult", "DiffResult", "LockResult", "BaselineLoadResult", "TrendResult",
     "AcceptResult",
     "UsageError",
@@ -125,6 +125,25 @@ class RunResult:
         if self.paths:
             data["outputs"] = {key: str(path) for key, path in self.paths.items()}
         return data
+
+
+@dataclass(frozen=True)
+class UnchangedResult:
+    """dvk aggregate when nothing changed since its last run into the same
+    folder (inputs, dvk.toml, options, dvk's version, the store, the outputs):
+    nothing was read or written. `paths`: the outputs, still as written;
+    `summary`: the recorded run's verdict; `at`: when it ran; `exit_code` and
+    `to_dict()` (its JSON, with "unchanged": true) as that run had them."""
+
+    paths: dict[str, Path]
+    exit_code: int
+    summary: str
+    at: str
+    data: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {**self.data, "unchanged": True,
+                "outputs": {key: str(path) for key, path in self.paths.items()}}
 
 
 @dataclass(frozen=True)
@@ -313,26 +332,52 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
               docx: bool = False, template: str | os.PathLike[str] | None = None,
               strict: bool = False, no_store: bool = False, replace: Iterable[str] | None = None,
               accept_newer: bool = False, workers: int | None = None,
-              progress: Progress | None = None) -> RunResult:
+              progress: Progress | None = None, force: bool = False
+              ) -> RunResult | UnchangedResult:
     """dvk aggregate: consolidate the returns and write tong-hop-<kỳ>.xlsx and
     bao-cao-<kỳ>.md (and bao-cao-<kỳ>.docx with docx=True) into `out`.
 
     The history store beside dvk.toml records the returns (no_store=True: not
     used); `replace` (unit codes) and `accept_newer` take resubmitted returns.
+    When nothing changed since the last run into `out` (history/runstate.py),
+    nothing is read or written: an UnchangedResult says where the outputs
+    are (force=True: a full run all the same).
     """
+    from dvk_cli import pipeline
+    from dvk_cli.history import runstate
+
     paths_in, out_dir = _paths(inputs), Path(out)
     config_path, template_path = _optional_path(config), _optional_path(template)
     _check_template(template_path)
     _check_out(out_dir)
     history = _history_options(no_store, replace, accept_newer, True, "aggregate")
+    skip = _own_outputs(out_dir)
+    key = None
+    if history is not None and not history.replace and not history.accept_newer:
+        key, store_path = pipeline.run_key(
+            paths_in, "aggregate", out_dir, config_path=config_path, skip=skip,
+            options={"inputs": sorted(str(p.resolve()) for p in paths_in), "period": period,
+                     "docx": docx, "template": template_path, "strict": strict})
+        same = None if force else pipeline.unchanged(key, store_path)
+        if same is not None:
+            return UnchangedResult(same.paths, same.exit_code, same.summary, same.at, same.data)
     _clean_out(out_dir)
     # The run is committed to the store only once its outputs are written: an
     # output that cannot be written leaves the store as it was.
-    c, pending = _consolidate_pending(paths_in, period, config_path, skip=_own_outputs(out_dir),
+    c, pending = _consolidate_pending(paths_in, period, config_path, skip=skip,
                                       history=history, workers=workers, progress=progress)
     try:
         paths = _write_outputs(c, out_dir, template_path, docx,
                                stored=bool(c.history.get("written")))
+        result = RunResult.of(c, strict=strict, paths=paths)
+        if pending.store is not None:  # what decided these outputs, for the next run
+            if key is not None:
+                from dvk_cli.history.store import now
+
+                runstate.record(pending.store, key, paths=paths, exit_code=result.exit_code,
+                                data=result.to_dict(), summary=c.state_summary(), at=now())
+            else:
+                runstate.forget(pending.store, "aggregate", out_dir)
     except BaseException:
         pending.rollback()
         raise
@@ -342,7 +387,7 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
         raise UsageError(f"{exc} Các tệp kết quả đã ghi vào {out_dir} nhưng kho lịch sử chưa "
                          "ghi nhận lần chạy này: hãy chạy lại dvk aggregate sau khi khắc phục."
                          ) from exc
-    return RunResult.of(c, strict=strict, paths=paths)
+    return result
 
 
 def write_outputs(result: RunResult | Consolidation, out: str | os.PathLike[str] = ".", *,

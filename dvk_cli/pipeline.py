@@ -32,6 +32,7 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import display_path, readable_path
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.history import runstate
 from dvk_cli.history.ledger import HistoryOptions, Ledger
 from dvk_cli.history.store import Store, store_errors, store_path_for
 from dvk_cli.reading.dispatch import describe_unread, find_returns, find_unread
@@ -203,10 +204,8 @@ def _stages(inputs: list[Path], files: list[Path], settings: Settings,
 
 # ------------------------------------------------------------------ stages
 
-def configure(inputs: list[Path], *, period: str | None = None, config_path: Path | None = None,
-              config: Config | None = None, catalog: Catalog | None = None) -> Settings:
-    """dvk.toml (read once), the catalog with its [[rules]], [outliers] and
-    [limits], and the period asked for."""
+def check_inputs(inputs: list[Path]) -> None:
+    """Every INPUT exists and can be opened (UsageError naming it)."""
     for item in inputs:
         try:
             exists = item.exists()
@@ -215,6 +214,37 @@ def configure(inputs: list[Path], *, period: str | None = None, config_path: Pat
                              f"({exc.strerror or exc}).") from exc
         if not exists:
             raise UsageError(f"Không tìm thấy “{readable_path(str(item))}”.")
+
+
+def run_key(inputs: list[Path], command: str, out: Path, *, config_path: Path | None = None,
+            skip: set[Path] | None = None, options: dict) -> tuple[runstate.RunKey, Path | None]:
+    """What decides a run's outputs, from a look at the files only (their
+    size and time, nothing parsed), and the store it would be recorded in."""
+    check_inputs(inputs)
+    config = load_config(find_config(inputs, config_path))
+    key = runstate.run_key(command, out, config=config, files=find_returns(inputs, skip),
+                           others=find_unread(inputs, skip), options=options)
+    return key, store_path_for(config)
+
+
+def unchanged(key: runstate.RunKey, store: Path | None) -> runstate.Unchanged | None:
+    """The recorded run `key` matches, outputs intact and store unchanged;
+    None when there is none (then the run is a full one)."""
+    if store is None or not store.is_file():
+        return None
+    with store_errors(store):
+        opened = Store(store, create=False)
+        try:
+            return runstate.find_unchanged(opened, key)
+        finally:
+            opened.close()
+
+
+def configure(inputs: list[Path], *, period: str | None = None, config_path: Path | None = None,
+              config: Config | None = None, catalog: Catalog | None = None) -> Settings:
+    """dvk.toml (read once), the catalog with its [[rules]], [outliers] and
+    [limits], and the period asked for."""
+    check_inputs(inputs)
     if config is None:
         config = load_config(find_config(inputs, config_path))
     catalog = catalog or catalog_for(config)

@@ -159,6 +159,10 @@ def _finish(result, json_out: bool, *, totals: bool = True) -> None:
     unless totals=False) and exit with the run's code."""
     if json_out:
         print_json(result.to_dict())
+    elif not hasattr(result, "consolidation"):  # api.UnchangedResult: nothing read or written
+        from dvk_cli.cli.render import print_unchanged
+
+        print_unchanged(console(), result)
     else:
         from dvk_cli.cli.render import print_summary
 
@@ -221,13 +225,17 @@ def aggregate(
         bool, typer.Option("--docx", help="Ghi thêm bao-cao-<kỳ>.docx (báo cáo Word theo thể thức "
                            "văn bản của Đảng).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Tổng hợp lại từ đầu cả khi không có gì thay đổi kể từ "
+                           "lần trước.")
+    ] = False,
 ) -> None:
     """Tổng hợp các biểu: ghi tong-hop-<kỳ>.xlsx và bao-cao-<kỳ>.md, in bảng tóm tắt."""
     from dvk_cli import api
 
     result = api.aggregate(inputs, period=period, config=config, out=out, docx=docx,
                            template=template_path, strict=strict, no_store=no_store,
-                           replace=replace, accept_newer=accept_newer,
+                           replace=replace, accept_newer=accept_newer, force=force,
                            progress=progress_factory(not json_out))
     _finish(result, json_out)
 

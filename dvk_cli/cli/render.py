@@ -101,6 +101,22 @@ def _marked_total(figure: str, marks: tuple[Mark, ...]) -> str:
     return f"{figure} [yellow]⚠ {', '.join(str(m.number) for m in marks)}[/]"
 
 
+def print_unchanged(console, result) -> None:
+    """dvk aggregate when nothing changed: when it last ran, where the outputs
+    are, and that run's verdict (api.UnchangedResult)."""
+    from dvk_cli.core.text import shown_time
+
+    console.print(f"[green]Không có gì thay đổi[/] kể từ lần tổng hợp lúc {shown(shown_time(result.at))}: "
+                  "các biểu, dvk.toml, kho lịch sử và các tệp kết quả vẫn như cũ, nên dvk không "
+                  "đọc lại và không ghi lại. (Dùng --force để tổng hợp lại từ đầu.)")
+    console.print("Kết quả vẫn ở:")
+    for path in result.paths.values():
+        console.print(f"  {shown(str(path))}")
+    if result.summary:
+        style = "bold red" if result.exit_code else "bold green"
+        console.print(f"[{style}]{shown(result.summary)}[/]")
+
+
 def print_summary(console, c: Consolidation, outputs: list[Path], *, totals: bool = True) -> None:
     """The totals table (totals=False: not, for dvk report, which writes no
     workbook and says only what it wrote), the marks, the comparison with the

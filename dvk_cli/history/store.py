@@ -189,6 +189,55 @@ MIGRATIONS: list[tuple[str, ...]] = [
             data BLOB NOT NULL
         )""",
     ),
+    # v6: an unchanged re-run is decided before anything is read (runstate.py):
+    # the store's generation, bumped by every change of what decides a run's
+    # outputs (returns, findings, acceptances, locks), and each recorded run
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO meta (key, value) VALUES ('generation', 0)",
+        """CREATE TABLE run_state (
+            command TEXT NOT NULL,
+            target TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            outputs TEXT NOT NULL,
+            exit_code INTEGER NOT NULL,
+            result BLOB NOT NULL,
+            summary TEXT,
+            at TEXT,
+            PRIMARY KEY (command, target)
+        )""",
+        "CREATE TRIGGER generation_submissions_i AFTER INSERT ON submissions BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_submissions_u AFTER UPDATE ON submissions BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_submissions_d AFTER DELETE ON submissions BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_locks_i AFTER INSERT ON locks BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_locks_u AFTER UPDATE ON locks BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_locks_d AFTER DELETE ON locks BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_lock_events_i AFTER INSERT ON lock_events BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_lock_events_u AFTER UPDATE ON lock_events BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_lock_events_d AFTER DELETE ON lock_events BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_findings_i AFTER INSERT ON findings BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_findings_u AFTER UPDATE ON findings BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_findings_d AFTER DELETE ON findings BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_acceptances_i AFTER INSERT ON acceptances BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_acceptances_u AFTER UPDATE ON acceptances BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+        "CREATE TRIGGER generation_acceptances_d AFTER DELETE ON acceptances BEGIN "
+        "UPDATE meta SET value = value + 1 WHERE key = 'generation'; END",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

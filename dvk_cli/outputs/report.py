@@ -711,7 +711,7 @@ def report_context(c: Consolidation, marks: Marks | None = None) -> dict:
         })
 
     expected = c.expected
-    from dvk_cli.outputs.word import report_settings  # word imports this module
+    from dvk_cli.outputs.issuer import report_settings
 
     issuer = report_settings(c.config or Config(organization=org))
     return _one_line({

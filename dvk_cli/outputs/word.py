@@ -17,18 +17,16 @@ import datetime as dt
 import math
 import re
 import tempfile
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dvk_cli.core.config import Config, ConfigError, Organization
+from dvk_cli.core.config import Config
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import atomic_path
 from dvk_cli.core.numbers import fmt_figure_number, fmt_money, fmt_number, fmt_percent
 from dvk_cli.core.periods import Period
 from dvk_cli.core.text import safe_text
-from dvk_cli.outputs.issuer import issuing_body_of, superior_of, symbol_of
+from dvk_cli.outputs.issuer import ReportSettings, report_settings, unit_table_codes
 from dvk_cli.outputs.report import (
     REJECTED_WORD,
     as_sentence,
@@ -48,7 +46,7 @@ from dvk_cli.outputs.templating import (
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
     from dvk_cli.checks.marks import Marks
-    from dvk_cli.core.catalog import Catalog, Indicator
+    from dvk_cli.core.catalog import Indicator
 
 TEMPLATE_NAME = "bao-cao.docx"
 TODO = "[CẦN BỔ SUNG]"
@@ -61,116 +59,6 @@ TAG_SEP = "\n"  # a figure's tags go under it in a table cell (a line break)
 PARAGRAPH = "\a"  # docxtpl: a new paragraph, formatted as the one it is in
 # A mark as written, with one level of [brackets] inside it.
 _MARK_RE = r"\[CẦN KIỂM TRA(?:[^\[\]]|\[[^\[\]]*\])*\]"
-
-_KEYS = {
-    "superior": "cấp ủy cấp trên (dòng đầu, góc trái)",
-    "issuing_body": "cơ quan ban hành (in đậm, dưới cấp ủy cấp trên)",
-    "symbol": "ký hiệu văn bản, ví dụ BC/BDVTU",
-    "number": "số văn bản (để trống cho văn thư ghi)",
-    "place": "địa danh ở dòng ngày tháng",
-    "date": "ngày ban hành, dạng 2024-12-15 (để trống: ngày … tháng …)",
-    "signer_for": "dòng trên chức vụ người ký, ví dụ K/T TRƯỞNG BAN",
-    "signer_title": "chức vụ người ký, ví dụ TRƯỞNG BAN",
-    "signer_name": "họ tên người ký",
-    "recipients": "danh sách nơi nhận",
-    "unit_table": "mã các chỉ tiêu ở bảng số liệu theo đơn vị",
-    "template": "mẫu báo cáo Word (.docx) thay cho mẫu mặc định",
-}
-
-
-# ----------------------------------------------------------------- settings
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """The `[report]` section of dvk.toml, with defaults from `[organization]`."""
-
-    superior: str = ""
-    issuing_body: str = "Ban Dân vận"
-    symbol: str = "BC/BDV"
-    number: str = ""
-    place: str = ""
-    date: dt.date | None = None
-    signer_for: str = ""
-    signer_title: str = "TRƯỞNG BAN"
-    signer_name: str = ""
-    recipients: tuple[str, ...] = ("Lưu Văn phòng",)
-    unit_table: tuple[str, ...] | None = None  # None: the catalog's choice
-    template: Path | None = None
-
-
-def _text(value: Any, key: str, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: [report] {key} phải là một chuỗi trong dấu ngoặc kép")
-    return unicodedata.normalize("NFC", value.strip())
-
-
-def report_settings(config: Config | None = None) -> ReportSettings:
-    """Parse `[report]` of a dvk.toml; every key is optional."""
-    config = config or Config()
-    org: Organization = config.organization
-    where = str(config.path or "dvk.toml")
-    raw = (config.raw or {}).get("report", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: mục [report] không hợp lệ")
-    unknown = sorted(set(raw) - set(_KEYS))
-    if unknown:
-        known = "; ".join(f"{k} ({v})" for k, v in _KEYS.items())
-        raise ConfigError(f"{where}: [report] không có khóa {', '.join(unknown)}. Các khóa dùng được: "
-                          f"{known}")
-
-    def get(key: str, default: str) -> str:
-        return _text(raw[key], key, where) if key in raw else default
-
-    issuing = get("issuing_body", issuing_body_of(org.name))
-    date = raw.get("date")
-    if isinstance(date, str) and date.strip():
-        try:
-            date = dt.date.fromisoformat(date.strip())
-        except ValueError as exc:
-            raise ConfigError(f"{where}: [report] date “{date}” phải có dạng 2024-12-15") from exc
-    elif isinstance(date, dt.datetime):
-        date = date.date()
-    elif date in (None, ""):
-        date = None
-    elif not isinstance(date, dt.date):
-        raise ConfigError(f"{where}: [report] date phải có dạng 2024-12-15")
-
-    recipients = raw.get("recipients", list(ReportSettings.recipients))
-    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
-        raise ConfigError(f"{where}: [report] recipients phải là danh sách chuỗi, "
-                          'ví dụ ["Ban Dân vận Trung ương (b/c)", "Lưu Văn phòng"]')
-    unit_table = raw.get("unit_table")
-    if unit_table is not None:
-        if not isinstance(unit_table, list) or not all(isinstance(u, str) for u in unit_table):
-            raise ConfigError(f"{where}: [report] unit_table phải là danh sách mã chỉ tiêu")
-        unit_table = tuple(u.strip().upper() for u in unit_table)
-    template = raw.get("template")
-    if template is not None:
-        template = config.folder / _text(template, "template", where)
-
-    return ReportSettings(
-        superior=get("superior", org.superior or superior_of(org.name)),
-        issuing_body=issuing,
-        symbol=get("symbol", symbol_of(org.name, issuing)),
-        number=get("number", ""),
-        place=get("place", org.place),
-        date=date,
-        signer_for=get("signer_for", ""),
-        signer_title=get("signer_title", ReportSettings.signer_title),
-        signer_name=get("signer_name", ""),
-        recipients=tuple(_text(r, "recipients", where) for r in recipients if r.strip()),
-        unit_table=unit_table,
-        template=template,
-    )
-
-
-def unit_table_codes(catalog: Catalog, settings: ReportSettings) -> list[str]:
-    """Indicators shown as columns of the table of units (dvk.toml, else the catalog)."""
-    codes = settings.unit_table
-    if codes is None:
-        codes = catalog.unit_table
-    return [code for code in codes if code in catalog.indicators]
-
 
 # ------------------------------------------------------------------ wording
 

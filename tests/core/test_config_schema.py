@@ -254,7 +254,7 @@ def test_the_schema_knows_the_keys_the_owning_modules_accept():
     through is one the owner takes, and what it refuses the owner refuses too."""
     from dvk_cli.checks.peers import settings_from
     from dvk_cli.checks.rules import RULE_FIELDS
-    from dvk_cli.outputs.word import _KEYS
+    from dvk_cli.outputs.issuer import _KEYS
     from dvk_cli.reading.guards import limits_from
 
     assert set(SECTIONS["report"].keys) == set(_KEYS)

@@ -99,7 +99,9 @@ def test_same_file_read_twice_leaves_one_submission(folder):
     two_returns(folder)
     assert invoke("aggregate", folder / "returns", "-p", "2024", "-o", folder).exit_code == 0
     before = store_rows(folder / "dvk.sqlite")
-    again = invoke("aggregate", folder / "returns", "-p", "2024", "-o", folder, "--json")
+    # --force: a full run (an unchanged one would not even open the returns)
+    again = invoke("aggregate", folder / "returns", "-p", "2024", "-o", folder, "--json",
+                   "--force")
     assert again.exit_code == 0, again.output
     data = json.loads(again.stdout)
     assert data["history"]["unchanged"] == 2 and data["history"]["new"] == 0
@@ -275,7 +277,7 @@ def test_migrations_from_an_empty_v1_store(tmp_path):
     assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'locks'").fetchall()
     conn.close()
     with Store(path) as store:
-        assert store.version == SCHEMA_VERSION == len(MIGRATIONS) == 5
+        assert store.version == SCHEMA_VERSION == len(MIGRATIONS) == 6
         assert store.conn.execute("SELECT count(*) FROM read_cache").fetchone()[0] == 0
         assert [s.unit for s in store.submissions()] == ["BUDANG"]  # data kept
         with store.transaction():
@@ -362,7 +364,7 @@ def test_quarter_report_compares_with_previous_quarter_and_same_quarter_last_yea
             "quý II năm 2024; bằng cùng kỳ năm 2023)") in report
     # terminal summary: both comparisons as columns
     text = runner.invoke(app, ["aggregate", str(r / "2024-Q3"), "-p", "2024-Q3", "-o",
-                               str(folder / "out")], env={"COLUMNS": "250"})
+                               str(folder / "out"), "--force"], env={"COLUMNS": "250"})
     assert "Kỳ trước (quý II năm 2024)" in text.output
     assert "Cùng kỳ (quý III năm 2023)" in text.output
     wb = openpyxl.load_workbook(folder / "out" / "tong-hop-2024-Q3.xlsx")
@@ -468,7 +470,7 @@ def test_sample_2024_compared_with_2023_in_report_workbook_json_and_terminal(sam
 
     # the terminal summary
     text = runner.invoke(app, ["aggregate", str(sample_copy / "2024"), "-p", "2024", "-o",
-                               str(out)], env={"COLUMNS": "200"})
+                               str(out), "--force"], env={"COLUMNS": "200"})
     assert text.exit_code == 0
     assert "Kỳ trước, cùng kỳ (năm 2023)" in text.output
     assert "+128" in text.output and "+11,8%" in text.output

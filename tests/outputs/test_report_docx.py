@@ -25,15 +25,8 @@ from dvk_cli.core.config import Config, ConfigError, Organization, load_config
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.periods import parse_period
 from dvk_cli.outputs.forms import CONFIG_TEMPLATE
-from dvk_cli.outputs.word import (
-    ReportSettings,
-    default_template_path,
-    docx_context,
-    report_settings,
-    symbol_of,
-    wording,
-    write_docx_report,
-)
+from dvk_cli.outputs.issuer import ReportSettings, report_settings, symbol_of
+from dvk_cli.outputs.word import default_template_path, docx_context, wording, write_docx_report
 
 runner = CliRunner()
 
