@@ -103,14 +103,23 @@ def province_changes(current: pd.Series, earlier: pd.Series, max_factor: float) 
     return (now / then.where(then > 0)).fillna(1.0)
 
 
+def history_arrays(current: pd.Series, earlier: pd.Series,
+                   max_factor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expected, earlier figure, the units' change) for each unit of `current`,
+    in its order; NaN where the unit has no earlier figure above 0 (an earlier
+    zero says little about a sporadic activity)."""
+    change = province_changes(current, earlier, max_factor).reindex(current.index).to_numpy()
+    then = earlier.reindex(current.index).to_numpy(dtype="float64")
+    return then * change, then, change
+
+
 def from_history(current: pd.Series, earlier: pd.Series,
                  max_factor: float) -> dict[str, Expected]:
-    """Expected figures from each unit's earlier figure (above 0: an earlier
-    zero says little about a sporadic activity), times the units' change."""
-    changes = province_changes(current, earlier, max_factor)
-    before = earlier.reindex(changes.index).to_numpy()
-    return {str(unit): Expected(float(then * change), BASIS_HISTORY, float(then), float(change))
-            for (unit, change), then in zip(changes.items(), before, strict=True)}
+    """Expected figures from each unit's earlier figure, times the units' change."""
+    expected, then, change = history_arrays(current, earlier, max_factor)
+    return {str(unit): Expected(float(e), BASIS_HISTORY, float(t), float(c))
+            for unit, e, t, c in zip(current.index, expected, then, change, strict=True)
+            if not np.isnan(e)}
 
 
 # ------------------------------------------------------------------ peers
@@ -139,30 +148,55 @@ def size_factors(ratios: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(sizes, index=ratios.index, columns=ratios.columns)
 
 
+@dataclass(frozen=True)
+class PeerFrame:
+    """One group's expectations from its peers, as tables (units x indicators,
+    NaN where there is none): `median` of the other units, the unit's `size`
+    factor, `value` = median × size; `peers`: per indicator, the other units
+    reporting it above 0. The arithmetic of `from_peers`, for a whole group at once."""
+
+    value: pd.DataFrame
+    median: pd.DataFrame
+    size: pd.DataFrame
+    peers: pd.Series
+
+
+def peer_frame(table: pd.DataFrame, min_units: int) -> PeerFrame:
+    """The peers' expectations of one group's positive figures (table: units x
+    indicators) for the indicators at least `min_units` units report above 0."""
+    medians = peer_medians(table, min_units)
+    ratios = table.where(table > 0) / medians
+    sizes = size_factors(ratios)
+    return PeerFrame(medians * sizes, medians, sizes, (table > 0).sum() - 1)
+
+
 def from_peers(table: pd.DataFrame, min_units: int) -> dict[tuple[str, str], Expected]:
     """Expected figures of one group's units (table: units x indicators): the
     other units' median times the unit's size factor, for the positive figures
     of indicators at least `min_units` units report above 0."""
-    medians = peer_medians(table, min_units)
-    ratios = table.where(table > 0) / medians
-    sizes = size_factors(ratios)
-    counts = (table > 0).sum()
-    by_cell = sizes.stack().dropna()
-    peer_median = medians.stack().reindex(by_cell.index).to_numpy()
+    frame = peer_frame(table, min_units)
+    by_cell = frame.size.stack().dropna()
+    peer_median = frame.median.stack().reindex(by_cell.index).to_numpy()
     return {(str(unit), str(code)): Expected(float(median * size), BASIS_PEERS, float(median),
-                                             float(size), int(counts[code]) - 1)
+                                             float(size), int(frame.peers[code]))
             for ((unit, code), size), median in zip(by_cell.items(), peer_median, strict=True)}
+
+
+def median_frame(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The other units' median of each positive figure, unscaled (NaN where
+    fewer than MIN_MEDIAN_PEERS other units report it above 0), and per
+    indicator the other units reporting it: `from_medians` as tables."""
+    return peer_medians(table, MIN_MEDIAN_PEERS + 1), (table > 0).sum() - 1
 
 
 def from_medians(table: pd.DataFrame) -> dict[tuple[str, str], Expected]:
     """The other units' median of each positive figure, unscaled, when at least
     MIN_MEDIAN_PEERS other units report it above 0 (fewer: one unit's slip
     would move the median): what tells a unit slip when nothing better is known."""
-    counts = (table > 0).sum()
-    medians = peer_medians(table, MIN_MEDIAN_PEERS + 1).stack().dropna()
+    medians, peers = median_frame(table)
     return {(str(unit), str(code)): Expected(float(median), BASIS_MEDIAN, float(median),
-                                             peers=int(counts[code]) - 1)
-            for (unit, code), median in medians.items()}
+                                             peers=int(peers[code]))
+            for (unit, code), median in medians.stack().dropna().items()}
 
 
 # ------------------------------------------------------------------ tests
@@ -181,7 +215,13 @@ def variance(expected: Expected) -> float:
     """How many times a count of the expected's size the difference varies by
     chance: an earlier figure varies as much as the current one (1 + the
     change), a median of several peers hardly (1)."""
-    return 1.0 + expected.scale if expected.basis == BASIS_HISTORY else 1.0
+    change = expected.scale if expected.basis == BASIS_HISTORY else np.nan
+    return float(variances(np.array([change]))[0])
+
+
+def variances(change: np.ndarray) -> np.ndarray:
+    """`variance` for an array of the units' changes (NaN: no history)."""
+    return np.where(np.isnan(change), 1.0, 1.0 + change)
 
 
 def suspect(value: float, expected: float, *, factor: float, spread: float,
@@ -197,25 +237,43 @@ def suspect(value: float, expected: float, *, factor: float, spread: float,
     count's variance), which does not let a low expectation make an ordinary
     figure look extreme. An expectation below one item counts as one:
     sporadic work (houses, bridges) comes in batches."""
-    if not (value >= expected * factor or value * factor <= expected):
-        return False
-    x, e = value / item, max(expected / item, 1.0)
-    gap = abs(value - expected) / item
-    if gap <= MIN_DIFFERENCE:
-        return False
-    return gap > spread * math.sqrt(noise) * max(math.sqrt(e), (math.sqrt(x) + math.sqrt(e)) / 2)
+    return bool(suspects(np.array([value], dtype="float64"), np.array([expected], dtype="float64"),
+                         factor=factor, spread=spread, item=item,
+                         noise=np.array([noise], dtype="float64"))[0])
+
+
+def suspects(values: np.ndarray, expected: np.ndarray, *, factor: float, spread: float,
+             item: float, noise: np.ndarray) -> np.ndarray:
+    """`suspect` for arrays of figures and their expectations (NaN expected:
+    never suspect): the one home of the formula."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        far = (values >= expected * factor) | (values * factor <= expected)
+        x = values / item
+        e = np.maximum(expected / item, 1.0)
+        gap = np.abs(values - expected) / item
+        bound = spread * np.sqrt(noise) * np.maximum(np.sqrt(e), (np.sqrt(x) + np.sqrt(e)) / 2)
+        return far & (gap > MIN_DIFFERENCE) & (gap > bound) & ~np.isnan(expected)
 
 
 def slip(value: float, expected: float) -> tuple[float, str] | None:
     """(factor, unit typed) when `value` is about 1,000,000, 1,000 or 1/1,000
     times `expected`: a money figure in đồng, nghìn đồng or tỷ đồng."""
-    if not value > 0 or not expected > 0:
-        return None
-    ratio = math.log10(value / expected)
-    for factor, typed in SLIPS:
-        if abs(ratio - math.log10(factor)) <= SLIP_TOLERANCE:
-            return factor, typed
-    return None
+    found = int(slips(np.array([value], dtype="float64"),
+                      np.array([expected], dtype="float64"))[0])
+    return SLIPS[found] if found >= 0 else None
+
+
+def slips(values: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """For arrays of money figures and their expectations, the index in SLIPS
+    of the slip each one looks like, -1 for none (`slip`, for a whole column)."""
+    found = np.full(len(values), -1, dtype=np.int64)
+    ok = (values > 0) & (expected > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.log10(np.where(ok, values, 1.0) / np.where(ok, expected, 1.0))
+    for i in range(len(SLIPS) - 1, -1, -1):  # the first slip that fits wins
+        hit = ok & (np.abs(ratio - math.log10(SLIPS[i][0])) <= SLIP_TOLERANCE)
+        found = np.where(hit, i, found)
+    return found
 
 
 def impact(value: float, expected: float, total: float) -> float:

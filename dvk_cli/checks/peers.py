@@ -36,27 +36,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from dvk_cli.checks.expected import (
     BASIS_HISTORY,
     BASIS_MEDIAN,
+    BASIS_PEERS,
+    SLIPS,
     Expected,
-    from_history,
-    from_medians,
-    from_peers,
+    history_arrays,
     history_table,
     impact,
     item_value,
+    median_frame,
     medians_of_others,
-    slip,
-    suspect,
-    variance,
+    peer_frame,
+    slips,
+    suspects,
+    variances,
 )
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import fmt_number
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from dvk_cli.aggregation import Consolidation
     from dvk_cli.core.catalog import Catalog
 
@@ -185,6 +188,32 @@ def _item(code: str, per_unit: pd.DataFrame, counts: Mapping[str, str]) -> float
     return item_value(per_unit[code], per_unit[count])
 
 
+@dataclass(frozen=True)
+class _ColumnExpectations:
+    """One indicator's expectations for every unit (arrays in the table's
+    order, NaN where none): an Expected is made only for a figure flagged."""
+
+    by_history: np.ndarray
+    then: np.ndarray
+    change: np.ndarray
+    expected: np.ndarray  # history, else peers
+    baseline: np.ndarray  # expected, else the unscaled median (for slips)
+    peer_median: np.ndarray
+    peer_size: np.ndarray
+    peer_count: np.ndarray
+    median_count: np.ndarray
+
+    def at(self, i: int, *, unscaled: bool = False) -> Expected:
+        if not np.isnan(self.by_history[i]):
+            return Expected(float(self.by_history[i]), BASIS_HISTORY, float(self.then[i]),
+                            float(self.change[i]))
+        if not unscaled and not np.isnan(self.expected[i]):
+            return Expected(float(self.expected[i]), BASIS_PEERS, float(self.peer_median[i]),
+                            float(self.peer_size[i]), int(self.peer_count[i]))
+        return Expected(float(self.baseline[i]), BASIS_MEDIAN, float(self.baseline[i]),
+                        peers=int(self.median_count[i]))
+
+
 def flag_values(per_unit: pd.DataFrame, catalog: Catalog, settings: OutlierSettings | None = None,
                 *, groups: Mapping[str, str] | None = None,
                 history: Mapping[str, Mapping[str, float]] | None = None) -> list[Flag]:
@@ -203,40 +232,67 @@ def flag_values(per_unit: pd.DataFrame, catalog: Catalog, settings: OutlierSetti
     table = per_unit[codes].astype("float64")
     table.index = table.index.map(str)
     group_of = {u: (groups or {}).get(u, "") or "" for u in table.index}
-    by_peers: dict[tuple[str, str], Expected] = {}
-    by_median: dict[tuple[str, str], Expected] = {}
+    # every group's expectations as tables aligned on `table`: whole columns
+    # are tested at once, and an Expected is made only for a figure flagged
+    peer_value, peer_median, peer_size = (pd.DataFrame(np.nan, index=table.index, columns=codes)
+                                          for _ in range(3))
+    median_value = pd.DataFrame(np.nan, index=table.index, columns=codes)
+    peer_count = pd.DataFrame(0, index=table.index, columns=codes, dtype="int64")
+    median_count = pd.DataFrame(0, index=table.index, columns=codes, dtype="int64")
     for group in dict.fromkeys(group_of.values()):
-        members = table.loc[[u for u in table.index if group_of[u] == group]]
-        by_peers.update(from_peers(members, settings.min_units))
-        by_median.update(from_medians(members))
+        members = [u for u in table.index if group_of[u] == group]
+        part = table.loc[members]
+        frame = peer_frame(part, settings.min_units)
+        peer_value.loc[members] = frame.value.to_numpy()
+        peer_median.loc[members] = frame.median.to_numpy()
+        peer_size.loc[members] = frame.size.to_numpy()
+        peer_count.loc[members] = np.broadcast_to(frame.peers.to_numpy(), part.shape)
+        medians, others = median_frame(part)
+        median_value.loc[members] = medians.to_numpy()
+        median_count.loc[members] = np.broadcast_to(others.to_numpy(), part.shape)
     earlier = history_table(history, table)
     counts = item_counts(catalog)
+    units = table.index.to_numpy()
     flags: list[Flag] = []
     for code in codes:
         ind = catalog[code]
         column = table[code]
         total = float(column.sum())
-        by_history = from_history(column, earlier[code], settings.min_factor)
+        by_history, then, change = history_arrays(column, earlier[code], settings.min_factor)
+        has_history = ~np.isnan(by_history)
+        expected = np.where(has_history, by_history, peer_value[code].to_numpy())
+        has_expected = ~np.isnan(expected)
+        baseline = np.where(has_expected, expected, median_value[code].to_numpy())
+        values = column.to_numpy()
+        positive = values > 0
+        if ind.type == "money":
+            slipped = slips(values, baseline)
+            slipped[~positive | np.isnan(baseline)] = -1
+        else:
+            slipped = np.full(len(values), -1, dtype=np.int64)
+        noise = variances(np.where(has_history, change, np.nan))
         item = _item(code, per_unit, counts)
-        slips: list[Flag] = []
-        outliers: list[Flag] = []
-        for unit, value in column[column > 0].items():
-            expected = by_history.get(unit) or by_peers.get((unit, code))
-            baseline = expected or by_median.get((unit, code))
-            found = slip(value, baseline.value) if ind.type == "money" and baseline else None
-            if found is not None and baseline is not None:
-                factor, typed = found
-                slips.append(Flag(unit, code, RULE_SLIP, value, baseline,
-                                  impact(value, baseline.value, total), group_of[unit],
-                                  suggested=value / factor, typed_unit=typed))
-            elif expected is not None and suspect(value, expected.value, item=item,
-                                                  factor=settings.min_factor,
-                                                  spread=settings.threshold,
-                                                  noise=variance(expected)):
-                rule = RULE_HISTORY if expected.basis == BASIS_HISTORY else RULE_OUTLIER
-                outliers.append(Flag(unit, code, rule, value, expected,
-                                     impact(value, expected.value, total), group_of[unit]))
-        flags += slips + outliers
+        outlying = positive & has_expected & (slipped < 0) & suspects(
+            values, expected, factor=settings.min_factor, spread=settings.threshold,
+            item=item, noise=noise)
+
+        column_expected = _ColumnExpectations(
+            by_history, then, change, expected, baseline, peer_median[code].to_numpy(),
+            peer_size[code].to_numpy(), peer_count[code].to_numpy(),
+            median_count[code].to_numpy())
+        for i in np.flatnonzero(slipped >= 0):
+            factor, typed = SLIPS[slipped[i]]
+            e = column_expected.at(int(i), unscaled=not has_expected[i])
+            unit = str(units[i])
+            flags.append(Flag(unit, code, RULE_SLIP, float(values[i]), e,
+                              impact(float(values[i]), e.value, total), group_of[unit],
+                              suggested=float(values[i]) / factor, typed_unit=typed))
+        for i in np.flatnonzero(outlying):
+            e = column_expected.at(int(i))
+            unit = str(units[i])
+            rule = RULE_HISTORY if e.basis == BASIS_HISTORY else RULE_OUTLIER
+            flags.append(Flag(unit, code, rule, float(values[i]), e,
+                              impact(float(values[i]), e.value, total), group_of[unit]))
     return flags
 
 
