@@ -255,6 +255,11 @@ def fmt_number(value: float | int, decimals: int = 2) -> str:
     if float(rounded).is_integer() and abs(rounded) < 1e15:
         # whole numbers, most of what dvk prints: Babel's result, 50x faster
         return f"{int(rounded):,}".replace(",", ".")
+    if abs(rounded) < 1e15:
+        # Babel's "#,##0.##" too (the value is already rounded: the digits are
+        # those of its shortest repr), without its per-call pattern parsing
+        text = f"{decimal.Decimal(repr(float(rounded) + 0.0)):,.{decimals}f}".rstrip("0").rstrip(".")
+        return text.translate(_VI_SEPARATORS)
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
     with decimal.localcontext() as ctx:
         ctx.prec = decimal.MAX_PREC  # Babel quantizes in this context: 28 digits broke on 1e26
