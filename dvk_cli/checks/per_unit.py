@@ -92,22 +92,32 @@ def _present(values: Mapping[str, float], code: str) -> bool:
     return value is not None and value == value  # NaN is "not reported"
 
 
+@lru_cache(maxsize=1024)
+def _codes_of(side: str) -> int:
+    """How many terms of a side are codes (parse_side's, cached)."""
+    return sum(1 for _, code in parse_side(side) if code)
+
+
 def evaluate_side(side: str, values: Mapping[str, float], missing: str = "skip_any") -> float | None:
-    """Sum of the side's terms; None when the missing-value strategy skips it."""
-    terms = parse_side(side)
-    codes = [code for _, code in terms if code]
-    reported = [code for code in codes if _present(values, code)]
+    """Sum of the side's terms; None when the missing-value strategy skips it.
+    One pass over the parsed terms (rules run for every unit of a run)."""
+    total = 0.0
+    reported = 0
+    for factor, code in parse_side(side):
+        if code is None:
+            total += factor
+            continue
+        value = values.get(code)
+        if value is None or value != value:  # NaN is "not reported"
+            continue
+        reported += 1
+        total += factor * float(value)
+    codes = _codes_of(side)
     if codes and missing != "zero":
         if missing == "skip_all" and not reported:
             return None
-        if missing != "skip_all" and len(reported) < len(codes):
+        if missing != "skip_all" and reported < codes:
             return None
-    total = 0.0
-    for factor, code in terms:
-        if code is None:
-            total += factor
-        elif _present(values, code):
-            total += factor * float(values[code])
     return total
 
 
