@@ -91,23 +91,28 @@ def computed_formula(ind: Indicator, refs: Mapping[str, str]) -> str | None:
     return None
 
 
+# The messages of the figures' validations (the form, and the consolidated
+# workbook's Biểu tổng hợp written by outputs/workbook.py)
+VALUE_ERROR_TITLE = "Số liệu không hợp lệ"
+WHOLE_ERROR = ("Chỉ tiêu này phải là số nguyên không âm (0, 1, 2, …). "
+               "Để trống nếu đơn vị không báo cáo chỉ tiêu này.")
+DECIMAL_ERROR = ("Chỉ tiêu này phải là số không âm, có thể có phần thập phân "
+                 "(tiền tính bằng triệu đồng, chiều dài tính bằng km). "
+                 "Để trống nếu đơn vị không báo cáo chỉ tiêu này.")
+
+
 def _validations(ws):
     from openpyxl.worksheet.datavalidation import DataValidation
 
     whole = DataValidation(
         type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-        showErrorMessage=True, errorStyle="stop", errorTitle="Số liệu không hợp lệ",
-        error="Chỉ tiêu này phải là số nguyên không âm (0, 1, 2, …). "
-              "Để trống nếu đơn vị không báo cáo chỉ tiêu này.",
-        showInputMessage=False,
+        showErrorMessage=True, errorStyle="stop", errorTitle=VALUE_ERROR_TITLE,
+        error=WHOLE_ERROR, showInputMessage=False,
     )
     decimal = DataValidation(
         type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-        showErrorMessage=True, errorStyle="stop", errorTitle="Số liệu không hợp lệ",
-        error="Chỉ tiêu này phải là số không âm, có thể có phần thập phân "
-              "(tiền tính bằng triệu đồng, chiều dài tính bằng km). "
-              "Để trống nếu đơn vị không báo cáo chỉ tiêu này.",
-        showInputMessage=False,
+        showErrorMessage=True, errorStyle="stop", errorTitle=VALUE_ERROR_TITLE,
+        error=DECIMAL_ERROR, showInputMessage=False,
     )
     ws.add_data_validation(whole)
     ws.add_data_validation(decimal)

@@ -1,6 +1,12 @@
 """Shared look of every workbook dvk writes: Times New Roman, thin borders,
 shaded computed rows, A4 print setup, and safe writing of user text.
 
+The styling vocabulary (font, sizes, colours, border styles, print margins,
+the page arithmetic) is the plain constants and pure functions here: the
+openpyxl helpers below (feedback copies, blank forms) and the XlsxWriter
+format factory of outputs/xlsx.py (the consolidated workbook) both read
+them, so the two writers cannot drift apart.
+
 openpyxl is imported inside the functions so that importing this module
 stays cheap; style objects are cached (openpyxl deduplicates them anyway).
 """
@@ -22,11 +28,18 @@ ERROR_FILL = "F8CBAD"
 WARNING_FILL = "FFF2CC"
 SUSPECT_FILL = "FFCC99"  # light orange: a figure that includes a value dvk suspects
 REJECTED_FILL = "FFC7CE"  # light red: a unit's value that was not used, shown as written
+BORDER_COLOR = "808080"
+BORDER_STYLE = "thin"  # every table cell
+DOTTED_STYLE = "dotted"  # the line under a form's header values
+FOOTER_SIZE = 10
+FOOTER_TEXT = "Trang &P/&N"
+COMMENT_AUTHOR = "dvk"
 COMMENT_WIDTH = 360  # points: a cell comment wide enough for a finding's message
 DECIMAL_TYPES = ("money", "length")
 
 # Text that a spreadsheet would take for a formula or a signed number.
-_FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = FORMULA_START
 
 
 # ------------------------------------------------------------------ objects
@@ -51,7 +64,7 @@ def alignment(horizontal: str | None = None, vertical: str = "center", wrap: boo
 def thin_border():
     from openpyxl.styles import Border, Side
 
-    side = Side(style="thin", color="808080")
+    side = Side(style=BORDER_STYLE, color=BORDER_COLOR)
     return Border(left=side, right=side, top=side, bottom=side)
 
 
@@ -59,7 +72,7 @@ def thin_border():
 def dotted_bottom():
     from openpyxl.styles import Border, Side
 
-    return Border(bottom=Side(style="dotted", color="808080"))
+    return Border(bottom=Side(style=DOTTED_STYLE, color=BORDER_COLOR))
 
 
 @cache
@@ -207,13 +220,17 @@ def style(cell, *, bold: bool = False, italic: bool = False, size: float | None 
     return cell
 
 
-def comment(cell, text: str, author: str = "dvk"):
+def comment_height(text: str) -> int:
+    """Height (pixels) of a comment COMMENT_WIDTH pixels wide showing `text` whole."""
+    return estimate_lines(text, COMMENT_WIDTH / 6, 10) * 14 + 16
+
+
+def comment(cell, text: str, author: str = COMMENT_AUTHOR):
     """A cell comment (note) holding `text`, sized to show it whole."""
     from openpyxl.comments import Comment
 
     text = clean_text(text)
-    lines = estimate_lines(text, COMMENT_WIDTH / 6, 10)
-    cell.comment = Comment(text, author, height=lines * 14 + 16, width=COMMENT_WIDTH)
+    cell.comment = Comment(text, author, height=comment_height(text), width=COMMENT_WIDTH)
     return cell
 
 
@@ -230,7 +247,11 @@ def title_row(ws, row: int, text: str, ncols: int, *, size: float = 14, bold: bo
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
     width = sum(column_width(ws, c) for c in range(1, ncols + 1))
     lines = estimate_lines(text, width, size)
-    ws.row_dimensions[row].height = height or max(1, lines) * (size + 6)
+    ws.row_dimensions[row].height = height or title_height(lines, size)
+
+
+def title_height(lines: int, size: float) -> float:
+    return max(1, lines) * (size + 6)
 
 
 def header_row(ws, row: int, headers: list[str], *, start_col: int = 1, size: float | None = None,
@@ -278,6 +299,11 @@ def estimate_lines(text: str, width: float, size: float = FONT_SIZE) -> int:
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
 
 
+def row_height(lines: int, size: float = FONT_SIZE) -> float:
+    """The height (points) of a row whose tallest cell wraps to `lines` lines."""
+    return lines * (size + 4) + 4
+
+
 def fit_row_height(ws, row: int, first_col: int, last_col: int, size: float = FONT_SIZE,
                    indent: dict[int, int] | None = None) -> None:
     """Set a row's height from its longest wrapped text (Excel does not autofit
@@ -290,7 +316,7 @@ def fit_row_height(ws, row: int, first_col: int, last_col: int, size: float = FO
         if isinstance(value, str) and not value.startswith("="):
             width = _width(ws, col) - 2 * (indent or {}).get(col, 0)
             lines = max(lines, estimate_lines(value, width, size))
-    ws.row_dimensions[row].height = lines * (size + 4) + 4
+    ws.row_dimensions[row].height = row_height(lines, size)
 
 
 def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
@@ -313,6 +339,7 @@ def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> Non
 # orientation and to know what fits on a page, not to lay out type.
 A4 = (595.0, 842.0)
 MARGINS = (0.5 * 72, 0.4 * 72, 0.6 * 72, 0.6 * 72)  # left, right, top, bottom
+HEADER_FOOTER_MARGIN = 0.5 * 72  # the footer's distance from the page edge
 FOOTER_PT = 18.0
 CHAR_PT = 6.0
 DEFAULT_ROW_PT = 16.0
@@ -325,9 +352,14 @@ def printable(landscape: bool) -> tuple[float, float]:
     return width - left - right, height - top - bottom - FOOTER_PT
 
 
+def column_points(width: float) -> float:
+    """The width (points) on paper of a column `width` characters wide."""
+    return width * CHAR_PT + 4
+
+
 def sheet_width(ws, last_col: int) -> float:
     """The width (points) of columns A..last_col on paper."""
-    return sum(column_width(ws, col) * CHAR_PT + 4 for col in range(1, last_col + 1))
+    return sum(column_points(column_width(ws, col)) for col in range(1, last_col + 1))
 
 
 def sheet_height(ws, first_row: int, last_row: int) -> float:
@@ -352,6 +384,11 @@ def is_wide(ws, last_col: int | None = None, last_row: int | None = None,
     width = sheet_width(ws, last_col)
     height = sheet_height(ws, 1, last_row or ws.max_row)
     repeated = sheet_height(ws, *title_rows) if title_rows else 0
+    return wide_pages(width, height, repeated)
+
+
+def wide_pages(width: float, height: float, repeated: float = 0) -> bool:
+    """is_wide from a sheet's size in points (any writer can measure it)."""
     portrait, landscape = (page_count(width, height, wide, repeated) for wide in (False, True))
     if portrait != landscape:
         return landscape < portrait
@@ -374,10 +411,11 @@ def print_setup(ws, *, landscape: bool | None = None, title_rows: tuple[int, int
     ws.print_options.horizontalCentered = True
     ws.page_margins.left, ws.page_margins.right = (m / 72 for m in MARGINS[:2])
     ws.page_margins.top, ws.page_margins.bottom = (m / 72 for m in MARGINS[2:])
+    ws.page_margins.header = ws.page_margins.footer = HEADER_FOOTER_MARGIN / 72
     if title_rows:
         ws.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
     if title_cols:
         ws.print_title_cols = title_cols
-    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.oddFooter.center.text = FOOTER_TEXT
     ws.oddFooter.center.font = FONT_NAME
-    ws.oddFooter.center.size = 10
+    ws.oddFooter.center.size = FOOTER_SIZE

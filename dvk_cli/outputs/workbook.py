@@ -4,10 +4,16 @@ Kiểm tra, Nguồn, Biểu tổng hợp and Xu hướng (two or more stored per
 values, never formulas, so the figures are exactly those dvk computed (ratios
 recomputed from summed parts). Every sheet prints on A4 fitted to one page
 wide, its header rows repeated.
+
+Written with XlsxWriter in constant-memory mode (outputs/xlsx.py): each sheet
+row by row, top to bottom; the look is that of outputs/styles.py, which the
+openpyxl writers (blank forms, feedback copies) share.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -17,19 +23,18 @@ from dvk_cli.core.catalog import Group
 from dvk_cli.core.findings import SEVERITY_LABEL, Status, sort_findings
 from dvk_cli.core.numbers import fmt_percent
 from dvk_cli.core.unitstate import UnitState
-from dvk_cli.outputs import history_sheets, styles
+from dvk_cli.outputs import forms, history_sheets, styles
 from dvk_cli.outputs.forms import (
-    add_signature,
-    fill_form_sheet,
-    fill_model_sheet,
+    DECIMAL_ERROR,
+    VALUE_ERROR_TITLE,
+    WHOLE_ERROR,
     is_exemplary,
     iter_form_rows,
 )
 from dvk_cli.outputs.report import accepted_note, rejected_text, status_text
+from dvk_cli.outputs.xlsx import Book, Sheet
 
-if TYPE_CHECKING:  # openpyxl is imported lazily
-    import openpyxl
-
+if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation, Source
     from dvk_cli.checks.marks import Mark, Marks
     from dvk_cli.core.catalog import Indicator
@@ -51,25 +56,15 @@ def _upper_period(c: Consolidation) -> str:
     return c.period.label.upper()
 
 
-def _titles(ws, c: Consolidation, heading: str, ncols: int, note: str = "") -> int:
+def _titles(sh: Sheet, c: Consolidation, heading: str, ncols: int, note: str = "") -> int:
     """Title line and organisation line; returns the table's header row."""
-    styles.title_row(ws, 1, f"{heading} – {_upper_period(c)}", ncols, size=14)
+    sh.title_row(1, f"{heading} – {_upper_period(c)}", ncols, size=14)
     second = c.organization.name or ""
     if note:
         second = f"{second} – {note}" if second else note
     if second:
-        styles.title_row(ws, 2, second, ncols, size=12, bold=False, italic=True)
+        sh.title_row(2, second, ncols, size=12, bold=False, italic=True)
     return 4
-
-
-def _note_row(ws, row: int, text: str, ncols: int) -> None:
-    cell = ws.cell(row, 1)
-    styles.set_text(cell, text)
-    cell.font = styles.font(italic=True, size=11)
-    cell.alignment = styles.alignment("left", "top", True)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
-    width = sum(styles.column_width(ws, col) for col in range(1, ncols + 1))
-    ws.row_dimensions[row].height = styles.estimate_lines(text, width, 11) * 15 + 3
 
 
 def _reported_note(c: Consolidation) -> str:
@@ -81,58 +76,65 @@ def _reported_note(c: Consolidation) -> str:
 
 # ------------------------------------------------------------------ Tổng hợp
 
-def _marked(cell, marks: tuple[Mark, ...]) -> None:
+def _marked(sh: Sheet, row: int, col: int, marks: tuple[Mark, ...]) -> None:
     """A comment on a marked figure's cell: each mark's tag and note."""
     if marks:
-        styles.comment(cell, "\n".join(f"{m.tag} {m.note}" for m in marks))
+        sh.comment(row, col, "\n".join(f"{m.tag} {m.note}" for m in marks))
 
 
-def _totals_sheet(ws, c: Consolidation, marks: Marks) -> None:
+def _indicator_cells(sh: Sheet, r: int, ind: Indicator, stt: str | int,
+                     shade: str | None) -> list[tuple[int, object]]:
+    """STT, Chỉ tiêu, Mã, Đơn vị tính of an indicator row (Tổng hợp and the
+    form); returns the texts written, for the row height."""
+    child = bool(ind.parent)
+    texts: list[tuple[int, object]] = []
+    if isinstance(stt, int):
+        sh.raw_number(r, 1, stt, sh.book.format(horizontal="center", shade=shade))
+    else:
+        texts.append((1, sh.text(r, 1, stt, horizontal="center", shade=shade)))
+    texts.append((2, sh.text(r, 2, ind.label, italic=child, indent=2 if child else 0,
+                             shade=shade)))
+    texts.append((3, sh.text(r, 3, ind.code, horizontal="center", size=11, shade=shade)))
+    texts.append((4, sh.text(r, 4, ind.unit, horizontal="center", shade=shade)))
+    return texts
+
+
+def _group_row(sh: Sheet, r: int, group: Group, stt: str | int, ncols: int) -> None:
+    sh.text(r, 1, stt, bold=True, horizontal="center")
+    title = sh.text(r, 2, group.title, bold=True)
+    for col in range(3, ncols + 1):
+        sh.blank(r, col)
+    sh.fit_row(r, [(2, title)])
+
+
+def _totals_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
     headers = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", TOTAL_LABEL, "Số đơn vị báo cáo"]
     extra, extra_widths = history_sheets.headers(c)  # kỳ trước, cùng kỳ, tăng/giảm, %
     headers += extra
     ncols = len(headers)
-    styles.set_widths(ws, [6, 56, 16, 12, 16, 12] + extra_widths)
-    header = _titles(ws, c, MAIN_TITLE, ncols, _reported_note(c))
-    styles.header_row(ws, header, headers)
+    sh.set_widths([6, 56, 16, 12, 16, 12] + extra_widths)
+    header = _titles(sh, c, MAIN_TITLE, ncols, _reported_note(c))
+    sh.header_row(header, headers)
     r = header
     for obj, stt in iter_form_rows(c.catalog):
         r += 1
-        cells = [ws.cell(r, col) for col in range(1, ncols + 1)]
         if isinstance(obj, Group):
-            styles.set_text(cells[0], stt)
-            styles.style(cells[0], bold=True, horizontal="center")
-            styles.set_text(cells[1], obj.title)
-            styles.style(cells[1], bold=True)
-            for cell in cells[2:]:
-                styles.style(cell)
-            styles.fit_row_height(ws, r, 2, 2)
+            _group_row(sh, r, obj, stt, ncols)
             continue
         ind = obj
         child = bool(ind.parent)
         shade = styles.GREY if ind.computed else None
-        if isinstance(stt, int):
-            cells[0].value = stt
-        else:
-            styles.set_text(cells[0], stt)
-        styles.style(cells[0], horizontal="center", shade=shade)
-        styles.set_text(cells[1], ind.label)
-        styles.style(cells[1], italic=child, indent=2 if child else 0, shade=shade)
-        styles.set_text(cells[2], ind.code)
-        styles.style(cells[2], horizontal="center", size=11, shade=shade)
-        styles.set_text(cells[3], ind.unit)
-        styles.style(cells[3], horizontal="center", shade=shade)
-        styles.set_number(cells[4], c.totals.get(ind.code), ind.type)
+        texts = _indicator_cells(sh, r, ind, stt, shade)
         on = marks.on(ind.code)
-        styles.style(cells[4], bold=not child, horizontal="right",
-                     shade=styles.SUSPECT_FILL if on else shade)
-        _marked(cells[4], on)
-        cells[5].value = int(c.reporting.get(ind.code, 0))
-        styles.style(cells[5], horizontal="center", shade=shade)
-        history_sheets.fill_totals_row(ws, r, 7, c, ind, shade)
-        styles.fit_row_height(ws, r, 1, ncols, indent={2: 2 if child else 0})
-    _note_row(
-        ws, r + 2,
+        sh.number(r, 5, c.totals.get(ind.code), ind.type, bold=not child, horizontal="right",
+                  shade=styles.SUSPECT_FILL if on else shade)
+        _marked(sh, r, 5, on)
+        sh.raw_number(r, 6, int(c.reporting.get(ind.code, 0)),
+                      sh.book.format(horizontal="center", shade=shade))
+        history_sheets.fill_totals_row(sh, r, 7, c, ind, shade)
+        sh.fit_row(r, texts, indent={2: 2 if child else 0})
+    sh.note_row(
+        r + 2,
         "Ô “Tổng cộng” để trống: không đơn vị nào báo cáo chỉ tiêu đó (khác với số 0). "
         "Các dòng tô xám là chỉ tiêu tính toán: tổng được cộng từ các thành phần, "
         "tỷ lệ được tính lại từ tổng số của các thành phần (không cộng tỷ lệ của từng đơn vị).",
@@ -142,129 +144,140 @@ def _totals_sheet(ws, c: Consolidation, marks: Marks) -> None:
     if extra:
         notes.append(history_sheets.COMPARE_NOTE)
     for i, note in enumerate(notes, start=3):
-        _note_row(ws, r + i, note, ncols)
-    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
-    styles.print_setup(ws, title_rows=(header, header))  # landscape when wide
+        sh.note_row(r + i, note, ncols)
+    sh.freeze(header + 1, 1)
+    sh.print_setup(title_rows=(header, header))  # landscape when wide
 
 
 # ------------------------------------------------------------------ Theo đơn vị
 
-def _units_sheet(ws, c: Consolidation, marks: Marks) -> None:
-    from openpyxl.utils import get_column_letter
-
+def _units_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
+    book = sh.book
     catalog = c.catalog
     indicators = list(catalog.indicators.values())
     fixed = ["STT", "Mã đơn vị", "Đơn vị"]
     nfixed = len(fixed)
     ncols = nfixed + len(indicators)
-    styles.set_widths(ws, [5, 12, 26] + [11] * len(indicators))
-    top = _titles(ws, c, "SỐ LIỆU CÔNG TÁC DÂN VẬN THEO ĐƠN VỊ", min(ncols, 12),
+    sh.set_widths([5, 12, 26] + [11] * len(indicators))
+    top = _titles(sh, c, "SỐ LIỆU CÔNG TÁC DÂN VẬN THEO ĐƠN VỊ", min(ncols, 12),
                   _reported_note(c))
     group_row, label_row, code_row = top, top + 1, top + 2
+    groups = [(group, members) for key, group in catalog.groups.items()
+              if (members := catalog.in_group(key))]
 
+    # three header rows, written one after the other; the fixed columns'
+    # headers are merged down the three
     for i, text in enumerate(fixed, start=1):
-        cell = ws.cell(group_row, i)
-        styles.set_text(cell, text)
-        styles.style(cell, bold=True, horizontal="center", shade=styles.HEADER_FILL)
-        for r in (label_row, code_row):
-            styles.style(ws.cell(r, i), shade=styles.HEADER_FILL)
-        ws.merge_cells(start_row=group_row, start_column=i, end_row=code_row, end_column=i)
-
+        sh.text(group_row, i, text, bold=True, horizontal="center", shade=styles.HEADER_FILL)
+        sh.merge_down(group_row, i, code_row)
     col = nfixed
-    for key, group in catalog.groups.items():
-        members = catalog.in_group(key)
-        if not members:
-            continue
-        start = col + 1
-        cell = ws.cell(group_row, start)
-        styles.set_text(cell, f"{group.roman}. {group.title}" if group.roman else group.title)
-        styles.style(cell, bold=True, horizontal="center", shade=styles.HEADER_FILL)
-        for ind in members:
-            col += 1
-            if col > start:
-                styles.style(ws.cell(group_row, col), shade=styles.HEADER_FILL)
-            label = ws.cell(label_row, col)
-            styles.set_text(label, ind.short)
-            styles.style(label, bold=True, size=11, horizontal="center",
-                         shade=styles.GREY if ind.computed else styles.HEADER_FILL)
-            code = ws.cell(code_row, col)
-            styles.set_text(code, ind.code)
-            styles.style(code, size=9, horizontal="center",
-                         shade=styles.GREY if ind.computed else styles.HEADER_FILL)
-        if col > start:
-            ws.merge_cells(start_row=group_row, start_column=start, end_row=group_row,
-                           end_column=col)
-    ws.row_dimensions[group_row].height = 36
-    styles.fit_row_height(ws, label_row, nfixed + 1, ncols, 11)
-    ws.row_dimensions[code_row].height = 16
+    for group, members in groups:
+        title = f"{group.roman}. {group.title}" if group.roman else group.title
+        look = dict(bold=True, horizontal="center", shade=styles.HEADER_FILL)
+        if len(members) > 1:
+            sh.merge(group_row, col + 1, group_row, col + len(members), title, **look)
+        else:
+            sh.text(group_row, col + 1, title, **look)
+        col += len(members)
+    sh.set_height(group_row, 36)
+    for i in range(1, nfixed + 1):
+        sh.blank(label_row, i, shade=styles.HEADER_FILL)
+    labels = []
+    for j, ind in enumerate(indicators, start=nfixed + 1):
+        labels.append((j, sh.text(label_row, j, ind.short, bold=True, size=11,
+                                  horizontal="center",
+                                  shade=styles.GREY if ind.computed else styles.HEADER_FILL)))
+    sh.fit_row(label_row, labels, 11)
+    for i in range(1, nfixed + 1):
+        sh.blank(code_row, i, shade=styles.HEADER_FILL)
+    for j, ind in enumerate(indicators, start=nfixed + 1):
+        sh.text(code_row, j, ind.code, size=9, horizontal="center",
+                shade=styles.GREY if ind.computed else styles.HEADER_FILL)
+    sh.set_height(code_row, 16)
 
     per_unit = c.per_unit.reindex(index=list(c.units), columns=catalog.codes).to_dict("index")
     marked_units = {m.unit for m in marks} | {unit for unit, _ in marks.rejected}
     reasons = _rejected_findings(c)
+    # the formats of the plain cells: by number format and shade, made once
+    plain: dict[tuple[str, str | None], Any] = {}
+    columns = [(j, ind.code, ind.type, styles.GREY if ind.computed else None)
+               for j, ind in enumerate(indicators, start=nfixed + 1)]
+    n_fmt = book.format(horizontal="center")
+    code_fmt = dict(horizontal="center", size=11)
+    write_number, write_blank = sh.ws.write_number, sh.ws.write_blank
+    clean, number_format = styles.clean_number, styles.number_format
     r = code_row
     for n, (unit_code, info) in enumerate(c.units.items(), start=1):
         r += 1
-        styles.style(ws.cell(r, 1, n), horizontal="center", final=True)
-        styles.style(styles.set_text(ws.cell(r, 2), unit_code), horizontal="center", size=11,
-                     final=True)
-        styles.style(styles.set_text(ws.cell(r, 3), info.name), final=True)
+        sh.raw_number(r, 1, n, n_fmt)
+        texts = [(2, sh.text(r, 2, unit_code, **code_fmt)), (3, sh.text(r, 3, info.name))]
         row = per_unit[unit_code]
-        for j, ind in enumerate(indicators, start=nfixed + 1):
-            cell = styles.set_number(ws.cell(r, j), row[ind.code], ind.type)
-            if unit_code in marked_units:
-                _unit_cell(cell, marks, reasons, unit_code, ind)
-            else:
-                styles.style(cell, horizontal="right",
-                             shade=styles.GREY if ind.computed else None, final=True)
+        if unit_code in marked_units:
+            for j, ind in enumerate(indicators, start=nfixed + 1):
+                texts.append((j, _unit_cell(sh, r, j, row[ind.code], marks, reasons,
+                                            unit_code, ind)))
+        else:
+            for j, code, type_, shade in columns:
+                number = clean(row[code])
+                if number is not None and not math.isfinite(number):
+                    number = None
+                key = (number_format(number, type_), shade)
+                fmt = plain.get(key)
+                if fmt is None:
+                    fmt = plain[key] = book.format(horizontal="right", shade=shade,
+                                                   num_format=key[0])
+                if number is None:
+                    write_blank(r - 1, j - 1, None, fmt)
+                else:
+                    write_number(r - 1, j - 1, number, fmt)
+            sh.max_col = max(sh.max_col, ncols)
         # a value not used is text ("bị loại: …"): the row grows to show it
-        styles.fit_row_height(ws, r, 1, ncols if unit_code in marked_units else nfixed)
+        sh.fit_row(r, texts)
 
     r += 1
-    total = ws.cell(r, 1)
-    styles.set_text(total, TOTAL_LABEL)
-    for i in range(1, nfixed + 1):
-        styles.style(ws.cell(r, i), bold=True, horizontal="center", shade=styles.HEADER_FILL)
-    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=nfixed)
+    sh.merge(r, 1, r, nfixed, TOTAL_LABEL, bold=True, horizontal="center",
+             shade=styles.HEADER_FILL)
     for j, ind in enumerate(indicators, start=nfixed + 1):
         # Totals of inputs are sums; computed columns are c.totals (ratios
         # recomputed from summed parts), never a sum of the column.
-        cell = styles.set_number(ws.cell(r, j), c.totals.get(ind.code), ind.type)
         on = marks.on(ind.code)
-        styles.style(cell, bold=True, horizontal="right",
-                     shade=styles.SUSPECT_FILL if on else styles.HEADER_FILL)
-        _marked(cell, on)
-    ws.row_dimensions[r].height = 20
+        sh.number(r, j, c.totals.get(ind.code), ind.type, bold=True, horizontal="right",
+                  shade=styles.SUSPECT_FILL if on else styles.HEADER_FILL)
+        _marked(sh, r, j, on)
+    sh.set_height(r, 20)
     notes = ["Ô để trống: đơn vị không báo cáo chỉ tiêu đó. Cột tô xám là chỉ tiêu tính toán; "
              "tỷ lệ ở dòng Tổng cộng được tính lại từ tổng số các thành phần."]
     notes += [SUSPECT_NOTE] if marks else []
     notes += [REJECTED_NOTE] if marks.rejected else []
     for i, note in enumerate(notes):
-        _note_row(ws, r + 2 + i, note, min(ncols, 12))
+        sh.note_row(r + 2 + i, note, min(ncols, 12))
 
-    ws.freeze_panes = ws.cell(code_row + 1, nfixed + 1).coordinate
-    styles.print_setup(ws, landscape=True, title_rows=(group_row, code_row),
-                       title_cols=f"A:{get_column_letter(nfixed)}")
+    sh.freeze(code_row + 1, nfixed + 1)
+    sh.print_setup(landscape=True, title_rows=(group_row, code_row), title_cols=(1, nfixed))
 
 
-def _unit_cell(cell, marks: Marks, reasons: dict[tuple[str, str], Finding], unit: str,
-               ind: Indicator) -> None:
-    """Style a unit's cell (value already written) of a unit with marks or
-    values not used: the suspect fill and comment on a marked figure; a value
-    not used shown as written, in italics on red, with the reason."""
+def _unit_cell(sh: Sheet, r: int, j: int, value: object, marks: Marks,
+               reasons: dict[tuple[str, str], Finding], unit: str, ind: Indicator) -> str | None:
+    """A unit's cell of a unit with marks or values not used: the suspect
+    fill and comment on a marked figure; a value not used shown as written,
+    in italics on red, with the reason. Returns the text written, if any."""
     on = marks.on_unit(unit, ind.code)
     key = (unit, ind.code)
-    if cell.value is None and key in marks.rejected:
-        styles.set_text(cell, rejected_text(marks.rejected[key]))
-        styles.style(cell, italic=True, horizontal="right", shade=styles.REJECTED_FILL)
+    number = styles.clean_number(value)
+    if number is None and key in marks.rejected:
+        text = sh.text(r, j, rejected_text(marks.rejected[key]), italic=True,
+                       horizontal="right", shade=styles.REJECTED_FILL,
+                       num_format=styles.number_format(None, ind.type))
         reason = reasons.get(key)
         if on or reason is None:
-            _marked(cell, on)
+            _marked(sh, r, j, on)
         else:
-            styles.comment(cell, " ".join(x for x in (reason.message, accepted_note(reason)) if x))
-        return
+            sh.comment(r, j, " ".join(x for x in (reason.message, accepted_note(reason)) if x))
+        return text
     shade = styles.SUSPECT_FILL if on else styles.GREY if ind.computed else None
-    styles.style(cell, horizontal="right", shade=shade)
-    _marked(cell, on)
+    sh.number(r, j, number, ind.type, horizontal="right", shade=shade)
+    _marked(sh, r, j, on)
+    return None
 
 
 def _rejected_findings(c: Consolidation) -> dict[tuple[str, str], Finding]:
@@ -288,20 +301,95 @@ def _model_records(c: Consolidation) -> list[dict]:
     return sorted(records, key=lambda m: order.get(m.get("unit"), len(order)))
 
 
-def _models_sheet(ws, c: Consolidation) -> None:
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _list_source(labels: list[str], hidden_col: int, first: int) -> tuple[list[str], object]:
+    """A dropdown's labels and source (forms._list_validation): inline when
+    it fits, else the labels listed in a hidden column from row `first`."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    labels = [styles.clean_text(x) for x in labels if str(x).strip()]
+    inline = '"' + ",".join(labels) + '"'
+    if any("," in x or '"' in x for x in labels) or len(inline) > 255:
+        letter = xl_col_to_name(hidden_col - 1)
+        return labels, f"=${letter}${first}:${letter}${first + max(len(labels), 1) - 1}"
+    return labels, labels
+
+
+def _models_sheet(sh: Sheet, c: Consolidation) -> None:
+    """The consolidated model list: forms.fill_model_sheet's layout with the
+    unit column, dropdowns on Lĩnh vực / Loại / Tiêu biểu over its rows."""
     records = _model_records(c)
     exemplary = sum(1 for m in records if is_exemplary(m.get("exemplary")))
     note = f"{len(records)} mô hình"
     if records:
         note += f", trong đó {exemplary} mô hình tiêu biểu"
     org = c.organization.name
-    fill_model_sheet(
-        ws, c.catalog, records, unit_column=True, validation_rows=len(records),
-        title=f"DANH SÁCH MÔ HÌNH, ĐIỂN HÌNH “DÂN VẬN KHÉO” – {_upper_period(c)}",
-        subtitle=f"{org} – {note}" if org else note,
-    )
+    headers = list(forms.MODEL_HEADERS)
+    widths = list(forms.MODEL_WIDTHS)
+    keys = ["unit_name", "name", "field", "kind", "exemplary", "implementer", "note"]
+    headers.insert(1, forms.MODEL_UNIT_HEADER)
+    widths.insert(1, forms.MODEL_UNIT_WIDTH)
+    ncols = len(headers)
+    sh.set_widths(widths)
+    sh.title_row(1, f"DANH SÁCH MÔ HÌNH, ĐIỂN HÌNH “DÂN VẬN KHÉO” – {_upper_period(c)}",
+                 ncols, size=14)
+    sh.title_row(2, f"{org} – {note}" if org else note, ncols, size=12, bold=False,
+                 italic=True)
+    header = 3
+    sh.header_row(header, headers)
+    first = header + 1
+
+    # the dropdowns' lists too long to write inline go in hidden columns
+    hidden = ncols + 3
+    dropdowns = [
+        ("Lĩnh vực", [x.label for x in c.catalog.model_fields], "Lĩnh vực"),
+        ("Loại", [x.label for x in c.catalog.model_kinds], "Loại mô hình"),
+        ("Tiêu biểu", [forms.EXEMPLARY_MARK], "Tiêu biểu"),
+    ]
+    lists: dict[int, dict[int, str]] = {}  # row -> hidden column -> label
+    sources = []
+    for i, (name, labels, title) in enumerate(dropdowns):
+        labels, source = _list_source(labels, hidden + i, first)
+        if isinstance(source, str):
+            for k, label in enumerate(labels):
+                lists.setdefault(first + k, {})[hidden + i] = label
+            sh.hide_column(hidden + i)
+        sources.append((headers.index(name) + 1, labels, source, title))
+
+    center = {"kind", "exemplary"}
+    r = first - 1
+    for i, model in enumerate(records):
+        r = first + i
+        sh.raw_number(r, 1, i + 1, sh.book.format(horizontal="center"))
+        texts = []
+        for j, key in enumerate(keys, start=2):
+            value = model.get(key)
+            if key == "exemplary":
+                value = forms.EXEMPLARY_MARK if is_exemplary(value) else None
+            elif _blank(value) or value == "":
+                value = None
+            texts.append((j, sh.text(r, j, value, horizontal="center" if key in center else None)))
+        for col, label in lists.pop(r, {}).items():
+            sh.plain_text(r, col, label)
+        sh.fit_row(r, texts)
+    for row in sorted(lists):
+        for col, label in lists[row].items():
+            sh.plain_text(row, col, label)
     if not records:
-        _note_row(ws, 4, "Chưa có mô hình nào trong các biểu đã đọc.", 8)
+        sh.note_row(4, "Chưa có mô hình nào trong các biểu đã đọc.", 8)
+    else:
+        last = first + len(records) - 1
+        for col, labels, source, title in sources:
+            shown = "; ".join(labels)
+            sh.ws.data_validation(first - 1, col - 1, last - 1, col - 1, {
+                "validate": "list", "source": source, "ignore_blank": True, "dropdown": True,
+                "show_input": False, "error_type": "stop", "error_title": title[:32],
+                "error_message": f"Chọn trong danh sách: {shown}"[:255]})
+    sh.freeze(first, 1)
+    sh.print_setup(landscape=True, title_rows=(header, header))
 
 
 # ------------------------------------------------------------------ Kiểm tra
@@ -317,24 +405,25 @@ def _checks_note(c: Consolidation) -> str:
     return f"{note}; {c.state_summary()}"
 
 
-def _checks_sheet(ws, c: Consolidation) -> None:
+def _checks_sheet(sh: Sheet, c: Consolidation) -> None:
     headers = ["STT", "Mức độ", "Đơn vị", "Tệp", "Trang", "Ô", "Chỉ tiêu", "Nội dung",
                "Tình trạng", "Ảnh hưởng"]
     ncols = len(headers)
-    styles.set_widths(ws, [5, 11, 24, 28, 16, 7, 24, 64, 26, 12])
+    sh.set_widths([5, 11, 24, 28, 16, 7, 24, 64, 26, 12])
     # by severity, open before accepted, largest impact first (as c.findings
     # is from a run); those an earlier run raised and this one no longer does last
     findings = [*sort_findings(c.findings), *c.resolved]
-    header = _titles(ws, c, "KẾT QUẢ KIỂM TRA SỐ LIỆU", ncols, _checks_note(c))
-    styles.header_row(ws, header, headers)
+    header = _titles(sh, c, "KẾT QUẢ KIỂM TRA SỐ LIỆU", ncols, _checks_note(c))
+    sh.header_row(header, headers)
 
     names = {u.code: u.name for u in (*c.missing, *c.held)}
     names.update({code: info.name for code, info in c.units.items()})
+    n_fmt = sh.book.format(horizontal="center")
     r = header
     for n, f in enumerate(findings, start=1):
         r += 1
         ind = c.catalog.indicators.get(f.indicator) if f.indicator else None
-        texts: list[str | None] = [
+        values: list[str | None] = [
             SEVERITY_LABEL.get(f.severity, f.severity),
             names.get(f.unit, f.unit),
             f.file,
@@ -345,42 +434,38 @@ def _checks_sheet(ws, c: Consolidation) -> None:
             status_text(f),
             fmt_percent(f.impact * 100) if f.impact is not None else None,
         ]
-        styles.style(ws.cell(r, 1, n), horizontal="center")
-        for j, text in enumerate(texts, start=2):
-            cell = styles.set_text(ws.cell(r, j), text or None)
+        sh.raw_number(r, 1, n, n_fmt)
+        texts = []
+        for j, value in enumerate(values, start=2):
             shade = None
             if j == 2 and f.status == Status.OPEN:
                 shade = {"error": styles.ERROR_FILL, "warning": styles.WARNING_FILL}.get(f.severity)
-            styles.style(cell, bold=j == 2, horizontal="center" if j in (2, 6, 11) else None,
-                         size=11 if j in (4, 5) else None, shade=shade)
-        styles.fit_row_height(ws, r, 1, ncols)
+            texts.append((j, sh.text(r, j, value or None, bold=j == 2,
+                                     horizontal="center" if j in (2, 6, 11) else None,
+                                     size=11 if j in (4, 5) else None, shade=shade)))
+        sh.fit_row(r, texts)
     if not findings:
         r += 1
-        styles.style(ws.cell(r, 1), horizontal="center")
-        cell = styles.set_text(ws.cell(r, 2), "Không phát hiện lỗi hay điểm bất thường nào "
-                                              "trong các biểu đã đọc.")
-        for j in range(2, ncols + 1):
-            styles.style(ws.cell(r, j), italic=True)
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=ncols)
-        ws.row_dimensions[r].height = 20
+        sh.blank(r, 1, horizontal="center")
+        sh.merge(r, 2, r, ncols, "Không phát hiện lỗi hay điểm bất thường nào "
+                                 "trong các biểu đã đọc.", italic=True)
+        sh.set_height(r, 20)
 
     if c.missing:
         r += 2
-        styles.title_row(ws, r, f"ĐƠN VỊ CHƯA NỘP BÁO CÁO ({len(c.missing)})", ncols, size=12)
-        cell = ws.cell(r, 1)
-        cell.alignment = styles.alignment("left", "center", True)
+        sh.title_row(r, f"ĐƠN VỊ CHƯA NỘP BÁO CÁO ({len(c.missing)})", ncols, size=12,
+                     horizontal="left")
         for n, unit in enumerate(c.missing, start=1):
             r += 1
-            texts = [SEVERITY_LABEL["info"], unit.name, None, None, None, None,
-                     MISSING_TEXT, None, None]
-            styles.style(ws.cell(r, 1, n), horizontal="center")
-            for j, text in enumerate(texts, start=2):
-                styles.style(styles.set_text(ws.cell(r, j), text),
-                             horizontal="center" if j == 2 else None)
-            styles.fit_row_height(ws, r, 1, ncols)
+            values = [SEVERITY_LABEL["info"], unit.name, None, None, None, None,
+                      MISSING_TEXT, None, None]
+            sh.raw_number(r, 1, n, n_fmt)
+            texts = [(j, sh.text(r, j, value, horizontal="center" if j == 2 else None))
+                     for j, value in enumerate(values, start=2)]
+            sh.fit_row(r, texts)
 
-    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
-    styles.print_setup(ws, landscape=True, title_rows=(header, header))
+    sh.freeze(header + 1, 1)
+    sh.print_setup(landscape=True, title_rows=(header, header))
 
 
 # ------------------------------------------------------------------ Nguồn
@@ -401,91 +486,159 @@ def _period_text(code: str) -> str:
     return period.title if period else code
 
 
-def _sources_sheet(ws, c: Consolidation) -> None:
+def _sources_sheet(sh: Sheet, c: Consolidation) -> None:
     headers = ["STT", "Tệp", "SHA-256", "Mã đơn vị", "Đơn vị", "Kỳ báo cáo",
                "Số chỉ tiêu đọc được", "Số mô hình", "Tình trạng"]
     ncols = len(headers)
-    styles.set_widths(ws, [5, 36, 46, 13, 26, 20, 11, 10, 24])
+    sh.set_widths([5, 36, 46, 13, 26, 20, 11, 10, 24])
     used = sum(1 for s in c.sources if s.used)
     states = c.unit_states()
-    header = _titles(ws, c, "CÁC TỆP ĐÃ ĐỌC", ncols,
+    header = _titles(sh, c, "CÁC TỆP ĐÃ ĐỌC", ncols,
                      f"{len(c.sources)} tệp, {used} tệp được tổng hợp")
-    styles.header_row(ws, header, headers)
+    sh.header_row(header, headers)
+    center = sh.book.format(horizontal="center")
     r = header
     for n, s in enumerate(c.sources, start=1):
         r += 1
-        styles.style(ws.cell(r, 1, n), horizontal="center")
-        styles.style(styles.set_text(ws.cell(r, 2), s.path), size=11)
-        styles.style(styles.set_text(ws.cell(r, 3), s.sha256 or None), size=8, wrap=False)
-        styles.style(styles.set_text(ws.cell(r, 4), s.unit or None), horizontal="center", size=11)
-        styles.style(styles.set_text(ws.cell(r, 5), s.unit_name or None))
-        styles.style(styles.set_text(ws.cell(r, 6), _period_text(s.period) or None),
-                     horizontal="center")
-        styles.style(ws.cell(r, 7, int(s.values)), horizontal="center")
-        styles.style(ws.cell(r, 8, int(s.models)), horizontal="center")
-        shade = None if s.used else styles.WARNING_FILL
-        styles.style(styles.set_text(ws.cell(r, 9), _status_text(s, states) or None), shade=shade)
-        styles.fit_row_height(ws, r, 1, ncols)
+        sh.raw_number(r, 1, n, center)
+        texts = [
+            (2, sh.text(r, 2, s.path, size=11)),
+            (3, sh.text(r, 3, s.sha256 or None, size=8, wrap=False)),
+            (4, sh.text(r, 4, s.unit or None, horizontal="center", size=11)),
+            (5, sh.text(r, 5, s.unit_name or None)),
+            (6, sh.text(r, 6, _period_text(s.period) or None, horizontal="center")),
+        ]
+        sh.raw_number(r, 7, int(s.values), center)
+        sh.raw_number(r, 8, int(s.models), center)
+        texts.append((9, sh.text(r, 9, _status_text(s, states) or None,
+                                 shade=None if s.used else styles.WARNING_FILL)))
+        sh.fit_row(r, texts)
     if not c.sources:
         r += 1
-        styles.set_text(ws.cell(r, 2), "Không có tệp nào được đọc.")
-        styles.box(ws, r, r, 1, ncols)
-        ws.cell(r, 2).font = styles.font(italic=True)
-    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
-    styles.print_setup(ws, landscape=True, title_rows=(header, header))
+        for j in range(1, ncols + 1):
+            if j == 2:
+                sh.text(r, j, "Không có tệp nào được đọc.", italic=True, wrap=False,
+                        vertical=None)
+            else:
+                sh.blank(r, j, wrap=False, vertical=None)
+    sh.freeze(header + 1, 1)
+    sh.print_setup(landscape=True, title_rows=(header, header))
 
 
 # ------------------------------------------------------------------ Biểu tổng hợp
 
-def _form_sheet(ws, c: Consolidation, marks: Marks) -> None:
-    """The return form filled with the totals (what goes one level up); a
-    marked total keeps its value and gets the suspect fill and comment."""
-    from openpyxl.utils import get_column_letter
+def _form_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
+    """The return form filled with the totals (what goes one level up), in
+    the layout of forms.fill_form_sheet (computed="value") and
+    forms.add_signature; a marked total keeps its value and gets the
+    suspect fill and comment."""
+    from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
     org = c.organization
     note = f"Tổng hợp từ biểu của {len(c.units)} đơn vị"
-    cells = fill_form_sheet(
-        ws, c.catalog,
-        unit_name=org.name, unit_code=org.code, period_text=c.period.title,
-        values=c.totals, computed="value",
-        title=FORM_TITLE, subtitle=f"{note} – {org.name}" if org.name else note,
-    )
-    for code, address in cells.items():
-        on = marks.on(code)
-        if on:
-            ws[address].fill = styles.fill(styles.SUSPECT_FILL)
-            _marked(ws[address], on)
-    add_signature(ws, ws.max_row + 2, org.place)
-    ws.print_area = f"A1:{get_column_letter(6)}{ws.max_row}"
+    ncols = len(forms.FORM_HEADERS)
+    sh.set_widths(forms.FORM_WIDTHS)
+    sh.title_row(1, FORM_TITLE, ncols, size=14)
+    sh.title_row(2, f"{note} – {org.name}" if org.name else note, ncols, size=12,
+                 bold=False, italic=True)
+
+    # header block: label, then its value in the cell immediately to the right
+    row = 4
+    for label, value in ((forms.UNIT_LABEL, org.name), (forms.UNIT_CODE_LABEL, org.code),
+                         (forms.PERIOD_LABEL, c.period.title)):
+        sh.text(row, 2, label, bold=True, horizontal="right", border=False)
+        sh.merge(row, 3, row, ncols, value or None, bold=bool(value), horizontal="left",
+                 border=False, dotted_bottom=True)
+        sh.set_height(row, 20)
+        row += 1
+
+    header = row + 1
+    sh.header_row(header, forms.FORM_HEADERS)
+    first = header + 1
+    whole: list[str] = []
+    decimal: list[str] = []
+    value_col = forms.VALUE_COL
+    r = header
+    for obj, stt in iter_form_rows(c.catalog):
+        r += 1
+        if isinstance(obj, Group):
+            _group_row(sh, r, obj, stt, ncols)
+            continue
+        ind = obj
+        child = bool(ind.parent)
+        shade = styles.GREY if ind.computed else None
+        texts = _indicator_cells(sh, r, ind, stt, shade)
+        on = marks.on(ind.code)
+        total = c.totals.get(ind.code)
+        if ind.computed:
+            sh.number(r, value_col, total, ind.type, bold=not child, horizontal="right",
+                      shade=styles.SUSPECT_FILL if on else shade)
+            texts.append((6, sh.text(r, 6, "Tính lại từ số liệu thành phần", italic=True,
+                                     size=10, shade=shade)))
+        else:
+            sh.number(r, value_col, total, ind.type, horizontal="right",
+                      shade=styles.SUSPECT_FILL if on else None)
+            sh.blank(r, 6)
+            (whole if ind.type == "count" else decimal).append(
+                xl_rowcol_to_cell(r - 1, value_col - 1))
+        _marked(sh, r, value_col, on)
+        sh.fit_row(r, texts, indent={2: 2 if child else 0})
+    for cells, validate, error in ((whole, "integer", WHOLE_ERROR),
+                                   (decimal, "decimal", DECIMAL_ERROR)):
+        if cells:
+            row0, col0 = xl_cell_to_rowcol(cells[0])
+            sh.ws.data_validation(row0, col0, row0, col0, {
+                "validate": validate, "criteria": ">=", "value": 0, "ignore_blank": True,
+                "show_input": False, "error_type": "stop", "error_title": VALUE_ERROR_TITLE,
+                "error_message": error, "multi_range": " ".join(cells)})
+    sh.freeze(first, 1)
+    sh.print_setup(landscape=False, title_rows=(header, header))
+
+    # forms.add_signature: '…, ngày … tháng … năm …', Người lập biểu / Thủ trưởng đơn vị
+    row = r + 2
+    place = org.place or "……………"
+    lines: list[tuple[int, str | None, str, dict[str, Any]]] = [
+        (row, None, f"{place}, ngày …… tháng …… năm ……", dict(italic=True)),
+        (row + 1, "NGƯỜI LẬP BIỂU", "THỦ TRƯỞNG ĐƠN VỊ", dict(bold=True)),
+        (row + 2, "(Ký, ghi rõ họ tên)", "(Ký tên, đóng dấu)", dict(italic=True, size=11)),
+    ]
+    for line, left, right, font in lines:
+        look = {**font, "horizontal": "center", "wrap": False, "border": False}
+        if left is not None:
+            sh.text(line, 2, left, **look)
+        sh.merge(line, 4, line, ncols, right, **look)
+    sh.print_area(row + 2, ncols)
 
 
 # ------------------------------------------------------------------ public
 
-def build_workbook(c: Consolidation) -> openpyxl.Workbook:
+def build_workbook(c: Consolidation, target: Any) -> None:
+    """Write the consolidated workbook to `target` (a path or a binary file)."""
     from dvk_cli.checks.marks import marks_for
 
-    wb = styles.new_workbook()
+    book = Book(target)
     marks = marks_for(c)  # once: the same marks on every sheet
-    builders: tuple[Callable[[Any, Consolidation], None] | None, ...] = (
+    builders: tuple[Callable[[Sheet, Consolidation], None] | None, ...] = (
         partial(_totals_sheet, marks=marks), partial(_units_sheet, marks=marks),
         history_sheets.units_sheet if history_sheets.has_units_sheet(c) else None,
         _models_sheet, _checks_sheet, _sources_sheet, partial(_form_sheet, marks=marks),
         history_sheets.trend_sheet if history_sheets.has_trend_sheet(c) else None)
-    for name, build in zip(SHEETS, builders, strict=True):
-        if build is not None:
-            build(wb.create_sheet(name), c)
-    wb.active = 0
-    return wb
+    try:
+        for name, build in zip(SHEETS, builders, strict=True):
+            if build is not None:
+                build(book.sheet(name), c)
+    except BaseException:
+        with contextlib.suppress(Exception):  # its temp files; the output is not kept
+            book.close()
+        raise
+    book.close()
 
 
 def write_workbook(c: Consolidation, path) -> Path:
     """Write the consolidated workbook atomically to `path` (tong-hop-<period>.xlsx)."""
-    import gc
+    from dvk_cli.core.files import atomic_path
 
-    from dvk_cli.core.files import save_workbook_atomic
-
-    written = save_workbook_atomic(build_workbook(c), Path(path))
-    # openpyxl's cells and sheets refer to each other: only the cycle collector
-    # frees them, and what comes next (report, JSON) should reuse that memory.
-    gc.collect()
-    return written
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        build_workbook(c, str(tmp))
+    return target

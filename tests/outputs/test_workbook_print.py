@@ -10,13 +10,12 @@ import subprocess
 import openpyxl
 import pytest
 from helpers import copy_sample
-from test_workbook import make_consolidation
+from test_workbook import built, make_consolidation
 from typer.testing import CliRunner
 
 from dvk_cli.cli.app import app
 from dvk_cli.core.comparisons import PREVIOUS, SAME_LAST_YEAR, main_codes
 from dvk_cli.outputs import styles
-from dvk_cli.outputs.workbook import build_workbook
 
 runner = CliRunner()
 ONE_PERIOD = ["Tổng hợp", "Theo đơn vị", "Danh sách mô hình", "Kiểm tra", "Nguồn",
@@ -75,7 +74,7 @@ def _compare(per_unit: bool) -> dict:
 def test_no_comparison_by_unit_when_only_totals_are_on_record():
     c = make_consolidation()
     c.compare = _compare(per_unit=False)
-    wb = build_workbook(c)
+    wb = built(c)
     assert "So sánh theo đơn vị" not in wb.sheetnames and "Xu hướng" not in wb.sheetnames
     # the totals are still compared on Tổng hợp
     assert "Kỳ trước, cùng kỳ (năm 2023)" in [cell.value for cell in wb["Tổng hợp"][4]]
@@ -84,7 +83,7 @@ def test_no_comparison_by_unit_when_only_totals_are_on_record():
 def test_comparison_by_unit_when_the_store_has_units():
     c = make_consolidation()
     c.compare = _compare(per_unit=True)
-    wb = build_workbook(c)
+    wb = built(c)
     assert "So sánh theo đơn vị" in wb.sheetnames and "Xu hướng" not in wb.sheetnames
     rows = {(r[1], r[4]): r for r in wb["So sánh theo đơn vị"].iter_rows(min_row=5,
                                                                          values_only=True)}
@@ -95,10 +94,10 @@ def test_trend_sheet_only_with_two_periods():
     c = make_consolidation()
     one = [{"period": "2024", "label": "năm 2024", "totals": dict(c.totals)}]
     c.history = {"trend": one}
-    assert "Xu hướng" not in build_workbook(c).sheetnames
+    assert "Xu hướng" not in built(c).sheetnames
     c.history = {"trend": [{"period": "2023", "label": "năm 2023",
                             "totals": {"MH_TONG": 12, "DON_NHAN": 80}}, *one]}
-    wb = build_workbook(c)
+    wb = built(c)
     assert wb.sheetnames[-1] == "Xu hướng"
     shown = [code for code in main_codes(c.catalog) if code in c.totals]
     assert "MH_TONG" in shown and len(wb["Xu hướng"]._charts) == len(shown)  # one a main figure
@@ -113,7 +112,7 @@ def test_page_setup_of_every_sheet(sample, case):
         setup = ws.page_setup
         assert int(setup.paperSize) == 9, ws.title  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert int(setup.fitToWidth) == 1, ws.title
+        assert int(setup.fitToWidth or 1) == 1, ws.title  # absent: 1, the OOXML default
         assert int(setup.fitToHeight) == 0, ws.title  # as many pages long as it takes
         assert ws.print_title_rows, ws.title
         assert ws.oddFooter.center.text == "Trang &P/&N", ws.title
@@ -138,7 +137,10 @@ def test_trend_charts_sit_in_their_own_rows(sample):
         row = anchor._from.row + 1
         assert row > last_table_row + 1
         assert anchor._from.rowOff == 0
-        assert anchor.ext.height / 12700 <= ws.row_dimensions[row].height
+        # anchored by both corners (moving with its cells, keeping its size):
+        # the chart ends inside the row it starts in
+        assert anchor.to.row == anchor._from.row
+        assert anchor.to.rowOff / 12700 <= ws.row_dimensions[row].height
 
 
 def test_orientation_follows_width():

@@ -1,0 +1,332 @@
+"""Workbooks dvk writes from scratch, with XlsxWriter (the consolidated
+workbook): the look of outputs/styles.py (same font, colours, borders,
+number formats, row heights, print setup — read from its constants) for a
+writer that streams each sheet row by row (constant-memory mode).
+
+A Sheet takes 1-based rows and columns, like openpyxl and like the rest of
+dvk, and keeps what the page setup needs to know (column widths, row
+heights, the last row and column written). Rows must be written in order:
+in constant-memory mode a row is on disk once a later row is written, and
+XlsxWriter silently drops anything written to it afterwards.
+
+Text goes through styles.clean_text and is always written with
+write_string (never write(), which would take "=…" for a formula); formats
+are created once per distinct look and reused (Book.format).
+
+xlsxwriter is imported inside Book so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from dvk_cli.outputs import styles
+
+# What XlsxWriter adds to a column width (in characters: 5 pixels of padding
+# for 7-pixel digits of the default font); subtracted, the file holds the
+# widths the openpyxl writer wrote, so columns are as wide as before.
+_WIDTH_PADDING = 5 / 7
+_BORDER_INDEX = {"thin": 1, "dotted": 4}
+_PX_PER_PT = 4 / 3
+
+
+def _xl_border(style: str) -> int:
+    return _BORDER_INDEX[style]
+
+
+class Book:
+    """An XlsxWriter workbook writing to `target` (a path or a binary file),
+    its formats cached by look."""
+
+    def __init__(self, target: Any, *, constant_memory: bool = True):
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(target, {
+            "constant_memory": constant_memory,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            # blank cells a clerk types into show the same font as ours
+            "default_format_properties": {"font_name": styles.FONT_NAME,
+                                          "font_size": styles.FONT_SIZE},
+        })
+        self._formats: dict[tuple, Any] = {}
+
+    def format(self, bold: bool = False, italic: bool = False, size: float | None = None,
+               horizontal: str | None = None, vertical: str | None = "center", wrap: bool = True,
+               indent: int = 0, border: bool = True, shade: str | None = None,
+               num_format: str | None = None, quote: bool = False,
+               dotted_bottom: bool = False) -> Any:
+        """The format of one look (styles.style's arguments, a number format,
+        Excel's quote prefix), created the first time it is asked for."""
+        key = (bold, italic, size, horizontal, vertical, wrap, indent, border, shade, num_format,
+               quote, dotted_bottom)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            props: dict[str, Any] = {"font_name": styles.FONT_NAME,
+                                     "font_size": size or styles.FONT_SIZE}
+            if vertical:
+                props["valign"] = "vcenter" if vertical == "center" else vertical
+            if bold:
+                props["bold"] = True
+            if italic:
+                props["italic"] = True
+            if horizontal:
+                props["align"] = horizontal
+            if wrap:
+                props["text_wrap"] = True
+            if indent:
+                props["indent"] = indent
+            if border:
+                props["border"] = _xl_border(styles.BORDER_STYLE)
+                props["border_color"] = f"#{styles.BORDER_COLOR}"
+            elif dotted_bottom:
+                props["bottom"] = _xl_border(styles.DOTTED_STYLE)
+                props["bottom_color"] = f"#{styles.BORDER_COLOR}"
+            if shade:
+                props["pattern"] = 1
+                props["bg_color"] = f"#{shade}"
+            if num_format:
+                props["num_format"] = num_format
+            if quote:
+                props["quote_prefix"] = True
+            fmt = self._formats[key] = self.wb.add_format(props)
+        return fmt
+
+    def sheet(self, name: str) -> Sheet:
+        return Sheet(self, self.wb.add_worksheet(name))
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+class Sheet:
+    """One worksheet, 1-based, measuring itself for the page setup."""
+
+    def __init__(self, book: Book, ws: Any):
+        self.book = book
+        self.ws = ws
+        self.widths: dict[int, float] = {}
+        self.heights: dict[int, float] = {}
+        self.max_row = 0
+        self.max_col = 0
+        self.row = 0  # the row being written: an earlier one is on disk already
+
+    # ---------------------------------------------------------- geometry
+
+    def set_widths(self, widths: Sequence[float], start_col: int = 1) -> None:
+        for i, width in enumerate(widths):
+            col = start_col + i
+            self.widths[col] = width
+            self.ws.set_column(col - 1, col - 1, max(0.0, width - _WIDTH_PADDING))
+
+    def hide_column(self, col: int) -> None:
+        width = self.widths.get(col)
+        self.ws.set_column(col - 1, col - 1,
+                           None if width is None else width - _WIDTH_PADDING, None,
+                           {"hidden": True})
+
+    def width(self, col: int) -> float:
+        return self.widths.get(col) or 9.0
+
+    def set_height(self, row: int, height: float) -> None:
+        self._in_order(row)
+        self.heights[row] = height
+        self.ws.set_row(row - 1, height)
+
+    def fit_row(self, row: int, texts: Iterable[tuple[int, object]],
+                size: float = styles.FONT_SIZE, indent: Mapping[int, int] | None = None) -> None:
+        """styles.fit_row_height for the texts of a row (column, value) as written."""
+        lines = 1
+        for col, value in texts:
+            if isinstance(value, str) and not value.startswith("="):
+                width = self.width(col) - 2 * (indent or {}).get(col, 0)
+                lines = max(lines, styles.estimate_lines(value, width, size))
+        self.set_height(row, styles.row_height(lines, size))
+
+    def _in_order(self, row: int) -> None:
+        """Refuse to write above the current row (XlsxWriter would drop it silently)."""
+        if row < self.row:
+            raise RuntimeError(f"{self.ws.name}: row {row} written after row {self.row}")
+        self.row = row
+
+    def _seen(self, row: int, col: int) -> None:
+        self._in_order(row)
+        if row > self.max_row:
+            self.max_row = row
+        if col > self.max_col:
+            self.max_col = col
+
+    # ---------------------------------------------------------- cells
+
+    def text(self, row: int, col: int, value: object, **look: Any) -> str | None:
+        """User text as text (styles.set_text) in the look `look` (Book.format's
+        arguments): cleaned, never a formula, with Excel's quote prefix on text
+        a spreadsheet would take for a formula or a sign; None/NaN leave a
+        formatted blank. Returns the text written."""
+        self._seen(row, col)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            self.ws.write_blank(row - 1, col - 1, None, self.book.format(**look))
+            return None
+        text = styles.clean_text(value)
+        fmt = self.book.format(**look, quote=text.startswith(styles.FORMULA_START))
+        if text:
+            self.ws.write_string(row - 1, col - 1, text, fmt)
+        else:
+            self.ws.write_blank(row - 1, col - 1, None, fmt)
+        return text
+
+    def number(self, row: int, col: int, value: object, type_: str = "count",
+               fmt: Any = None, **look: Any) -> float | int | None:
+        """A figure (styles.set_number): its number format from its type and value."""
+        number = styles.clean_number(value)
+        if number is not None and not math.isfinite(number):
+            number = None
+        if fmt is None:
+            fmt = self.book.format(**look, num_format=styles.number_format(number, type_))
+        self.raw_number(row, col, number, fmt)
+        return number
+
+    def raw_number(self, row: int, col: int, number: float | int | None, fmt: Any) -> None:
+        """A number already clean (or None: a formatted blank) in a given format."""
+        self._seen(row, col)
+        if number is None:
+            self.ws.write_blank(row - 1, col - 1, None, fmt)
+        else:
+            self.ws.write_number(row - 1, col - 1, number, fmt)
+
+    def plain_text(self, row: int, col: int, text: str) -> None:
+        """Text (already clean) in the workbook's default look, like a cell
+        openpyxl writes without a style (a dropdown's list in a hidden column)."""
+        self._seen(row, col)
+        fmt = (self.book.format(border=False, wrap=False, vertical=None, quote=True)
+               if text.startswith(styles.FORMULA_START) else None)
+        self.ws.write_string(row - 1, col - 1, text, fmt)
+
+    def blank(self, row: int, col: int, **look: Any) -> None:
+        """A formatted empty cell."""
+        self._seen(row, col)
+        self.ws.write_blank(row - 1, col - 1, None, self.book.format(**look))
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int,
+              value: object, **look: Any) -> None:
+        """Merge a block of one row: `value` (text, cleaned) in its first cell,
+        formatted blanks in the others."""
+        if first_row != last_row:
+            raise ValueError("Sheet.merge merges within a row; use merge_down")
+        text = "" if value is None else styles.clean_text(value)
+        fmt = self.book.format(**look, quote=text.startswith(styles.FORMULA_START))
+        self._seen(first_row, last_col)
+        self.ws.merge_range(first_row - 1, first_col - 1, last_row - 1, last_col - 1, "", fmt)
+        if text:
+            self.ws.write_string(first_row - 1, first_col - 1, text, fmt)
+
+    def merge_down(self, first_row: int, col: int, last_row: int) -> None:
+        """Record a merge of rows first_row..last_row of one column whose cells
+        are written (or are being written) row by row. XlsxWriter's
+        merge_range would write the lower rows' cells at once, before the
+        rest of the upper rows in constant-memory mode, so the range is
+        recorded as merge_range records it (its merge list)."""
+        self._in_order(first_row)
+        self.max_row = max(self.max_row, last_row)
+        self.ws.merge.append([first_row - 1, col - 1, last_row - 1, col - 1])
+
+    def comment(self, row: int, col: int, text: str) -> None:
+        """A note on the cell (styles.comment), written with the cell's row."""
+        self._in_order(row)
+        text = styles.clean_text(text)
+        self.ws.write_comment(row - 1, col - 1, text, {
+            "author": styles.COMMENT_AUTHOR, "width": styles.COMMENT_WIDTH,
+            "height": styles.comment_height(text)})
+
+    # ---------------------------------------------------------- blocks
+
+    def title_row(self, row: int, text: str, ncols: int, *, size: float = 14,
+                  bold: bool = True, italic: bool = False, horizontal: str = "center",
+                  height: float | None = None) -> None:
+        """styles.title_row: a line merged across the table width."""
+        look = dict(bold=bold, italic=italic, size=size, horizontal=horizontal, border=False)
+        if ncols > 1:
+            self.merge(row, 1, row, ncols, text, **look)
+        else:
+            self.text(row, 1, text, **look)
+        width = sum(self.width(c) for c in range(1, ncols + 1))
+        lines = styles.estimate_lines(styles.clean_text(text), width, size)
+        self.set_height(row, height or styles.title_height(lines, size))
+
+    def header_row(self, row: int, headers: Sequence[str], *, start_col: int = 1,
+                   size: float | None = None, height: float | None = None) -> None:
+        """styles.header_row: bold, shaded, bordered, centred header cells."""
+        for i, text in enumerate(headers):
+            self.text(row, start_col + i, text, bold=True, size=size, horizontal="center",
+                      shade=styles.HEADER_FILL)
+        if height:
+            self.set_height(row, height)
+        else:
+            self.fit_row(row, ((start_col + i, t) for i, t in enumerate(headers)),
+                         size or styles.FONT_SIZE)
+
+    def note_row(self, row: int, text: str, ncols: int, size: float = 11) -> None:
+        """A note in italics merged across the table, as tall as its text."""
+        self.merge(row, 1, row, ncols, text, italic=True, size=size, horizontal="left",
+                   vertical="top", border=False)
+        width = sum(self.width(col) for col in range(1, ncols + 1))
+        self.set_height(row, styles.estimate_lines(styles.clean_text(text), width, size) * 15 + 3)
+
+    def freeze(self, row: int, col: int) -> None:
+        """Freeze above `row` and left of `col` (openpyxl's freeze_panes at that cell)."""
+        self.ws.freeze_panes(row - 1, col - 1)
+
+    # ---------------------------------------------------------- paper
+
+    def sheet_width(self, last_col: int) -> float:
+        return sum(styles.column_points(self.width(col)) for col in range(1, last_col + 1))
+
+    def sheet_height(self, first_row: int, last_row: int) -> float:
+        return sum(self.heights.get(r) or styles.DEFAULT_ROW_PT
+                   for r in range(first_row, last_row + 1))
+
+    def is_wide(self, last_row: int | None = None,
+                title_rows: tuple[int, int] | None = None) -> bool:
+        """styles.is_wide, measured on what this sheet wrote."""
+        width = self.sheet_width(self.max_col)
+        height = self.sheet_height(1, last_row or self.max_row)
+        repeated = self.sheet_height(*title_rows) if title_rows else 0
+        return styles.wide_pages(width, height, repeated)
+
+    def print_setup(self, *, landscape: bool | None = None,
+                    title_rows: tuple[int, int] | None = None,
+                    title_cols: tuple[int, int] | None = None, fit_width: int = 1,
+                    last_row: int | None = None) -> None:
+        """styles.print_setup: A4, `fit_width` pages wide, header rows (and
+        columns) repeated, page numbers, centred; landscape None: the way
+        that takes fewer pages."""
+        ws = self.ws
+        if landscape is None:
+            landscape = self.is_wide(last_row=last_row, title_rows=title_rows)
+        ws.set_paper(9)  # A4
+        if landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
+        ws.fit_to_pages(fit_width, 0)
+        ws.center_horizontally()
+        left, right, top, bottom = (m / 72 for m in styles.MARGINS)
+        ws.set_margins(left=left, right=right, top=top, bottom=bottom)
+        if title_rows:
+            ws.repeat_rows(title_rows[0] - 1, title_rows[1] - 1)
+        if title_cols:
+            ws.repeat_columns(title_cols[0] - 1, title_cols[1] - 1)
+        margin = styles.HEADER_FOOTER_MARGIN / 72
+        ws.set_header("", {"margin": margin})
+        ws.set_footer(f'&C&"{styles.FONT_NAME}"&{styles.FOOTER_SIZE}{styles.FOOTER_TEXT}',
+                      {"margin": margin})
+
+    def print_area(self, last_row: int, last_col: int) -> None:
+        self.ws.print_area(0, 0, last_row - 1, last_col - 1)
+
+
+def points_to_pixels(points: float) -> int:
+    return int(round(points * _PX_PER_PT))
