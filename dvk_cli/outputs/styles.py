@@ -295,8 +295,14 @@ def estimate_lines(text: str, width: float, size: float = FONT_SIZE) -> int:
     """Lines a wrapped text needs in a column `width` characters wide."""
     if not text:
         return 1
-    per_line = max(4.0, width * 1.1 * FONT_SIZE / size)
+    per_line = chars_per_line(width, size)
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def chars_per_line(width: float, size: float = FONT_SIZE) -> float:
+    """How many characters of a `size` font one line of a column `width`
+    characters wide holds (estimate_lines)."""
+    return max(4.0, width * 1.1 * FONT_SIZE / size)
 
 
 def row_height(lines: int, size: float = FONT_SIZE) -> float:

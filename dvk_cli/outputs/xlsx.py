@@ -53,6 +53,18 @@ class Book:
                                           "font_size": styles.FONT_SIZE},
         })
         self._formats: dict[tuple, Any] = {}
+        # the same unit names, fields, kinds and files come back on thousands
+        # of rows: each text is cleaned once
+        self._clean: dict[str, str] = {}
+
+    def clean(self, value: object) -> str:
+        """styles.clean_text, remembered for the texts of this workbook."""
+        if not isinstance(value, str):
+            return styles.clean_text(value)
+        text = self._clean.get(value)
+        if text is None:
+            text = self._clean[value] = styles.clean_text(value)
+        return text
 
     def format(self, bold: bool = False, italic: bool = False, size: float | None = None,
                horizontal: str | None = None, vertical: str | None = "center", wrap: bool = True,
@@ -141,9 +153,10 @@ class Sheet:
         """styles.fit_row_height for the texts of a row (column, value) as written."""
         lines = 1
         for col, value in texts:
-            if isinstance(value, str) and not value.startswith("="):
+            if isinstance(value, str) and value and not value.startswith("="):
                 width = self.width(col) - 2 * (indent or {}).get(col, 0)
-                lines = max(lines, styles.estimate_lines(value, width, size))
+                if len(value) > styles.chars_per_line(width, size) or "\n" in value:
+                    lines = max(lines, styles.estimate_lines(value, width, size))
         self.set_height(row, styles.row_height(lines, size))
 
     def _in_order(self, row: int) -> None:
@@ -170,7 +183,7 @@ class Sheet:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             self.ws.write_blank(row - 1, col - 1, None, self.book.format(**look))
             return None
-        text = styles.clean_text(value)
+        text = self.book.clean(value)
         fmt = self.book.format(**look, quote=text.startswith(styles.FORMULA_START))
         if text:
             self.ws.write_string(row - 1, col - 1, text, fmt)
