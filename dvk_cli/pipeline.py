@@ -233,7 +233,9 @@ def unchanged(key: runstate.RunKey, store: Path | None) -> runstate.Unchanged | 
     if store is None or not store.is_file():
         return None
     with store_errors(store):
-        opened = Store(store, create=False)
+        # checked as a writing run checks it: a damaged store is told now,
+        # not taken for "nothing changed"
+        opened = Store(store, create=False, check=True)
         try:
             return runstate.find_unchanged(opened, key)
         finally:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
@@ -107,8 +108,15 @@ def run_key(command: str, out: Path, *, config: Config, files: Iterable[Path],
         "files": [_stat(p) for p in files],
         "others": [_stat(p) for p in others],
     }
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return RunKey(command, str(out.resolve()), hashlib.sha256(text.encode()).hexdigest())
+    # ASCII escapes: a file name that is not UTF-8 (surrogates) is hashed as it is
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=True, default=str)
+    return RunKey(command, _target(out), hashlib.sha256(text.encode("ascii")).hexdigest())
+
+
+def _target(out: Path) -> str:
+    """The output folder as a key: its path's bytes, hashed (a folder whose
+    name is not UTF-8 is a key like any other)."""
+    return hashlib.sha256(os.fsencode(out.resolve())).hexdigest()
 
 
 def generation(conn: sqlite3.Connection) -> int:
@@ -148,16 +156,16 @@ def record(store: Store, key: RunKey, *, paths: Mapping[str, Path], exit_code: i
     and its other writes to the store are done (the generation read here is
     the one it commits)."""
     outputs = {name: [str(path), _file_digest(Path(path))] for name, path in paths.items()}
-    blob = zlib.compress(json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8"), 6)
+    blob = zlib.compress(json.dumps(data, allow_nan=False).encode("ascii"), 6)
     store.conn.execute(
         "INSERT OR REPLACE INTO run_state (command, target, fingerprint, generation, outputs, "
         "exit_code, result, summary, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (key.command, key.target, key.fingerprint, generation(store.conn),
-         json.dumps(outputs, ensure_ascii=False), exit_code, blob, summary, at))
+         json.dumps(outputs), exit_code, blob, summary.encode("utf-8", "replace").decode(), at))
 
 
 def forget(store: Store, command: str, out: Path) -> None:
     """Drop the record of `command` into `out` (a run that wrote its outputs
     but could not be recorded must never be taken for unchanged)."""
     store.conn.execute("DELETE FROM run_state WHERE command = ? AND target = ?",
-                       (command, str(out.resolve())))
+                       (command, _target(out)))
