@@ -33,6 +33,7 @@ from dvk_cli.reading.returns import ReturnData, label_index, unreadable
 
 if TYPE_CHECKING:
     from dvk_cli.reading.mapping import Mapping
+    from dvk_cli.reading.package import Package
 
 EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -73,14 +74,15 @@ def _other(label: str) -> Content:
     return Content("other", "", label)
 
 
-def sniff(raw: bytes) -> Content:
+def sniff(raw: bytes, package: Package | None = None) -> Content:
     """The file type from the content: OLE2 (.xls, or an encrypted Office
     file), zip (.xlsx/.xlsm/.xlsb/.ods, or a Word/PowerPoint file), or
-    something else named as well as it can be (PDF, HTML, text, image)."""
+    something else named as well as it can be (PDF, HTML, text, image).
+    `package`: the same bytes with the archive already opened (package.py)."""
     if raw.startswith(_OLE_MAGIC):
         return _ole_content(raw)
     if raw.startswith(b"PK"):
-        return _zip_content(raw)
+        return _zip_content(raw, package)
     return _other_content(raw)
 
 
@@ -113,13 +115,20 @@ _OPENDOCUMENT = {
 }
 
 
-def _zip_content(raw: bytes) -> Content:
+def _zip_content(raw: bytes, package: Package | None = None) -> Content:
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        if package is None:
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                names = set(z.namelist())
+                mimetype = ""
+                if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
+                    mimetype = z.read("mimetype").decode("ascii", "replace").strip()
+        else:
+            z = package.zip()
             names = set(z.namelist())
             mimetype = ""
             if "mimetype" in names and z.getinfo("mimetype").file_size < 200:
-                mimetype = z.read("mimetype").decode("ascii", "replace").strip()
+                mimetype = package.read("mimetype").decode("ascii", "replace").strip()
     except Exception:  # noqa: BLE001 - damaged: the parser reports it
         return Content("zip", "", "tệp nén")
     if "xl/workbook.xml" in names:
@@ -227,14 +236,26 @@ def _read(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | Non
     data.sha256 = hashlib.sha256(raw).hexdigest()
     if not raw:
         return unreadable(data, "file_empty", "tệp rỗng (0 byte), không có dữ liệu.")
+    from dvk_cli.reading.package import Package
+
+    package = Package(raw)  # a zip's directory read and its parts inflated once
+    try:
+        return _parse(path, catalog, data, mapping, sheet, package)
+    finally:
+        package.close()
+
+
+def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | None,
+           sheet: str | None, package: Package) -> ReturnData:
+    raw = package.raw
     named = path.suffix.lower()
     from dvk_cli.reading.guards import (
         archive_problem,  # zip bombs, huge sheets: refused before parsing
     )
 
-    if hostile := archive_problem(raw):
+    if hostile := archive_problem(package):
         return unreadable(data, *hostile)
-    content = sniff(raw)
+    content = sniff(raw, package)
     if content.kind == "encrypted":
         return unreadable(
             data, "file_encrypted",
@@ -288,7 +309,7 @@ def _read(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | Non
 
     from dvk_cli.reading.errorcells import mark_error_cells
 
-    mark_error_cells(raw, suffix, sheets)
+    mark_error_cells(raw, suffix, sheets, package)
     _convert_legacy(data, sheets)
     if mapping is not None:
         from dvk_cli.reading.mapping import read_with_mapping
@@ -352,7 +373,7 @@ def _read(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | Non
     data.layout = "biểu dọc"
     read_header(data, best.name, best.rows)
     read_table(data, best.name, best.rows, catalog, index, best.header_row, best.cols,
-                raw if suffix in {".xlsx", ".xlsm"} else None)
+                package if suffix in {".xlsx", ".xlsm"} else None)
     read_any_models(data, sheets)
     return data
 

@@ -22,8 +22,12 @@ import io
 import re
 import unicodedata
 import zipfile
+from typing import TYPE_CHECKING
 
 from dvk_cli.core.cells import CellError
+
+if TYPE_CHECKING:
+    from dvk_cli.reading.package import Package
 
 # BIFF error codes (MS-XLS 2.5.97.2 BErr)
 XLS_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
@@ -34,21 +38,30 @@ Sheets = list[tuple[str, list[list]]]
 _MAX_PART = 64 * 1024 * 1024  # never inflate more than this of one part here
 
 
-def mark_error_cells(raw: bytes, suffix: str, sheets: Sheets) -> None:
+def mark_error_cells(raw: bytes, suffix: str, sheets: Sheets, package: Package | None = None) -> None:
     """Replace, in place, each cell of `sheets` that holds an error value in
-    the workbook `raw` by a CellError with the spreadsheet's error code."""
+    the workbook `raw` by a CellError with the spreadsheet's error code.
+    `package`: the same bytes, with the archive opened and the parts the
+    guard inflated (package.py), read from there instead of again."""
     try:
         if raw.startswith(b"\xd0\xcf\x11\xe0"):
             _mark_xls(raw, sheets)
         elif raw.startswith(b"PK"):
+            if package is not None:
+                _mark_zip(package.zip(), sheets, package)
+                return
             with zipfile.ZipFile(io.BytesIO(raw)) as z:
-                names = {n.lower(): n for n in z.namelist()}
-                if "content.xml" in names and not any(n.endswith("workbook.xml") for n in names):
-                    _mark_ods(_read(z, names["content.xml"]), sheets)
-                else:
-                    _mark_xlsx(z, sheets)
+                _mark_zip(z, sheets, None)
     except Exception:  # noqa: BLE001 - a damaged part only loses this extra check
         return
+
+
+def _mark_zip(z: zipfile.ZipFile, sheets: Sheets, package: Package | None) -> None:
+    names = {n.lower(): n for n in z.namelist()}
+    if "content.xml" in names and not any(n.endswith("workbook.xml") for n in names):
+        _mark_ods(_read(z, names["content.xml"], package), sheets)
+    else:
+        _mark_xlsx(z, sheets, package)
 
 
 def _put(sheets: Sheets, index: dict[str, list[list]], sheet: str, row: int, col: int,
@@ -61,7 +74,11 @@ def _put(sheets: Sheets, index: dict[str, list[list]], sheet: str, row: int, col
         rows[row][col] = CellError(code or "#ERROR!")
 
 
-def _read(z: zipfile.ZipFile, name: str) -> bytes:
+def _read(z: zipfile.ZipFile, name: str, package: Package | None = None) -> bytes:
+    if package is not None:
+        kept = package.parts.get(z.getinfo(name))
+        if kept is not None:  # the whole part, as zipfile gives it
+            return kept[:_MAX_PART]
     with z.open(name) as member:
         data = member.read(_MAX_PART + 1)
     return data[:_MAX_PART]
@@ -86,7 +103,7 @@ def _col(letters: bytes) -> int:
     return n - 1
 
 
-def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets) -> None:
+def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets, package: Package | None = None) -> None:
     from dvk_cli.reading.guards import workbook_sheets
 
     # Most files hold no error cell: look for the markup first, in C, before
@@ -96,7 +113,7 @@ def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets) -> None:
         low = info.filename.lower()
         if not low.endswith(".xml") or low.startswith(_NOT_SHEETS) or low.endswith(_NOT_SHEET_FILES):
             continue
-        data = _read(z, info.filename)
+        data = _read(z, info.filename, package)
         if (b'"e"' in data or b"'e'" in data) and _ERROR_TYPE.search(data):
             flagged[info.filename] = data
     if not flagged:

@@ -28,6 +28,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 from dvk_cli.reading.limits import (  # noqa: F401 - re-exported: callers import the limits from here
     DEFAULT_MAX_CELLS,
@@ -45,6 +46,9 @@ from dvk_cli.reading.limits import (  # noqa: F401 - re-exported: callers import
     limits_from,
     set_limits,
 )
+
+if TYPE_CHECKING:
+    from dvk_cli.reading.package import Package
 
 _CHUNK = 256 * 1024
 _DEFLATE_MAX_RATIO = 1100  # deflate's maximum is about 1,032 : 1
@@ -641,14 +645,14 @@ def _norm(name: str) -> str:
     return name.replace("\\", "/").lower()
 
 
-def _tags(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) -> list[tuple[bytes, bytes]]:
+def _tags(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str,
+          package: Package | None = None) -> list[tuple[bytes, bytes]]:
     info = members.get(_norm(name))
     if info is None:
         return []
     scan = _TagCollector()
     try:
-        for chunk in _stream(z, info, _MAX_META):
-            scan.feed(chunk)
+        _read_part(z, info, scan, _MAX_META, package)
     except _TooBig:
         raise _Malformed from None
     return scan.tags
@@ -670,12 +674,12 @@ def workbook_sheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
             for name, part in _sheet_parts(z, members)[0]]
 
 
-def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
-                 ) -> tuple[list[tuple[str, str]], set[str]]:
+def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
+                 package: Package | None = None) -> tuple[list[tuple[str, str]], set[str]]:
     """([(sheet name, normalised part)], every normalised part a sheet may be
     read from): what calamine would read, resolved every way it may."""
     bases = {"xl/"}
-    for name, attrs in _tags(z, members, "_rels/.rels"):
+    for name, attrs in _tags(z, members, "_rels/.rels", package):
         types = _values(_TYPE, attrs)
         if name == b"Relationship" and any(t.endswith(b"/officeDocument") for t in types):
             for target in _values(_TARGET, attrs)[:4]:
@@ -687,7 +691,7 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
     parts: set[str] = set()
     for base in sorted(bases)[:8]:
         targets: dict[bytes, set[str]] = {}
-        for name, attrs in _tags(z, members, base + "_rels/workbook.xml.rels"):
+        for name, attrs in _tags(z, members, base + "_rels/workbook.xml.rels", package):
             if name != b"Relationship":
                 continue
             resolved: set[str] = set()
@@ -698,7 +702,7 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]
                 parts |= resolved  # worksheet, chartsheet, dialogsheet
             for rid in _values(_ID, attrs):
                 targets.setdefault(rid, set()).update(resolved)
-        for name, attrs in _tags(z, members, base + "workbook.xml"):
+        for name, attrs in _tags(z, members, base + "workbook.xml", package):
             if name != b"sheet":
                 continue
             names = _values(_NAME, attrs)
@@ -723,7 +727,7 @@ def openpyxl_limits(limits: Limits | None = None) -> Limits:
                   max_memory_mb=limits.max_memory_mb, max_seconds=limits.max_seconds)
 
 
-def archive_problem(raw: bytes, limits: Limits | None = None, *,
+def archive_problem(raw: bytes | Package, limits: Limits | None = None, *,
                     every_part: bool = False) -> tuple[str, str] | None:
     """(rule, Vietnamese message) when a workbook must not be parsed; else None.
 
@@ -732,8 +736,15 @@ def archive_problem(raw: bytes, limits: Limits | None = None, *,
     sheet as calamine would materialise it (and, with `every_part`, every
     part and every cell, empty ones too: what openpyxl loads). An OLE2 file
     (.xls): see `oleguard.ole_problem`.
+
+    Given a `Package` (the file's bytes), the archive it opens and the parts
+    it inflates whole are kept in it for the readers after the guard, when
+    the guard went through the whole archive (see package.py).
     """
     limits = limits or current_limits()
+    package = None
+    if not isinstance(raw, (bytes, bytearray)):
+        package, raw = raw, raw.raw
     if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         if len(raw) > limits.max_unpacked:
             return "file_too_large", _too_large(limits)
@@ -744,6 +755,22 @@ def archive_problem(raw: bytes, limits: Limits | None = None, *,
         if len(raw) > limits.max_unpacked:
             return "file_too_large", _too_large(limits)
         return None
+    if package is not None:
+        try:
+            z = package.zip()
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None  # the parser reports a damaged file in its own words
+        try:
+            return _zip_problem(z, len(raw), limits, every_part, package)
+        except _Malformed:
+            return "malformed_workbook", _malformed()
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+                RuntimeError, ValueError):
+            package.drop()  # the readers after it read the archive as it is
+            return None  # damaged: the parser reports it
+        except BaseException:
+            package.drop()
+            raise
     try:
         z = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, ValueError, OSError):
@@ -759,7 +786,7 @@ def archive_problem(raw: bytes, limits: Limits | None = None, *,
 
 
 def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
-                 every_part: bool) -> tuple[str, str] | None:
+                 every_part: bool, package: Package | None = None) -> tuple[str, str] | None:
     infos = z.infolist()
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_unpacked:
@@ -770,7 +797,7 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
     small = (size * _DEFLATE_MAX_RATIO <= limits.max_unpacked
              and all(i.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos))
     members = {_norm(i.filename): i for i in infos}
-    named, parts = _sheet_parts(z, members)
+    named, parts = _sheet_parts(z, members, package)
     label = {part: name for name, part in reversed(named)}
     total = 0
     for info in infos:
@@ -794,10 +821,10 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
             part_budget = min(budget, _MAX_DOCPROPS)
         try:
             try:
-                budget -= _read_part(z, info, scan, part_budget)
+                budget -= _read_part(z, info, scan, part_budget, package)
             except _Unordered:  # cells out of order: again, checking every position
                 scan = _SheetScan(every_cell=every_part, exact=True, limit=limits.max_cells)
-                budget -= _read_part(z, info, scan, part_budget)
+                budget -= _read_part(z, info, scan, part_budget, package)
         except _TooBig:
             return "zip_bomb", _bomb(limits.max_unpacked + 1, limits)
         except _BadCell as bad:
@@ -820,15 +847,26 @@ def _zip_problem(z: zipfile.ZipFile, size: int, limits: Limits,
     return None
 
 
-def _read_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan | None, budget: int) -> int:
-    """Inflate a part into `scan` (if any); the bytes it holds."""
+def _read_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan | None, budget: int,
+               package: Package | None = None) -> int:
+    """Inflate a part into `scan` (if any); the bytes it holds. With a
+    `package`, the part is kept there when small enough (see package.py)."""
     produced = 0
+    kept: list[bytes] | None = [] if package is not None and info not in package.parts else None
+    room = 0 if package is None else min(info.file_size, package.room())
     for chunk in _stream(z, info, budget):
         produced += len(chunk)
+        if kept is not None:
+            if produced <= room:
+                kept.append(chunk)
+            else:
+                kept = None
         if scan is not None:
             scan.feed(chunk)
     if scan is not None:
         scan.finish()
+    if kept is not None and package is not None:
+        package.keep(info, kept)
     return produced
 
 

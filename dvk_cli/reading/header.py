@@ -23,6 +23,8 @@ def _right_value(row: list, col: int) -> tuple[object, int] | None:
 def read_header(data: ReturnData, sheet: str, rows: list[list]) -> None:
     wanted = {"unit": UNIT_LABELS, "code": UNIT_CODE_LABELS, "period": PERIOD_LABELS}
     for r, row in enumerate(rows[:40]):
+        if all(key in data.header_cells for key in wanted):
+            break  # all three found: the cells below change nothing
         for c, value in enumerate(row):
             if not isinstance(value, str) or not value.strip():
                 continue

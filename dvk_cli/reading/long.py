@@ -3,16 +3,19 @@ and "Số liệu", one indicator per row, recognised by code or by label."""
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 import zipfile
+from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import cell_ref
 from dvk_cli.core.numbers import fmt_number, parse_number
 from dvk_cli.core.text import fold_label
 from dvk_cli.reading.labels import LabelIndex, strip_stt
+
+if TYPE_CHECKING:
+    from dvk_cli.reading.package import Package
 from dvk_cli.reading.returns import (
     CODE_HEADERS,
     LABEL_HEADERS,
@@ -72,7 +75,7 @@ def _row_label(row: list, cols: dict) -> str:
 
 def read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
                 index: LabelIndex, header_row: int, cols: dict,
-                xlsx_bytes: bytes | None) -> None:
+                xlsx_bytes: bytes | Package | None) -> None:
     code_col, value_col, measure_col = cols["code"], cols["value"], cols["measure"]
     seen: dict[str, str] = {}
     duplicated: set[str] = set()
@@ -143,41 +146,110 @@ def read_table(data: ReturnData, sheet: str, rows: list[list], catalog: Catalog,
                      brief=f"ô {ref} có công thức chưa tính, chưa được cộng")
 
 
-def _formulas_without_value(raw: bytes, sheet: str, refs: set[str]) -> list[str]:
-    """Cells among `refs` that hold a formula with no saved result (xlsx only)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            wb_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            rid = None
-            for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
-                tag = m.group(0)
-                name = re.search(r'\bname="([^"]*)"', tag)
-                if name and _xml_unescape(name.group(1)) == sheet:
-                    rid_m = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
-                    rid = rid_m and (rid_m.group(1) or rid_m.group(2))
-                    break
-            if not rid:
-                return []
-            target = None
-            for m in re.finditer(r"<Relationship\b[^>]*>", rels):
-                tag = m.group(0)
-                if f'Id="{rid}"' in tag and (found := re.search(r'Target="([^"]*)"', tag)):
-                    target = found.group(1)
-            if not target:
-                return []
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            xml = z.read(part).decode("utf-8", "replace")
-    except (KeyError, zipfile.BadZipFile, AttributeError):
+def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) -> list[str]:
+    """Cells among `refs` that hold a formula with no saved result (xlsx only).
+    `raw`: the workbook, or its Package (the parts the guard inflated)."""
+    from dvk_cli.reading.package import Package
+
+    if isinstance(raw, Package):
+        xml = _sheet_xml(raw, sheet)
+    else:
+        package = Package(raw)
+        try:
+            xml = _sheet_xml(package, sheet)
+        finally:
+            package.close()
+    # A cell is found by its r="B12" and needs a formula: without both, no
+    # need to go through every cell.
+    if xml is None or b"<f" not in xml or not any(f'r="{ref}"'.encode() in xml for ref in refs):
         return []
     out = []
-    for m in re.finditer(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
-        ref, body = m.group(1), m.group(2) or ""
-        if ref in refs and "<f" in body:
-            v = re.search(r"<v>([^<]*)</v>", body)
-            if not v or not v.group(1).strip():
-                out.append(ref)
+    if any(pattern.search(xml) for pattern in _TEXT_ONLY):  # where the bytes would not be cut as the text is
+        for cell in _CELL.finditer(xml.decode("utf-8", "replace")):
+            if cell.group(1) in refs and _unsaved(cell.group(2) or ""):
+                out.append(cell.group(1))
+        return out
+    # the same cells, found in the bytes (a body is decoded only when wanted),
+    # from the last cell end before the first of them to the last of them
+    wanted = {ref.encode(): ref for ref in refs}
+    needles = [f'r="{ref}"'.encode() for ref in refs]
+    first = min(i for i in (xml.find(n) for n in needles) if i >= 0)
+    last = max(xml.rfind(n) for n in needles)
+    for m in _CELL_BYTES.finditer(xml, _resync(xml, first)):
+        if m.start() > last:
+            break  # (a cell's r="…" is inside its match)
+        ref = wanted.get(m.group(1))
+        if ref is not None and _unsaved((m.group(2) or b"").decode("utf-8", "replace")):
+            out.append(ref)
     return out
+
+
+def _resync(xml: bytes, target: int) -> int:
+    """Where going through the cells from the start and from here finds the
+    same cells from `target` (an r="…" of a wanted cell) on: just after a
+    "</c>" that ends every cell begun before it, and before the start tag
+    holding `target`; 0 when there is no such place.
+
+    A match of _CELL that starts before a "</c>" ends at it at the latest
+    (its content ends at the first "</c>" after its start tag), unless its
+    start tag runs into that "</c>" (no '>' between a "<c" and it): checked.
+    The match holding `target` starts after the last '>' before it."""
+    tag = xml.rfind(b">", 0, target)
+    end = xml.rfind(b"</c>", 0, tag + 1)
+    if end < 0:
+        return 0
+    before = xml.rfind(b">", 0, end)
+    if xml.find(b"<c", before + 1, end) != -1:
+        return 0
+    return end + 4
+
+
+def _unsaved(body: str) -> bool:
+    """A cell's content holds a formula and no saved result."""
+    if "<f" not in body:
+        return False
+    v = re.search(r"<v>([^<]*)</v>", body)
+    return not v or not v.group(1).strip()
+
+
+_CELL = re.compile(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+# The same pattern on the UTF-8 bytes finds the same cells (every character
+# it cuts on is ASCII) except where \b or \d would see a non-ASCII letter or
+# digit: right after "<c", right before r=", or inside r="…". Such a part is
+# read as text.
+_CELL_BYTES = re.compile(_CELL.pattern.encode(), re.S)
+# (Each search starts with a literal, which the regular expression engine
+# skips to quickly.)
+_TEXT_ONLY = (re.compile(rb"<c[\x80-\xff]"),
+              re.compile(rb'r="(?:(?<=[\x80-\xff]r=")|[A-Z]+[0-9]*[\x80-\xff])'))
+
+
+def _sheet_xml(package: Package, sheet: str) -> bytes | None:
+    """The XML of the part of `sheet`, as xl/workbook.xml and its relationships name it."""
+    try:
+        wb_xml = package.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        rid = None
+        for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
+            tag = m.group(0)
+            name = re.search(r'\bname="([^"]*)"', tag)
+            if name and _xml_unescape(name.group(1)) == sheet:
+                rid_m = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
+                rid = rid_m and (rid_m.group(1) or rid_m.group(2))
+                break
+        if not rid:
+            return None
+        target = None
+        for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+            tag = m.group(0)
+            if f'Id="{rid}"' in tag and (found := re.search(r'Target="([^"]*)"', tag)):
+                target = found.group(1)
+        if not target:
+            return None
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        return package.read(part)
+    except (KeyError, zipfile.BadZipFile, AttributeError):
+        return None
 
 
 def _xml_unescape(text: str) -> str:
