@@ -15,9 +15,18 @@ repeated (median of --repeat), each in a fresh subprocess:
   (a) dvk aggregate <returns> --period 2024 --out <tmp> --json   end to end
   (b) a naive loop: pandas.read_excel(engine="openpyxl") per file, concatenated
       and summed - what a clerk's script does (the baseline)
-  (c) a bare python-calamine read of every sheet of every file, one process
-      (the floor); also, for information, the same on every core and a bare
-      read of each file's zip members.
+  (c) a bare python-calamine read of every sheet of every file, one process;
+      also, for information, the same on every core and a bare read of each
+      file's zip members
+  (w) XlsxWriter (constant memory) writing a workbook of the same size: one
+      row of numbers per return, one row of text per listed model
+  (p) python -c "import pandas"
+  and, at N = 3,321, re-runs with the history store (unchanged, one file changed).
+
+The targets (issue 16, TARGETS) are ratios to floors measured in the same run:
+cold dvk ≤ 1.5 × F where F = (c) + (w), ≥ 8× faster than (b); re-runs ≤ 0.15 ×
+and ≤ 0.6 × the cold run; at N = 130 dvk ≤ 1.75 × ((p) + (c)); memory and
+`dvk --help` absolute. Each is printed with PASS or FAIL.
 
 Not part of the test suite. The generator (`generate`) is tested by
 tests/cli/test_bench.py.
