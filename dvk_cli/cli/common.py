@@ -162,9 +162,23 @@ _JSON_UNSAFE = re.compile(
 
 
 def print_json(data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
-    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    sys.stdout.write(text + "\n")
+    """`data` as JSON on stdout, written as it is encoded (a national run's
+    result is tens of MB: never held twice as one string)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, allow_nan=False)
+    write = sys.stdout.write
+    pending: list[str] = []
+    size = 0
+    for chunk in encoder.iterencode(data):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 16:
+            write(_JSON_UNSAFE.sub(_escaped, "".join(pending)))
+            pending, size = [], 0
+    write(_JSON_UNSAFE.sub(_escaped, "".join(pending)) + "\n")
+
+
+def _escaped(m: re.Match) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def progress_factory(enabled: bool):
