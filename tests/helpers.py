@@ -74,7 +74,8 @@ def write_xlsx(grid: dict, path: Path) -> Path:
     return path
 
 
-def write_xls(grid: dict, path: Path) -> Path:
+def xls_book(grid: dict):
+    """An xlwt workbook of `grid`'s sheets (more may be added before saving)."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
@@ -84,7 +85,11 @@ def write_xls(grid: dict, path: Path) -> Path:
             for c, v in enumerate(row):
                 if v is not None:
                     ws.write(r, c, v)
-    wb.save(str(path))
+    return wb
+
+
+def write_xls(grid: dict, path: Path) -> Path:
+    xls_book(grid).save(str(path))
     return path
 
 
@@ -171,3 +176,18 @@ def invoke(*args):
 def said(result) -> str:
     """What a command printed, as one line (the console wraps long messages)."""
     return " ".join(result.output.split())
+
+
+def to_pdf(path: Path, outdir: Path) -> Path:
+    """`path` converted to PDF by LibreOffice (a profile of its own, so tests
+    run side by side), into `outdir`; the PDF's path."""
+    import subprocess
+
+    profile = (outdir / "profile").as_uri()
+    done = subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(outdir), str(path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return outdir / Path(path).with_suffix(".pdf").name

@@ -94,12 +94,8 @@ def units_sheet(sh: Sheet, c: Consolidation) -> None:
     ncols = len(cols)
     sh.set_widths(widths)
     title = f"SO SÁNH VỚI {' VÀ '.join(s['data']['label'].upper() for s in sets)} THEO ĐƠN VỊ"
-    sh.title_row(1, f"{title} – {c.period.label.upper()}", ncols, size=14)
-    note = f"{len(c.units)} đơn vị đã báo cáo"
-    if c.organization.name:
-        note = f"{c.organization.name} – {note}"
-    sh.title_row(2, note, ncols, size=12, bold=False, italic=True)
-    header = 4
+    header = sh.titles(f"{title} – {c.period.label.upper()}", c.organization.name, ncols,
+                       f"{len(c.units)} đơn vị đã báo cáo")
     sh.header_row(header, cols, size=11)
     r = header
     n = 0
@@ -173,12 +169,8 @@ def trend_sheet(sh: Sheet, c: Consolidation) -> None:
              if any(code in p["totals"] for p in series)]
     ncols = 3 + len(series)
     sh.set_widths([6, 44, 12] + [14] * len(series))
-    sh.title_row(1, f"XU HƯỚNG CÁC CHỈ TIÊU CHỦ YẾU – {c.period.label.upper()}", ncols, size=14)
-    note = f"{len(series)} kỳ có trong kho lịch sử"
-    if c.organization.name:
-        note = f"{c.organization.name} – {note}"
-    sh.title_row(2, note, ncols, size=12, bold=False, italic=True)
-    header = 4
+    header = sh.titles(f"XU HƯỚNG CÁC CHỈ TIÊU CHỦ YẾU – {c.period.label.upper()}",
+                       c.organization.name, ncols, f"{len(series)} kỳ có trong kho lịch sử")
     sh.header_row(header, ["STT", "Chỉ tiêu", "Đơn vị tính"]
                   + [styles_title(p["label"]) for p in series])
     n_fmt = sh.book.format(horizontal="center")

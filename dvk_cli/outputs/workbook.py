@@ -58,13 +58,7 @@ def _upper_period(c: Consolidation) -> str:
 
 def _titles(sh: Sheet, c: Consolidation, heading: str, ncols: int, note: str = "") -> int:
     """Title line and organisation line; returns the table's header row."""
-    sh.title_row(1, f"{heading} – {_upper_period(c)}", ncols, size=14)
-    second = c.organization.name or ""
-    if note:
-        second = f"{second} – {note}" if second else note
-    if second:
-        sh.title_row(2, second, ncols, size=12, bold=False, italic=True)
-    return 4
+    return sh.titles(f"{heading} – {_upper_period(c)}", c.organization.name, ncols, note)
 
 
 def _reported_note(c: Consolidation) -> str:
@@ -107,6 +101,22 @@ def _group_row(sh: Sheet, r: int, group: Group, stt: str | int, ncols: int) -> N
     sh.fit_row(r, [(2, title)])
 
 
+def _form_rows(sh: Sheet, c: Consolidation, marks: Marks, header: int, ncols: int):
+    """The catalog's rows in form order below `header`: a group's row is
+    written here; for an indicator its STT, label, code and unit are, and
+    (row, indicator, is a child row, shade, texts written, its marks) is
+    yielded for the caller's figures."""
+    r = header
+    for obj, stt in iter_form_rows(c.catalog):
+        r += 1
+        if isinstance(obj, Group):
+            _group_row(sh, r, obj, stt, ncols)
+            continue
+        shade = styles.GREY if obj.computed else None
+        yield (r, obj, bool(obj.parent), shade, _indicator_cells(sh, r, obj, stt, shade),
+               marks.on(obj.code))
+
+
 def _totals_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
     headers = ["STT", "Chỉ tiêu", "Mã", "Đơn vị tính", TOTAL_LABEL, "Số đơn vị báo cáo"]
     extra, extra_widths = history_sheets.headers(c)  # kỳ trước, cùng kỳ, tăng/giảm, %
@@ -116,16 +126,7 @@ def _totals_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
     header = _titles(sh, c, MAIN_TITLE, ncols, _reported_note(c))
     sh.header_row(header, headers)
     r = header
-    for obj, stt in iter_form_rows(c.catalog):
-        r += 1
-        if isinstance(obj, Group):
-            _group_row(sh, r, obj, stt, ncols)
-            continue
-        ind = obj
-        child = bool(ind.parent)
-        shade = styles.GREY if ind.computed else None
-        texts = _indicator_cells(sh, r, ind, stt, shade)
-        on = marks.on(ind.code)
+    for r, ind, child, shade, texts, on in _form_rows(sh, c, marks, header, ncols):
         sh.number(r, 5, c.totals.get(ind.code), ind.type, bold=not child, horizontal="right",
                   shade=styles.SUSPECT_FILL if on else shade)
         _marked(sh, r, 5, on)
@@ -559,16 +560,7 @@ def _form_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
     decimal: list[str] = []
     value_col = forms.VALUE_COL
     r = header
-    for obj, stt in iter_form_rows(c.catalog):
-        r += 1
-        if isinstance(obj, Group):
-            _group_row(sh, r, obj, stt, ncols)
-            continue
-        ind = obj
-        child = bool(ind.parent)
-        shade = styles.GREY if ind.computed else None
-        texts = _indicator_cells(sh, r, ind, stt, shade)
-        on = marks.on(ind.code)
+    for r, ind, child, shade, texts, on in _form_rows(sh, c, marks, header, ncols):
         total = c.totals.get(ind.code)
         if ind.computed:
             sh.number(r, value_col, total, ind.type, bold=not child, horizontal="right",

@@ -256,6 +256,17 @@ class Sheet:
 
     # ---------------------------------------------------------- blocks
 
+    def titles(self, heading: str, organization: str, ncols: int, note: str = "") -> int:
+        """A sheet's title line and the organisation's line (with `note`);
+        returns the row of the table's header."""
+        self.title_row(1, heading, ncols, size=14)
+        second = organization or ""
+        if note:
+            second = f"{second} – {note}" if second else note
+        if second:
+            self.title_row(2, second, ncols, size=12, bold=False, italic=True)
+        return 4
+
     def title_row(self, row: int, text: str, ncols: int, *, size: float = 14,
                   bold: bool = True, italic: bool = False, horizontal: str = "center",
                   height: float | None = None) -> None:

@@ -18,6 +18,7 @@ import re
 import stat
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -794,26 +795,8 @@ def find_unread(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]
 
 def _walk_other(top: Path) -> list[Path]:
     """`_walk` for the files dvk does not read (folders it cannot list skipped)."""
-    found: list[Path] = []
-    folders = [top]
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(folder / entry.name)
-                elif entry.is_file() and _is_other_name(entry.name):
-                    found.append(folder / entry.name)
-            except OSError:
-                continue
-    return sorted(found)
+    return sorted(path for path, is_file in _files_below(top, lambda folder, exc: None)
+                  if is_file and _is_other_name(path.name))
 
 
 _SNIFF_LIMIT = 64 * 1024 * 1024  # bigger files are named by their extension alone
@@ -832,10 +815,11 @@ def describe_unread(path: Path) -> Content | None:
     return sniff(raw)
 
 
-def _walk(top: Path) -> list[Path]:
-    """The workbooks below `top` (hidden folders skipped, symlinked folders
-    not followed), and the folders below it that could not be listed."""
-    found: list[Path] = []
+def _files_below(top: Path, unlisted: Callable[[Path, OSError], None]
+                 ) -> Iterator[tuple[Path, bool | None]]:
+    """Every file below `top` (hidden entries skipped, symlinked folders not
+    followed) as (path, is a file); None when it cannot even be looked at.
+    A folder that cannot be listed is given to unlisted(folder, error)."""
     folders = [top]
     while folders:
         folder = folders.pop()
@@ -843,12 +827,7 @@ def _walk(top: Path) -> list[Path]:
             with os.scandir(folder) as listing:
                 entries = list(listing)
         except OSError as exc:
-            if folder == top:
-                from dvk_cli.core.errors import UsageError
-
-                raise UsageError(f"Không đọc được thư mục “{readable_path(str(top))}” "
-                                 f"({_os_reason(exc)}).") from None
-            found.append(folder)  # read_return says why it could not be listed
+            unlisted(folder, exc)
             continue
         for entry in entries:
             if entry.name.startswith("."):
@@ -858,11 +837,29 @@ def _walk(top: Path) -> list[Path]:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(path)
                     continue
-                is_file = entry.is_file()
-            except OSError:  # cannot even stat it: read_return says why
-                is_file = True
-            if is_file and _is_return_name(entry.name):
-                found.append(path)
+                is_file: bool | None = entry.is_file()
+            except OSError:
+                is_file = None
+            yield path, is_file
+
+
+def _walk(top: Path) -> list[Path]:
+    """The workbooks below `top` (hidden folders skipped, symlinked folders
+    not followed), and the folders below it that could not be listed."""
+    found: list[Path] = []
+
+    def unlisted(folder: Path, exc: OSError) -> None:
+        if folder == top:
+            from dvk_cli.core.errors import UsageError
+
+            raise UsageError(f"Không đọc được thư mục “{readable_path(str(top))}” "
+                             f"({_os_reason(exc)}).") from None
+        found.append(folder)  # read_return says why it could not be listed
+
+    for path, is_file in _files_below(top, unlisted):
+        # a file that cannot even be looked at is tried: read_return says why
+        if is_file is not False and _is_return_name(path.name):
+            found.append(path)
     return sorted(found)
 
 

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import openpyxl
 import pytest
-from helpers import consistent_values, find_row, invoke, return_grid, write_ods, write_xls
+from helpers import (
+    consistent_values,
+    find_row,
+    invoke,
+    return_grid,
+    to_pdf,
+    write_ods,
+    write_xls,
+    xls_book,
+)
 
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.outputs.feedback import RED, SHEET, YELLOW
@@ -100,14 +108,7 @@ def test_the_copy_is_laid_out_like_the_form(marked):
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_the_copy_prints_on_few_pages(marked, tmp_path):
     path, _ = marked
-    profile = (tmp_path / "profile").as_uri()
-    done = subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(path)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    pdf = (tmp_path / path.with_suffix(".pdf").name).read_bytes()
+    pdf = to_pdf(path, tmp_path).read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
     # "Cần sửa", the figures (one page wide, 39 rows), the model list
     assert 1 <= pages <= 4, pages
@@ -117,16 +118,7 @@ def test_the_units_own_merged_cells_are_merged_again(folder):
     """A title the unit merged across its table (here on a guide sheet of an
     .xls) stays merged in the copy, not squeezed into column A; a merge too
     large to be a title is not carried over."""
-    import xlwt
-
-    grid = return_grid(consistent_values(10, VB_SO="khoảng 30"))
-    wb = xlwt.Workbook(encoding="utf-8")
-    for name, rows in grid.items():
-        ws = wb.add_sheet(name)
-        for r, row in enumerate(rows):
-            for c, v in enumerate(row):
-                if v is not None:
-                    ws.write(r, c, v)
+    wb = xls_book(return_grid(consistent_values(10, VB_SO="khoảng 30")))
     guide = wb.add_sheet("Hướng dẫn")
     guide.write_merge(0, 0, 0, 1, "HƯỚNG DẪN ĐIỀN BIỂU")
     for i in range(1, 6):

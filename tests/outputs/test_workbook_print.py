@@ -9,7 +9,7 @@ import subprocess
 
 import openpyxl
 import pytest
-from helpers import copy_sample
+from helpers import copy_sample, to_pdf
 from test_workbook import built, make_consolidation
 from typer.testing import CliRunner
 
@@ -160,14 +160,7 @@ def test_orientation_follows_width():
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_sample_prints_on_at_most_twelve_pages(sample, tmp_path):
-    profile = (tmp_path / "profile").as_uri()
-    done = subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(sample["two"])],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    pdf = tmp_path / "tong-hop-2024.pdf"
+    pdf = to_pdf(sample["two"], tmp_path)
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-"
     if shutil.which("pdfinfo"):

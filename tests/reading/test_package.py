@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import SAMPLE, return_grid, write_xlsx
+from hostile_mutations import rezip as rezip_part
 from python_calamine import CalamineWorkbook
 
 from dvk_cli.core.catalog import default_catalog
@@ -33,15 +34,7 @@ def ordinary(tmp_path_factory) -> bytes:
 
 
 def rezip(raw: bytes, edit, part: str = SHEET_XML) -> bytes:
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == part:
-                data = edit(data.decode("utf-8")).encode("utf-8")
-            dst.writestr(info, data)
-    return out.getvalue()
+    return rezip_part(raw, part, edit)
 
 
 def test_the_guard_keeps_each_part_it_inflated_exactly_as_zipfile_reads_it(ordinary):
