@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -118,7 +119,13 @@ class RunResult:
         return self.consolidation.warnings
 
     def to_dict(self) -> dict:
-        """What `dvk … --json` prints (spec §5), with "outputs" when files were written."""
+        """What `dvk … --json` prints (spec §5), with "outputs" when files were
+        written: a new dict each time, built once (dvk aggregate records it in
+        the store, then prints it)."""
+        return dict(self._json)
+
+    @cached_property
+    def _json(self) -> dict:
         from dvk_cli.aggregation import to_json
 
         data = to_json(self.consolidation)
