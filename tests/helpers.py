@@ -191,3 +191,21 @@ def to_pdf(path: Path, outdir: Path) -> Path:
     )
     assert done.returncode == 0, done.stderr
     return outdir / Path(path).with_suffix(".pdf").name
+
+
+def write_ods_content(path: Path, content: bytes) -> Path:
+    """An .ods whose content.xml is `content` as given (hand-written XML:
+    repeats, error cells …), with its mimetype and manifest."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                   '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+                   '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                   'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                   "</manifest:manifest>")
+        z.writestr("content.xml", content)
+    return path

@@ -60,10 +60,14 @@ def province(tmp_path: Path, units: int | None = None) -> HostileProvince:
     the totals dvk gives for them before any hostile file joins them."""
     from realistic import PROVINCE
 
-    chosen = PROVINCE if units is None else PROVINCE[:units]
-    p = write_province(tmp_path / "prov", years=(YEAR,), units=chosen)
+    return province_of(tmp_path, PROVINCE if units is None else PROVINCE[:units])
+
+
+def province_of(tmp_path: Path, chosen) -> HostileProvince:
+    """The 2026 returns of the units `chosen` (realistic.RealUnit) and their totals."""
     from dvk_cli.core.numbers import clean
 
+    p = write_province(tmp_path / "prov", years=(YEAR,), units=chosen)
     totals: dict[str, float] = {}
     for figures in p.figures[YEAR].values():
         for code, value in figures.items():

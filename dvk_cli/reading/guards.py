@@ -270,7 +270,31 @@ def _position(ref: bytes) -> tuple[int, int] | None:
     return row, max(_col_number(m.group(1)) - 1, 0)
 
 
-class _SheetScan(_Scan):
+class _FirstHeld(_Scan):
+    """A scan that keeps its part's first chunk until a second one comes: a
+    part inflated in one chunk (most are) can be measured whole in `finish`,
+    faster than tokenized; a longer one is tokenized (`consume`) as it comes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
+        self.fed = False
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.fed:
+            self.fed = True
+            self.first = chunk
+            return
+        if self.first is not None:
+            first, self.first = self.first, None
+            self.consume(first)
+        self.consume(chunk)
+
+    def consume(self, chunk: bytes) -> None:
+        super().feed(chunk)
+
+
+class _SheetScan(_FirstHeld):
     """A worksheet part as calamine reads it: the rows and columns of the
     cells it keeps (those with content; `<c .../>` is empty), their number,
     and, with `every_cell`, empty cells too (openpyxl keeps them).
@@ -298,8 +322,6 @@ class _SheetScan(_Scan):
         self.row = self.col = 0  # 0-based, where a cell without `r` goes
         self.max_row = self.max_col = -1
         self.cells = 0
-        self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
-        self.fed = False
         # (row << 14 | column) of the furthest cell kept so far; once exact, a
         # bound no cell reaches, so that every cell goes to `_again`.
         self.last = -1
@@ -315,14 +337,7 @@ class _SheetScan(_Scan):
     def _exact(self) -> None:
         self.seen, self.last = set(), 1 << 62
 
-    def feed(self, chunk: bytes) -> None:
-        if not self.fed:
-            self.fed = True
-            self.first = chunk
-            return
-        if self.first is not None:
-            first, self.first = self.first, None
-            self._tokenize(first)
+    def consume(self, chunk: bytes) -> None:
         self._tokenize(chunk)
 
     def finish(self) -> None:
@@ -508,7 +523,7 @@ def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
     return best
 
 
-class _OdsScan(_Scan):
+class _OdsScan(_FirstHeld):
     """content.xml of an .ods as calamine materialises it: per table, rows
     up to the last one holding a value (repeats expanded, trailing empty rows
     and cells dropped) times columns up to the last value."""
@@ -520,19 +535,7 @@ class _OdsScan(_Scan):
         self.limit = limit
         self.tables: list[tuple[str, int]] = []  # (table name, cells)
         self.name = ""
-        self.first: bytes | None = None  # the first chunk, kept until we know it is the only one
-        self.fed = False
         self._reset()
-
-    def feed(self, chunk: bytes) -> None:
-        if not self.fed:
-            self.fed = True
-            self.first = chunk
-            return
-        if self.first is not None:
-            first, self.first = self.first, None
-            super().feed(first)
-        super().feed(chunk)
 
     def finish(self) -> None:
         if self.first is not None:
@@ -543,7 +546,7 @@ class _OdsScan(_Scan):
             if b"repeated" not in first and bound <= self.limit:
                 self.tables.append(("", bound))
                 return
-            super().feed(first)
+            self.consume(first)
         self._close()
 
     def _reset(self) -> None:

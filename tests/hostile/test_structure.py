@@ -23,7 +23,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import consistent_values, return_grid, write_ods, write_xls, write_xlsx
+from helpers import (
+    consistent_values,
+    return_grid,
+    write_ods,
+    write_ods_content,
+    write_xls,
+    write_xlsx,
+)
 from hostile_harness import assert_contained, province, run_dvk
 
 from dvk_cli.core.catalog import default_catalog
@@ -318,17 +325,7 @@ def ods_content(rows_xml: str) -> bytes:
 
 
 def write_raw_ods(path: Path, rows_xml: str) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("META-INF/manifest.xml",
-                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                   '<manifest:file-entry manifest:full-path="/" manifest:media-type='
-                   '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
-                   'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                   "</manifest:manifest>")
-        z.writestr("content.xml", ods_content(rows_xml))
-    return path
+    return write_ods_content(path, ods_content(rows_xml))
 
 
 CELL = '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'

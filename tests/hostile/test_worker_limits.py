@@ -18,10 +18,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostile_harness import YEAR, HostileProvince, assert_contained, province, run_dvk
-from realistic import RealUnit, write_province
+from hostile_harness import (
+    YEAR,
+    HostileProvince,
+    assert_contained,
+    province,
+    province_of,
+    run_dvk,
+)
+from realistic import RealUnit
 
-from dvk_cli.core.numbers import clean
 from dvk_cli.reading.parallel import worker_count
 
 INJECT = '''
@@ -129,14 +135,7 @@ def big_province(tmp_path: Path, units: int) -> HostileProvince:
     """`units` valid returns (enough for several workers) and their totals."""
     chosen = [RealUnit(f"XA{k:03d}", f"Xã Thử Nghiệm {k:03d}", 0.5 + (k % 7) / 4)
               for k in range(1, units + 1)]
-    p = write_province(tmp_path / "prov", years=(YEAR,), units=chosen)
-    totals: dict[str, float] = {}
-    for figures in p.figures[YEAR].values():
-        for code, value in figures.items():
-            if value is not None:
-                totals[code] = totals.get(code, 0) + value
-    return HostileProvince(folder=tmp_path / "prov", returns=p.returns[YEAR],
-                           totals={code: clean(v) for code, v in totals.items()})
+    return province_of(tmp_path, chosen)
 
 
 def test_one_killer_among_64_files_is_named_and_the_63_others_count(tmp_path):

@@ -13,7 +13,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE, consistent_values, find_row, return_grid, write_xls, write_xlsx
+from helpers import (
+    SAMPLE,
+    consistent_values,
+    find_row,
+    return_grid,
+    write_ods_content,
+    write_xls,
+    write_xlsx,
+)
 from python_calamine import CalamineWorkbook
 
 from dvk_cli.core.catalog import default_catalog
@@ -156,17 +164,8 @@ def test_ods_error_results_as_libreoffice_writes_them(tmp_path):
     """LibreOffice: office:value-type="string" with an empty string-value (what
     calamine reads) and calcext:value-type="error", the text shown in text:p."""
     path = tmp_path / "loi.ods"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("META-INF/manifest.xml",
-                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
-                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                   '<manifest:file-entry manifest:full-path="/" manifest:media-type='
-                   '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
-                   'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                   "</manifest:manifest>")
-        z.writestr("content.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+    write_ods_content(path, (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
             'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
             'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
             'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
