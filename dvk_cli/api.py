@@ -236,12 +236,13 @@ def _own_outputs(out: Path) -> set[Path]:
 
 def _consolidate_pending(inputs: list[Path], period: str | None, config: Path | None, *,
                          skip: set[Path] | None = None, history: HistoryOptions | None = None,
-                         workers: int | None = None, progress: Progress | None = None):
+                         workers: int | None = None, progress: Progress | None = None,
+                         warm: tuple[str, ...] = ()):
     """The run, its writes to the store not yet committed (pipeline.Pending)."""
     from dvk_cli import pipeline
 
     return pipeline.run_pending(inputs, period=period, config_path=config, skip=skip,
-                                workers=workers, progress=progress, history=history)
+                                workers=workers, progress=progress, history=history, warm=warm)
 
 
 def _check_out(out: Path) -> None:
@@ -314,6 +315,11 @@ def _write_outputs(c: Consolidation, out: Path, template: Path | None, docx: boo
     return paths
 
 
+# What writing the outputs imports: imported while the returns are read.
+OUTPUT_MODULES = ("xlsxwriter", "dvk_cli.outputs.workbook", "jinja2", "dvk_cli.outputs.report")
+DOCX_MODULES = ("docxtpl", "dvk_cli.outputs.word")
+
+
 # ------------------------------------------------------------------ commands
 
 def run(inputs: Inputs, *, period: str | None = None, config: str | os.PathLike[str] | None = None,
@@ -372,7 +378,8 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     # The run is committed to the store only once its outputs are written: an
     # output that cannot be written leaves the store as it was.
     c, pending = _consolidate_pending(paths_in, period, config_path, skip=skip,
-                                      history=history, workers=workers, progress=progress)
+                                      history=history, workers=workers, progress=progress,
+                                      warm=OUTPUT_MODULES + (DOCX_MODULES if docx else ()))
     try:
         paths = _write_outputs(c, out_dir, template_path, docx,
                                stored=bool(c.history.get("written")))

@@ -32,6 +32,7 @@ from dvk_cli.core.errors import UsageError
 from dvk_cli.core.files import display_path, readable_path
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
+from dvk_cli.core.warmup import Warmup
 from dvk_cli.history import runstate
 from dvk_cli.history.ledger import HistoryOptions, Ledger
 from dvk_cli.history.store import Store, store_errors, store_path_for
@@ -42,6 +43,10 @@ from dvk_cli.reading.mapping import mappings_for_files
 from dvk_cli.reading.parallel import ProgressHook, read_all
 from dvk_cli.reading.returns import ReturnData
 from dvk_cli.reading.wide import expand_wide
+
+# What a run imports after its files are read (consolidation, the checks
+# across units): imported while they are read (dvk_cli/core/warmup.py).
+RUN_MODULES = ("numpy", "pandas", "dvk_cli.checks.peers", "dvk_cli.checks.models")
 
 
 @dataclass(frozen=True)
@@ -134,9 +139,12 @@ def run_pending(
     workers: int | None = None,
     progress: Callable[[int], ProgressHook | None] | None = None,
     history: HistoryOptions | None = None,
+    warm: tuple[str, ...] = (),
 ) -> tuple[Consolidation, Pending]:
     """`run`, leaving the run's writes to the store uncommitted: the caller
-    commits them (once its outputs are written) or rolls them back."""
+    commits them (once its outputs are written) or rolls them back. `warm`:
+    modules the caller will use after the run, imported while files are read
+    (with those the run itself needs, RUN_MODULES)."""
     settings = configure(inputs, period=period, config_path=config_path, config=config,
                          catalog=catalog)
     files = discover(inputs, skip)
@@ -146,7 +154,7 @@ def run_pending(
     try:
         with store_errors(store.path if store is not None else None):
             result = _stages(inputs, files, settings, history, store, workers, progress,
-                             unread)
+                             unread, Warmup(RUN_MODULES + warm))
     except BaseException:
         pending.rollback()
         raise
@@ -175,9 +183,10 @@ def open_store(history: HistoryOptions | None, config: Config) -> Store | None:
 
 def _stages(inputs: list[Path], files: list[Path], settings: Settings,
             history: HistoryOptions | None, store: Store | None, workers: int | None,
-            progress, unread: list[Path] | None = None) -> Consolidation:
+            progress, unread: list[Path] | None = None,
+            warmup: Warmup | None = None) -> Consolidation:
     returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress,
-                                 store=store)
+                                 store=store, warmup=warmup)
     found = identify(returns, settings.config)
     reported = {unit.code for _, unit, _ in found.returns}
     found.findings.extend(unread_findings(unread or [], settings.config, reported))
@@ -328,12 +337,18 @@ def unread_findings(others: list[Path], config: Config,
 
 
 def read(files: list[Path], settings: Settings, history: HistoryOptions | None, *,
-         workers: int | None = None, progress=None, store: Store | None = None):
+         workers: int | None = None, progress=None, store: Store | None = None,
+         warmup: Warmup | None = None):
     """Every file read (or reused from the read cache of `store`), wide tables
-    split into one return per row; also the cache to flush and its counts."""
-    returns, cache, reuse = _read_returns(files, settings.catalog, settings.config,
-                                          settings.checking.limits, history, store,
-                                          workers=workers, progress=progress)
+    split into one return per row; also the cache to flush and its counts.
+    `warmup` is started once the workers run, and joined before this returns."""
+    try:
+        returns, cache, reuse = _read_returns(
+            files, settings.catalog, settings.config, settings.checking.limits, history, store,
+            workers=workers, progress=progress, started=warmup.start if warmup else None)
+    finally:
+        if warmup is not None:
+            warmup.join()
     return returns, cache, reuse
 
 
@@ -517,7 +532,7 @@ def compare(result: Consolidation, ledger: Ledger, reuse: dict | None) -> None:
 
 def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
                   history: HistoryOptions | None, store: Store | None, *, workers: int | None,
-                  progress):
+                  progress, started=None):
     """Every file read, or taken from the history store's read cache when it
     is unchanged (dvk_cli/history/readcache.py); also the cache (to flush once the run
     has succeeded) and its counts, both None without a store."""
@@ -528,14 +543,14 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
     if cache is None:
         hook = progress(len(files)) if progress else None
         returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings,
-                           sheet=sheet)
+                           sheet=sheet, started=started)
         return returns, None, None
     shown = [display_path(p) for p in files]
     found = cache.lookup(files, shown, mappings)
     todo = [files[i] for i in found.todo]
     hook = progress(len(todo)) if progress and todo else None
     fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings,
-                     sheet=sheet)
+                     sheet=sheet, started=started)
     cache.save(files, shown, mappings, fresh, found.stats, found.todo)
     slots: list[ReturnData | None] = [None] * len(files)
     for i, data in found.hits.items():

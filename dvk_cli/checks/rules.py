@@ -31,7 +31,7 @@ from dvk_cli.core.config import ConfigError
 from dvk_cli.core.findings import Finding
 
 if TYPE_CHECKING:
-    from dvk_cli.checks.peers import OutlierSettings
+    from dvk_cli.checks.outlier_settings import OutlierSettings
     from dvk_cli.reading.guards import Limits
 
 SEVERITIES = ("error", "warning", "off")
@@ -196,7 +196,7 @@ def explained_by_slips(findings: list[Finding]) -> list[Finding]:
 
 def prepare(config, catalog: Catalog) -> Checking:
     """Read and validate the checking parts of a dvk.toml (ConfigError if invalid)."""
-    from dvk_cli.checks.peers import settings_from
+    from dvk_cli.checks.outlier_settings import settings_from
     from dvk_cli.reading.guards import limits_from
 
     raw = getattr(config, "raw", None) or {}

@@ -32,12 +32,13 @@ def worker_count(files: int, workers: int | None = None) -> int:
 def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
              progress: ProgressHook | None = None,
              mappings: dict[Path, Mapping] | None = None,
-             sheet: str | None = None) -> list[ReturnData]:
+             sheet: str | None = None,
+             started: Callable[[], None] | None = None) -> list[ReturnData]:
     """Read every file in worker processes, under dvk.toml [limits]; the
     results keep the files' order. `progress(done, total)` is called after
     each file; `mappings` gives the mapping file that applies to a file;
     `sheet` (dvk.toml [reading] sheet) names the data sheet of a workbook
-    that holds several tables.
+    that holds several tables; `started()` is called once the workers run.
 
     Never raises for a file: one that kills its reader (memory, time, a
     crash) gives a finding and the others are read. Only KeyboardInterrupt
@@ -48,4 +49,4 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
     mappings = mappings or {}
     items = [(str(p), display_path(p), mappings.get(p), sheet) for p in files]
     return read_in_workers(items, catalog, current_limits(), worker_count(len(files), workers),
-                           progress)
+                           progress, started)

@@ -297,8 +297,11 @@ def share_strings(data: ReturnData, seen: dict[str, str]) -> None:
 
 
 def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers: int,
-                    progress: ProgressHook | None = None) -> list[ReturnData]:
+                    progress: ProgressHook | None = None,
+                    started: Callable[[], None] | None = None) -> list[ReturnData]:
     """Read `items` in `workers` worker processes; the results keep their order.
+    `started()` is called once the first workers are forked and fed (the
+    process may then start threads of its own).
 
     Never raises for a file: a worker that dies gives the finding on the file
     it was reading. KeyboardInterrupt (and any error of the parent) kills and
@@ -410,6 +413,8 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             start()
         for worker in pool:
             feed(worker)
+        if started is not None:
+            started()
         while done < n:
             while len(pool) < min(workers, n - done) and pending:
                 start()
