@@ -297,9 +297,14 @@ def consolidate(
 def to_json(c: Consolidation) -> dict:
     """The machine-readable result (spec §5)."""
 
+    # The per-unit table as plain floats, once (a row by .loc costs ~0.1 ms:
+    # a national run has 10,000 rows).
+    columns = list(c.per_unit.columns)
+    rows = dict(zip(c.per_unit.index, c.per_unit.to_numpy(dtype=float).tolist(), strict=True))
+
     def row_values(code: str) -> dict:
-        row = c.per_unit.loc[code]
-        return {k: clean(float(v)) for k, v in row.items() if not math.isnan(v)}
+        return {k: clean(v) for k, v in zip(columns, rows[code], strict=True)
+                if not math.isnan(v)}
 
     states = c.unit_states()
     return {

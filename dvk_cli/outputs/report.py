@@ -427,9 +427,9 @@ def _exemplary(c: Consolidation) -> list[dict]:
     if models is None or not len(models) or "exemplary" not in models.columns:
         return []
     out = []
-    for m in models.to_dict("records"):
-        if not _truthy(m.get("exemplary")):
-            continue
+    # Only the exemplary rows become records (a national list has ~40,000 rows).
+    chosen = [_truthy(flag) for flag in models["exemplary"].tolist()]
+    for m in models[chosen].to_dict("records"):
         unit = str(m.get("unit") or "")
         info = c.units.get(unit)
         unit_name = info.name if info else unit
