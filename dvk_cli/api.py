@@ -237,12 +237,13 @@ def _own_outputs(out: Path) -> set[Path]:
 def _consolidate_pending(inputs: list[Path], period: str | None, config: Path | None, *,
                          skip: set[Path] | None = None, history: HistoryOptions | None = None,
                          workers: int | None = None, progress: Progress | None = None,
-                         warm: tuple[str, ...] = ()):
+                         warm: tuple[str, ...] = (), looked=None):
     """The run, its writes to the store not yet committed (pipeline.Pending)."""
     from dvk_cli import pipeline
 
     return pipeline.run_pending(inputs, period=period, config_path=config, skip=skip,
-                                workers=workers, progress=progress, history=history, warm=warm)
+                                workers=workers, progress=progress, history=history, warm=warm,
+                                looked=looked)
 
 
 def _check_out(out: Path) -> None:
@@ -365,9 +366,9 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     _check_out(out_dir)
     history = _history_options(no_store, replace, accept_newer, True, "aggregate")
     skip = _own_outputs(out_dir)
-    key = None
+    key = looked = None
     if history is not None and not history.replace and not history.accept_newer:
-        key, store_path = pipeline.run_key(
+        key, store_path, looked = pipeline.run_key(
             paths_in, "aggregate", out_dir, config_path=config_path, skip=skip,
             options={"inputs": sorted(str(p.resolve()) for p in paths_in), "period": period,
                      "docx": docx, "template": template_path, "strict": strict})
@@ -379,7 +380,8 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     # output that cannot be written leaves the store as it was.
     c, pending = _consolidate_pending(paths_in, period, config_path, skip=skip,
                                       history=history, workers=workers, progress=progress,
-                                      warm=OUTPUT_MODULES + (DOCX_MODULES if docx else ()))
+                                      warm=OUTPUT_MODULES + (DOCX_MODULES if docx else ()),
+                                      looked=looked)
     try:
         paths = _write_outputs(c, out_dir, template_path, docx,
                                stored=bool(c.history.get("written")))

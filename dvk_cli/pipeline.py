@@ -140,15 +140,22 @@ def run_pending(
     progress: Callable[[int], ProgressHook | None] | None = None,
     history: HistoryOptions | None = None,
     warm: tuple[str, ...] = (),
+    looked: Looked | None = None,
 ) -> tuple[Consolidation, Pending]:
     """`run`, leaving the run's writes to the store uncommitted: the caller
     commits them (once its outputs are written) or rolls them back. `warm`:
     modules the caller will use after the run, imported while files are read
-    (with those the run itself needs, RUN_MODULES)."""
+    (with those the run itself needs, RUN_MODULES). `looked`: dvk.toml and the
+    files as run_key found them (the run reads what its key describes)."""
+    if looked is not None:
+        config = config or looked.config
     settings = configure(inputs, period=period, config_path=config_path, config=config,
                          catalog=catalog)
-    files = discover(inputs, skip)
-    unread = find_unread(inputs, skip)
+    if looked is not None:
+        files, unread = _required(looked.files, inputs, looked.unread), looked.unread
+    else:
+        files = discover(inputs, skip)
+        unread = find_unread(inputs, skip)
     store = open_store(history, settings.config)
     pending = Pending(store)
     try:
@@ -237,15 +244,29 @@ def check_inputs(inputs: list[Path]) -> None:
             raise UsageError(f"Không tìm thấy “{readable_path(str(item))}”.")
 
 
+@dataclass(frozen=True)
+class Looked:
+    """What run_key looked at: dvk.toml, loaded, and the files found under the
+    inputs (returns, and the others). A full run that follows uses them
+    rather than looking again."""
+
+    config: Config
+    files: list[Path]
+    unread: list[Path]
+
+
 def run_key(inputs: list[Path], command: str, out: Path, *, config_path: Path | None = None,
-            skip: set[Path] | None = None, options: dict) -> tuple[runstate.RunKey, Path | None]:
+            skip: set[Path] | None = None, options: dict
+            ) -> tuple[runstate.RunKey, Path | None, Looked]:
     """What decides a run's outputs, from a look at the files only (their
-    size and time, nothing parsed), and the store it would be recorded in."""
+    size and time, nothing parsed), the store it would be recorded in, and
+    what was looked at."""
     check_inputs(inputs)
     config = load_config(find_config(inputs, config_path))
-    key = runstate.run_key(command, out, config=config, files=find_returns(inputs, skip),
-                           others=find_unread(inputs, skip), options=options)
-    return key, store_path_for(config)
+    looked = Looked(config, find_returns(inputs, skip), find_unread(inputs, skip))
+    key = runstate.run_key(command, out, config=config, files=looked.files, others=looked.unread,
+                           options=options)
+    return key, store_path_for(config), looked
 
 
 def unchanged(key: runstate.RunKey, store: Path | None) -> runstate.Unchanged | None:
@@ -286,9 +307,13 @@ def configure(inputs: list[Path], *, period: str | None = None, config_path: Pat
 def discover(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]:
     """The workbooks under `inputs` (UsageError when there is none)."""
     files = find_returns(inputs, skip)
+    return _required(files, inputs, find_unread(inputs, skip) if not files else [])
+
+
+def _required(files: list[Path], inputs: list[Path], others: list[Path]) -> list[Path]:
+    """`files`, or UsageError when there is none (naming the `others` found)."""
     if not files:
         where = ", ".join(readable_path(str(i)) for i in inputs)
-        others = find_unread(inputs, skip)
         also = ""
         if others:
             shown = ", ".join(display_path(p) for p in others[:5])

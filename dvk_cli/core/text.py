@@ -109,7 +109,20 @@ def squeeze(text: object) -> str:
 
 def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return decomposed if decomposed.isascii() else decomposed.translate(_WITHOUT_MARKS)
+
+
+class _MarksDropped(dict):
+    """str.translate table that drops the non-spacing marks (category Mn),
+    filled as characters are met (a registry of 10,000 names: ~30,000 calls)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) == "Mn" else code
+        self[code] = kept
+        return kept
+
+
+_WITHOUT_MARKS = _MarksDropped()
 
 
 def join_vi(items) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dvk_cli.core.text import fold, strip_diacritics
 from dvk_cli.core.units import Match, Registry, Unit, ascii_key, name_key
@@ -108,6 +110,15 @@ FOLD = [
 def test_fold_and_strip_diacritics(text, folded, plain):
     assert fold(text) == folded
     assert strip_diacritics(text) == plain
+
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FFF)))
+def test_strip_diacritics_drops_exactly_the_non_spacing_marks(text):
+    # the definition, character by character (strip_diacritics uses a table)
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    expected = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    assert strip_diacritics(text) == expected
 
 
 # ------------------------------------------------------------------ name_key / ascii_key

@@ -154,3 +154,18 @@ def test_the_record_is_in_the_runs_own_transaction(province, monkeypatch):
             again()
     assert isinstance(again(), api.RunResult)
     assert isinstance(again(), api.UnchangedResult)
+
+
+def test_a_full_run_reads_what_its_key_describes_and_loads_dvk_toml_once(province, monkeypatch):
+    import dvk_cli.pipeline as pipeline
+
+    loads, finds = [], []
+    real_load, real_find = pipeline.load_config, pipeline.find_returns
+    monkeypatch.setattr(pipeline, "load_config", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    monkeypatch.setattr(pipeline, "find_returns",
+                        lambda *a, **k: finds.append(a) or real_find(*a, **k))
+    result = again(force=True)
+    assert isinstance(result, api.RunResult) and result.exit_code == 0
+    assert len(loads) == 1 and len(finds) == 1
+    # and the run's record is the key it was decided by: the next run is unchanged
+    assert isinstance(again(), api.UnchangedResult)
