@@ -9,7 +9,6 @@ dvk_cli/checks/expected.py, with the figures the ledger gives it.)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,6 @@ from dvk_cli.core.comparisons import (
     previous_period,
     same_period_last_year,
 )
-from dvk_cli.core.numbers import clean
 from dvk_cli.core.periods import Period, parse_period
 
 if TYPE_CHECKING:
@@ -87,11 +85,8 @@ def consolidate_figures(per_unit: Mapping[str, Mapping[str, float]], period: Per
     c = consolidate(values_df, pd.DataFrame([], columns=MODEL_COLUMNS), units, period=period,
                     organization=Organization(), catalog=catalog, registry_units=[],
                     findings=[], sources=[])
-    table = {}
-    for unit in units:
-        row = c.per_unit.loc[unit]
-        table[unit] = {k: clean(v) for k, v in row.items() if not math.isnan(v)}
-    return dict(c.totals), table
+    figures = c.unit_figures()
+    return dict(c.totals), {unit: figures[unit] for unit in units}
 
 
 def build_compare(store: Store, period: Period, catalog: Catalog,
@@ -136,8 +131,8 @@ def add_run_basis(compare: Mapping[str, Mapping], c: Consolidation) -> dict:
     """add_basis with a run's units: the figures of the returns it used, the
     names of the registry (in its order) and of the units it read, and the
     registered units it lacks (missing, held back by errors)."""
-    now = {unit: {code: clean(float(v)) for code, v in c.per_unit.loc[unit].items()
-                  if not math.isnan(v)} for unit in c.units}
+    figures = c.unit_figures()
+    now = {unit: figures[unit] for unit in c.units}
     names = {u.code: u.name for u in (c.config.registry if c.config is not None else ())}
     names.update({code: info.name for code, info in c.units.items() if code not in names})
     names.update({u.code: u.name for u in (*c.missing, *c.held) if u.code not in names})
