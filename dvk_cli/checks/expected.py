@@ -108,8 +108,13 @@ def history_arrays(current: pd.Series, earlier: pd.Series,
     """(expected, earlier figure, the units' change) for each unit of `current`,
     in its order; NaN where the unit has no earlier figure above 0 (an earlier
     zero says little about a sporadic activity)."""
-    change = province_changes(current, earlier, max_factor).reindex(current.index).to_numpy()
     then = earlier.reindex(current.index).to_numpy(dtype="float64")
+    if not (then > 0).any():
+        # No earlier figure above 0 (a first period, or no store): nothing is
+        # expected from history, without the frames of province_changes.
+        nothing = np.full(len(then), np.nan)
+        return nothing, then, nothing
+    change = province_changes(current, earlier, max_factor).reindex(current.index).to_numpy()
     return then * change, then, change
 
 
