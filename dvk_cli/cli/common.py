@@ -8,7 +8,6 @@ Only light imports at module level (typer): `dvk --help` stays instant.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import sys
@@ -164,17 +163,11 @@ _JSON_UNSAFE = re.compile(
 def print_json(data: dict) -> None:
     """`data` as JSON on stdout, written as it is encoded (a national run's
     result is tens of MB: never held twice as one string)."""
-    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, allow_nan=False)
+    from dvk_cli.cli.jsonout import PrettyJson
+
     write = sys.stdout.write
-    pending: list[str] = []
-    size = 0
-    for chunk in encoder.iterencode(data):
-        pending.append(chunk)
-        size += len(chunk)
-        if size >= 1 << 16:
-            write(_JSON_UNSAFE.sub(_escaped, "".join(pending)))
-            pending, size = [], 0
-    write(_JSON_UNSAFE.sub(_escaped, "".join(pending)) + "\n")
+    PrettyJson(lambda text: write(_JSON_UNSAFE.sub(_escaped, text))).dump(data)
+    write("\n")
 
 
 def _escaped(m: re.Match) -> str:

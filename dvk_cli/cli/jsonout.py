@@ -1,0 +1,114 @@
+"""`--json` output: exactly json.dumps(data, ensure_ascii=False, indent=2,
+allow_nan=False), written as it is encoded.
+
+With an indent, the standard library encodes in Python through generators
+(its C encoder takes no indent before Python 3.13): 0.5 s for a 3,321-unit
+result, 1.5 s for a national one. This writer walks the data directly and
+leaves the strings to the C escaper; tests/cli/test_jsonout.py checks it
+against json.dumps byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+_string = json.encoder.encode_basestring  # C when available, as json.dumps uses it
+_FLUSH_PARTS = 8192  # pieces held before they are written
+
+
+def _float(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    return float.__repr__(value)
+
+
+def _key(key: object) -> str:
+    """A dict key as json.dumps writes it (skipkeys=False)."""
+    if isinstance(key, str):
+        return _string(key)
+    if key is True:
+        return '"true"'
+    if key is False:
+        return '"false"'
+    if key is None:
+        return '"null"'
+    if isinstance(key, int):
+        return _string(int.__repr__(key))
+    if isinstance(key, float):
+        return _string(_float(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+class PrettyJson:
+    """Write `data` with `write` (text pieces), flushed every few thousand pieces."""
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self._write = write
+        self._parts: list[str] = []
+
+    def dump(self, data: object) -> None:
+        self._value(data, 0)
+        self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._write("".join(self._parts))
+            self._parts.clear()  # the same list: the walk holds references to it
+
+    def _value(self, o: object, level: int) -> None:
+        parts = self._parts
+        if isinstance(o, str):
+            parts.append(_string(o))
+        elif o is None:
+            parts.append("null")
+        elif o is True:
+            parts.append("true")
+        elif o is False:
+            parts.append("false")
+        elif isinstance(o, int):
+            parts.append(int.__repr__(o))
+        elif isinstance(o, float):
+            parts.append(_float(o))
+        elif isinstance(o, (list, tuple)):
+            self._list(o, level)
+        elif isinstance(o, dict):
+            self._dict(o, level)
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    def _list(self, items: list | tuple, level: int) -> None:
+        parts = self._parts
+        if not items:
+            parts.append("[]")
+            return
+        inner = "\n" + "  " * (level + 1)
+        parts.append("[" + inner)
+        first = True
+        for item in items:
+            if not first:
+                parts.append("," + inner)
+            first = False
+            self._value(item, level + 1)
+            if len(parts) >= _FLUSH_PARTS:
+                self.flush()
+        parts.append("\n" + "  " * level + "]")
+
+    def _dict(self, mapping: dict, level: int) -> None:
+        parts = self._parts
+        if not mapping:
+            parts.append("{}")
+            return
+        inner = "\n" + "  " * (level + 1)
+        parts.append("{" + inner)
+        first = True
+        for key, value in mapping.items():
+            if not first:
+                parts.append("," + inner)
+            first = False
+            parts.append(_key(key) + ": ")
+            self._value(value, level + 1)
+            if len(parts) >= _FLUSH_PARTS:
+                self.flush()
+        parts.append("\n" + "  " * level + "}")
