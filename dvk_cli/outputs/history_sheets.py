@@ -17,7 +17,7 @@ from dvk_cli.outputs import styles
 if TYPE_CHECKING:
     from dvk_cli.aggregation import Consolidation
     from dvk_cli.core.catalog import Indicator
-    from dvk_cli.outputs.xlsx import Sheet
+    from dvk_cli.outputs.xlsx import Look, Sheet
 
 TREND_SHEET = "Xu hướng"
 UNITS_SHEET = "So sánh theo đơn vị"
@@ -45,14 +45,32 @@ def headers(c: Consolidation) -> tuple[list[str], list[float]]:
 def fill(sh: Sheet, row: int, col: int, ind: Indicator, now: object, data: dict | None,
          shade: str | None = None, bold: bool = False, size: float | None = None) -> int:
     """Write one comparison (value, change, %) from column `col`; returns the next column."""
+    return _fill(sh, row, col, ind, now, data,
+                 _fill_formats(sh, ind, shade=shade, bold=bold, size=size))
+
+
+def _fill_formats(sh: Sheet, ind: Indicator, shade: str | None = None, bold: bool = False,
+                  size: float | None = None) -> tuple[tuple[Any, Any, Any], Any, Any]:
+    """The formats of a comparison's cells (fill): the value's (Book.figure_formats),
+    the change's and the percentage's; the same on every row of an indicator."""
+    book = sh.book
+    look: dict[str, Any] = dict(horizontal="right", shade=shade, bold=bold, size=size)
+    return (book.figure_formats(ind.type, **look),
+            book.format(**look, num_format=CHANGE_FORMAT if ind.type != "percent"
+                        else PERCENT_FORMAT),
+            book.format(**look, num_format=PERCENT_FORMAT))
+
+
+def _fill(sh: Sheet, row: int, col: int, ind: Indicator, now: object, data: dict | None,
+          formats: tuple[tuple[Any, Any, Any], Any, Any]) -> int:
+    """fill in formats made beforehand (_fill_formats)."""
     before = (data or {}).get(ind.code)
     diff, pct = change(now, before, ind.type)
-    look: dict[str, Any] = dict(horizontal="right", shade=shade, bold=bold, size=size)
-    sh.number(row, col, before, ind.type, **look)
-    sh.raw_number(row, col + 1, _finite(diff), sh.book.format(
-        **look, num_format=CHANGE_FORMAT if ind.type != "percent" else PERCENT_FORMAT))
+    value_formats, change_format, percent_format = formats
+    sh.put_number(row, col, before, value_formats)
+    sh.raw_number(row, col + 1, _finite(diff), change_format)
     sh.raw_number(row, col + 2, _finite(None if pct is None else round(pct, 1)),
-                  sh.book.format(**look, num_format=PERCENT_FORMAT))
+                  percent_format)
     return col + 3
 
 
@@ -99,38 +117,66 @@ def units_sheet(sh: Sheet, c: Consolidation) -> None:
     sh.header_row(header, cols, size=11)
     r = header
     n = 0
+    book = sh.book
+    n_fmt = book.format(horizontal="center", size=11)
+    unit_looks = [book.look(horizontal="center", size=10), book.look(size=11)]  # Mã, Đơn vị
+    indicators = [_IndicatorRow(sh, c.catalog.indicators[code], unit_looks)
+                  for code in main_codes(c.catalog)]
+    # the figures of this period by unit and indicator, taken a column at a
+    # time: DataFrame.at on every row cost more than writing the sheet. The
+    # lists hold Python numbers where .at gave NumPy ones, the same figures
+    # once clean (styles.clean_number, comparisons.change).
     per_unit = c.per_unit
-    n_fmt = sh.book.format(horizontal="center", size=11)
-    indicators = [c.catalog.indicators[code] for code in main_codes(c.catalog)]
+    positions = {unit: i for i, unit in enumerate(per_unit.index)}
+    columns = {row.ind.code: per_unit[row.ind.code].tolist() for row in indicators
+               if row.ind.code in per_unit.columns}
     for unit, info in c.units.items():
-        for ind in indicators:
-            now = per_unit.at[unit, ind.code] if (unit in per_unit.index and
-                                                  ind.code in per_unit.columns) else None
+        at = positions.get(unit)
+        thens = [s["data"].get("per_unit", {}).get(unit, {}) for s in sets]
+        name_lines = None  # the unit's name, the same on each of its rows
+        for row in indicators:
+            ind = row.ind
+            values = columns.get(ind.code)
+            now = None if at is None or values is None else values[at]
             if now is not None and isinstance(now, float) and math.isnan(now):
                 now = None
-            befores = [s["data"].get("per_unit", {}).get(unit, {}).get(ind.code) for s in sets]
-            if now is None and all(b is None for b in befores):
+            if now is None and all(then.get(ind.code) is None for then in thens):
                 continue
             r += 1
             n += 1
-            shade = styles.GREY if ind.computed else None
             sh.raw_number(r, 1, n, n_fmt)
-            sh.text(r, 2, unit, horizontal="center", size=10)
-            name = sh.text(r, 3, info.name, size=11) or ""
-            short = sh.text(r, 4, ind.short, shade=shade, size=11) or ""
-            sh.text(r, 5, ind.code, size=9, horizontal="center", shade=shade)
-            sh.number(r, 6, now, ind.type, horizontal="right", shade=shade, size=11)
+            _, name, short, _ = sh.write_texts(r, 2, (unit, info.name, ind.short, ind.code),
+                                               row.looks)
+            sh.put_number(r, 6, now, row.now_formats)
             col = 7
-            for s in sets:
-                col = fill(sh, r, col, ind, now, s["data"].get("per_unit", {}).get(unit, {}),
-                           shade=shade, size=11)
-            lines = max(styles.estimate_lines(name, widths[2], 11),
-                        styles.estimate_lines(short, widths[3], 11))
-            sh.set_height(r, lines * 13 + 1)  # 11-point text, compact
+            for then in thens:
+                col = _fill(sh, r, col, ind, now, then, row.fill_formats)
+            if name_lines is None:
+                name_lines = styles.estimate_lines(name or "", widths[2], 11)
+            if row.short_lines is None:
+                row.short_lines = styles.estimate_lines(short or "", widths[3], 11)
+            sh.set_height(r, max(name_lines, row.short_lines) * 13 + 1)  # 11-point text, compact
     sh.note_row(r + 2, COMPARE_NOTE, ncols)
     sh.ws.autofilter(header - 1, 0, max(r, header) - 1, ncols - 1)
     sh.freeze(header + 1, 4)
     sh.print_setup(title_rows=(header, header))
+
+
+class _IndicatorRow:
+    """What the rows of one indicator on So sánh theo đơn vị share: their
+    looks and formats, and the lines of the indicator's name (known once written)."""
+
+    def __init__(self, sh: Sheet, ind: Indicator, unit_looks: list[Look]):
+        self.ind = ind
+        shade = styles.GREY if ind.computed else None
+        book = sh.book
+        # Mã đơn vị, Đơn vị, Chỉ tiêu, Mã
+        self.looks = [*unit_looks, book.look(shade=shade, size=11),
+                      book.look(size=9, horizontal="center", shade=shade)]
+        self.now_formats = book.figure_formats(ind.type, horizontal="right", shade=shade,
+                                               size=11)
+        self.fill_formats = _fill_formats(sh, ind, shade=shade, size=11)
+        self.short_lines: int | None = None
 
 
 def trend_series(c: Consolidation) -> list[dict]:

@@ -13,7 +13,6 @@ openpyxl writers (blank forms, feedback copies) share.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -199,39 +198,26 @@ def _units_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
     per_unit = c.per_unit.reindex(index=list(c.units), columns=catalog.codes).to_dict("index")
     marked_units = {m.unit for m in marks} | {unit for unit, _ in marks.rejected}
     reasons = _rejected_findings(c)
-    # the formats of the plain cells: by number format and shade, made once
-    plain: dict[tuple[str, str | None], Any] = {}
-    columns = [(j, ind.code, ind.type, styles.GREY if ind.computed else None)
-               for j, ind in enumerate(indicators, start=nfixed + 1)]
+    codes = [ind.code for ind in indicators]
+    # a plain figure's format follows from its column (type, shade) and from
+    # whether it is empty, whole or not: the three are made once per column
+    plain = [book.figure_formats(ind.type, horizontal="right",
+                                 shade=styles.GREY if ind.computed else None)
+             for ind in indicators]
     n_fmt = book.format(horizontal="center")
-    code_fmt = dict(horizontal="center", size=11)
-    write_number, write_blank = sh.ws.write_number, sh.ws.write_blank
-    clean, number_format = styles.clean_number, styles.number_format
+    looks = [book.look(horizontal="center", size=11), book.look()]  # Mã đơn vị, Đơn vị
     r = code_row
     for n, (unit_code, info) in enumerate(c.units.items(), start=1):
         r += 1
         sh.raw_number(r, 1, n, n_fmt)
-        texts = [(2, sh.text(r, 2, unit_code, **code_fmt)), (3, sh.text(r, 3, info.name))]
+        texts = list(enumerate(sh.write_texts(r, 2, (unit_code, info.name), looks), start=2))
         row = per_unit[unit_code]
         if unit_code in marked_units:
             for j, ind in enumerate(indicators, start=nfixed + 1):
                 texts.append((j, _unit_cell(sh, r, j, row[ind.code], marks, reasons,
                                             unit_code, ind)))
         else:
-            for j, code, type_, shade in columns:
-                number = clean(row[code])
-                if number is not None and not math.isfinite(number):
-                    number = None
-                key = (number_format(number, type_), shade)
-                fmt = plain.get(key)
-                if fmt is None:
-                    fmt = plain[key] = book.format(horizontal="right", shade=shade,
-                                                   num_format=key[0])
-                if number is None:
-                    write_blank(r - 1, j - 1, None, fmt)
-                else:
-                    write_number(r - 1, j - 1, number, fmt)
-            sh.max_col = max(sh.max_col, ncols)
+            sh.write_numbers(r, nfixed + 1, [row[code] for code in codes], plain)
         # a value not used is text ("bị loại: …"): the row grows to show it
         sh.fit_row(r, texts)
 
@@ -290,16 +276,39 @@ def _rejected_findings(c: Consolidation) -> dict[tuple[str, str], Finding]:
 
 # ------------------------------------------------------------------ models
 
-def _model_records(c: Consolidation) -> list[dict]:
-    if c.models is None or not len(c.models):
+MODEL_KEYS = ("unit_name", "name", "field", "kind", "exemplary", "implementer", "note")
+
+
+def _model_rows(c: Consolidation) -> list[tuple[object, ...]]:
+    """The listed models in the order of c.units (those of a unit not among
+    them last, each unit's in the order read), each as the cells of its row
+    from Đơn vị to Ghi chú (MODEL_KEYS): the unit's name, the model's fields,
+    the exemplary mark, None for a blank. Taken column by column: a dict per
+    model (DataFrame.to_dict) takes longer than writing the rows."""
+    models = c.models
+    if models is None or not len(models):
         return []
+    size = len(models)
+
+    def column(key: str) -> list:
+        return models[key].tolist() if key in models.columns else [None] * size
+
+    units = column("unit")
     order = {code: i for i, code in enumerate(c.units)}
-    records = c.models.to_dict("records")
-    for m in records:
-        code = m.get("unit")
+    ranks = [order.get(code, len(order)) for code in units]
+    names = []
+    for code in units:
         info = c.units.get(code) if isinstance(code, str) else None
-        m["unit_name"] = info.name if info else (code or "")
-    return sorted(records, key=lambda m: order.get(m.get("unit"), len(order)))
+        names.append(info.name if info else (code or ""))
+    columns = []
+    for key in MODEL_KEYS:
+        values = names if key == "unit_name" else column(key)
+        if key == "exemplary":
+            columns.append([forms.EXEMPLARY_MARK if is_exemplary(v) else None for v in values])
+        else:
+            columns.append([None if _blank(v) or v == "" else v for v in values])
+    rows = list(zip(*columns, strict=True))
+    return [rows[i] for i in sorted(range(size), key=ranks.__getitem__)]
 
 
 def _blank(value: object) -> bool:
@@ -322,15 +331,15 @@ def _list_source(labels: list[str], hidden_col: int, first: int) -> tuple[list[s
 def _models_sheet(sh: Sheet, c: Consolidation) -> None:
     """The consolidated model list: forms.fill_model_sheet's layout with the
     unit column, dropdowns on Lĩnh vực / Loại / Tiêu biểu over its rows."""
-    records = _model_records(c)
-    exemplary = sum(1 for m in records if is_exemplary(m.get("exemplary")))
+    records = _model_rows(c)
+    marked = MODEL_KEYS.index("exemplary")
+    exemplary = sum(1 for m in records if m[marked] is not None)
     note = f"{len(records)} mô hình"
     if records:
         note += f", trong đó {exemplary} mô hình tiêu biểu"
     org = c.organization.name
     headers = list(forms.MODEL_HEADERS)
     widths = list(forms.MODEL_WIDTHS)
-    keys = ["unit_name", "name", "field", "kind", "exemplary", "implementer", "note"]
     headers.insert(1, forms.MODEL_UNIT_HEADER)
     widths.insert(1, forms.MODEL_UNIT_WIDTH)
     ncols = len(headers)
@@ -361,21 +370,16 @@ def _models_sheet(sh: Sheet, c: Consolidation) -> None:
         sources.append((headers.index(name) + 1, labels, source, title))
 
     center = {"kind", "exemplary"}
+    n_fmt = sh.book.format(horizontal="center")
+    looks = [sh.book.look(horizontal="center" if key in center else None) for key in MODEL_KEYS]
     r = first - 1
     for i, model in enumerate(records):
         r = first + i
-        sh.raw_number(r, 1, i + 1, sh.book.format(horizontal="center"))
-        texts = []
-        for j, key in enumerate(keys, start=2):
-            value = model.get(key)
-            if key == "exemplary":
-                value = forms.EXEMPLARY_MARK if is_exemplary(value) else None
-            elif _blank(value) or value == "":
-                value = None
-            texts.append((j, sh.text(r, j, value, horizontal="center" if key in center else None)))
+        sh.raw_number(r, 1, i + 1, n_fmt)
+        texts = sh.write_texts(r, 2, model, looks)
         for col, label in lists.pop(r, {}).items():
             sh.plain_text(r, col, label)
-        sh.fit_row(r, texts)
+        sh.fit_row(r, enumerate(texts, start=2))
     for row in sorted(lists):
         for col, label in lists[row].items():
             sh.plain_text(row, col, label)
@@ -420,6 +424,16 @@ def _checks_sheet(sh: Sheet, c: Consolidation) -> None:
     names = {u.code: u.name for u in (*c.missing, *c.held)}
     names.update({code: info.name for code, info in c.units.items()})
     n_fmt = sh.book.format(horizontal="center")
+
+    def look(j: int, shade: str | None = None):
+        return sh.book.look(bold=j == 2, horizontal="center" if j in (2, 6, 11) else None,
+                            size=11 if j in (4, 5) else None, shade=shade)
+
+    # the looks of columns 2 to 10; an open error's or warning's Mức độ is shaded
+    looks = [look(j) for j in range(2, ncols + 1)]
+    shaded = {severity: [look(2, fill), *looks[1:]]
+              for severity, fill in (("error", styles.ERROR_FILL),
+                                     ("warning", styles.WARNING_FILL))}
     r = header
     for n, f in enumerate(findings, start=1):
         r += 1
@@ -436,15 +450,9 @@ def _checks_sheet(sh: Sheet, c: Consolidation) -> None:
             fmt_percent(f.impact * 100) if f.impact is not None else None,
         ]
         sh.raw_number(r, 1, n, n_fmt)
-        texts = []
-        for j, value in enumerate(values, start=2):
-            shade = None
-            if j == 2 and f.status == Status.OPEN:
-                shade = {"error": styles.ERROR_FILL, "warning": styles.WARNING_FILL}.get(f.severity)
-            texts.append((j, sh.text(r, j, value or None, bold=j == 2,
-                                     horizontal="center" if j in (2, 6, 11) else None,
-                                     size=11 if j in (4, 5) else None, shade=shade)))
-        sh.fit_row(r, texts)
+        row_looks = shaded.get(f.severity, looks) if f.status == Status.OPEN else looks
+        written = sh.write_texts(r, 2, [value or None for value in values], row_looks)
+        sh.fit_row(r, enumerate(written, start=2))
     if not findings:
         r += 1
         sh.blank(r, 1, horizontal="center")
@@ -497,22 +505,28 @@ def _sources_sheet(sh: Sheet, c: Consolidation) -> None:
     header = _titles(sh, c, "CÁC TỆP ĐÃ ĐỌC", ncols,
                      f"{len(c.sources)} tệp, {used} tệp được tổng hợp")
     sh.header_row(header, headers)
-    center = sh.book.format(horizontal="center")
+    book = sh.book
+    center = book.format(horizontal="center")
+    # Tệp, SHA-256, Mã đơn vị, Đơn vị, Kỳ báo cáo; Tình trạng, shaded when not used
+    looks = [book.look(size=11), book.look(size=8, wrap=False),
+             book.look(horizontal="center", size=11), book.look(),
+             book.look(horizontal="center")]
+    status_looks = {True: book.look(shade=None), False: book.look(shade=styles.WARNING_FILL)}
+    periods: dict[str, str] = {}  # the same period on most files: its title worked out once
     r = header
     for n, s in enumerate(c.sources, start=1):
         r += 1
         sh.raw_number(r, 1, n, center)
-        texts = [
-            (2, sh.text(r, 2, s.path, size=11)),
-            (3, sh.text(r, 3, s.sha256 or None, size=8, wrap=False)),
-            (4, sh.text(r, 4, s.unit or None, horizontal="center", size=11)),
-            (5, sh.text(r, 5, s.unit_name or None)),
-            (6, sh.text(r, 6, _period_text(s.period) or None, horizontal="center")),
-        ]
+        period = periods.get(s.period)
+        if period is None:
+            period = periods[s.period] = _period_text(s.period)
+        texts = list(enumerate(sh.write_texts(
+            r, 2, [s.path, s.sha256 or None, s.unit or None, s.unit_name or None,
+                   period or None], looks), start=2))
         sh.raw_number(r, 7, int(s.values), center)
         sh.raw_number(r, 8, int(s.models), center)
-        texts.append((9, sh.text(r, 9, _status_text(s, states) or None,
-                                 shade=None if s.used else styles.WARNING_FILL)))
+        texts.append((9, sh.put_text(r, 9, _status_text(s, states) or None,
+                                     status_looks[bool(s.used)])))
         sh.fit_row(r, texts)
     if not c.sources:
         r += 1

@@ -13,6 +13,13 @@ Text goes through styles.clean_text and is always written with
 write_string (never write(), which would take "=…" for a formula); formats
 are created once per distinct look and reused (Book.format).
 
+Cells are written through XlsxWriter's undecorated writers (_direct_writers)
+when this XlsxWriter has them: the public write_number/write_string/
+write_blank only add the parsing of "A1" notation, which dvk never uses,
+and they are called once for every cell of the workbook. The big sheets
+make their looks once (Book.look) and write a row's texts with one call
+(Sheet.write_texts).
+
 xlsxwriter is imported inside Book so that importing this module stays cheap.
 """
 
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from dvk_cli.outputs import styles
@@ -34,6 +42,35 @@ _PX_PER_PT = 4 / 3
 
 def _xl_border(style: str) -> int:
     return _BORDER_INDEX[style]
+
+
+# Worksheet's cell writers without the A1-notation wrapper, and how many
+# arguments each takes (self, row, col, value, format).
+_DIRECT_WRITERS = ("_write_number", "_write_string", "_write_blank")
+
+
+@cache
+def _direct_writers() -> bool:
+    """Whether this XlsxWriter's Worksheet has the undecorated writers its
+    public write_number/write_string/write_blank call, taking the arguments
+    dvk passes. They are private: checked once, with the first workbook (when
+    xlsxwriter is imported), and the public methods are used when they are
+    missing or look different."""
+    import inspect
+
+    from xlsxwriter.worksheet import Worksheet
+
+    for name in _DIRECT_WRITERS:
+        method = getattr(Worksheet, name, None)
+        if not callable(method):
+            return False
+        try:
+            parameters = inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            return False
+        if len(parameters) != 5:
+            return False
+    return True
 
 
 class Book:
@@ -52,7 +89,9 @@ class Book:
             "default_format_properties": {"font_name": styles.FONT_NAME,
                                           "font_size": styles.FONT_SIZE},
         })
+        self.direct = _direct_writers()
         self._formats: dict[tuple, Any] = {}
+        self._looks: dict[tuple, Look] = {}
         # the same unit names, fields, kinds and files come back on thousands
         # of rows: each text is cleaned once
         self._clean: dict[str, str] = {}
@@ -107,11 +146,51 @@ class Book:
             fmt = self._formats[key] = self.wb.add_format(props)
         return fmt
 
+    def figure_formats(self, type_: str, **look: Any) -> tuple[Any, Any, Any]:
+        """The formats Sheet.number gives a figure of type `type_` in `look`
+        when it is empty, whole and not whole, for Sheet.put_number and
+        Sheet.write_numbers. A figure is one of the three once clean
+        (styles.clean_number: None, an int, or a float that is not whole),
+        and styles.number_format tells no two figures of a kind apart."""
+        return (self.format(**look, num_format=styles.number_format(None, type_)),
+                self.format(**look, num_format=styles.number_format(1, type_)),
+                self.format(**look, num_format=styles.number_format(0.5, type_)))
+
+    def look(self, **look: Any) -> Look:
+        """The Look of text cells in `look` (Book.format's arguments but the
+        quote prefix), made once per workbook."""
+        key = tuple(look.items())
+        found = self._looks.get(key)
+        if found is None:
+            found = self._looks[key] = Look(self, look)
+        return found
+
     def sheet(self, name: str) -> Sheet:
         return Sheet(self, self.wb.add_worksheet(name))
 
     def close(self) -> None:
         self.wb.close()
+
+
+class Look:
+    """How a text cell looks (Book.look): its format, and the same with
+    Excel's quote prefix for text a spreadsheet would take for a formula or a
+    sign (made the first time such a text comes, as Sheet.text always did).
+    Made once, a look spares each cell the format's lookup by its arguments."""
+
+    __slots__ = ("_book", "_look", "fmt", "_quoted")
+
+    def __init__(self, book: Book, look: dict[str, Any]):
+        self._book = book
+        self._look = look
+        self.fmt = book.format(**look)
+        self._quoted: Any = None
+
+    @property
+    def quoted(self) -> Any:
+        if self._quoted is None:
+            self._quoted = self._book.format(**self._look, quote=True)
+        return self._quoted
 
 
 class Sheet:
@@ -125,10 +204,22 @@ class Sheet:
         self.max_row = 0
         self.max_col = 0
         self.row = 0  # the row being written: an earlier one is on disk already
+        # the cell writers, 0-based (row, col, value, format); blank's value is None
+        if book.direct:
+            self._number, self._string, self._blank = (
+                ws._write_number, ws._write_string, ws._write_blank)
+        else:
+            self._number, self._string, self._blank = (
+                ws.write_number, ws.write_string, ws.write_blank)
+        self._cleaned = book._clean
+        # fit_row's (width, characters per line) of a column, by font size;
+        # forgotten when widths change
+        self._fits: dict[float, dict[int, tuple[float, float]]] = {}
 
     # ---------------------------------------------------------- geometry
 
     def set_widths(self, widths: Sequence[float], start_col: int = 1) -> None:
+        self._fits.clear()
         for i, width in enumerate(widths):
             col = start_col + i
             self.widths[col] = width
@@ -152,10 +243,22 @@ class Sheet:
                 size: float = styles.FONT_SIZE, indent: Mapping[int, int] | None = None) -> None:
         """styles.fit_row_height for the texts of a row (column, value) as written."""
         lines = 1
+        fits = self._fits.get(size)
+        if fits is None:
+            fits = self._fits[size] = {}
         for col, value in texts:
             if isinstance(value, str) and value and not value.startswith("="):
-                width = self.width(col) - 2 * (indent or {}).get(col, 0)
-                if len(value) > styles.chars_per_line(width, size) or "\n" in value:
+                if indent and indent.get(col):
+                    width = self.width(col) - 2 * indent[col]
+                    per_line = styles.chars_per_line(width, size)
+                else:  # a column's width and line length, worked out once
+                    fit = fits.get(col)
+                    if fit is None:
+                        width = self.width(col)
+                        fit = fits[col] = (width, styles.chars_per_line(width, size))
+                    width, per_line = fit
+                # a text shorter than a line of its column is one line
+                if len(value) > per_line or "\n" in value:
                     lines = max(lines, styles.estimate_lines(value, width, size))
         self.set_height(row, styles.row_height(lines, size))
 
@@ -180,15 +283,39 @@ class Sheet:
         a spreadsheet would take for a formula or a sign; None/NaN leave a
         formatted blank. Returns the text written."""
         self._seen(row, col)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            self.ws.write_blank(row - 1, col - 1, None, self.book.format(**look))
+        return self._text(row - 1, col - 1, value, self.book.look(**look))
+
+    def put_text(self, row: int, col: int, value: object, look: Look) -> str | None:
+        """Sheet.text in a Look made beforehand (Book.look)."""
+        self._seen(row, col)
+        return self._text(row - 1, col - 1, value, look)
+
+    def write_texts(self, row: int, col: int, values: Sequence[object],
+                    looks: Sequence[Look]) -> list[str | None]:
+        """Sheet.text for the cells of a row from column `col` on, each value in
+        its Look (Book.look); returns the texts written."""
+        self._seen(row, col + len(values) - 1)
+        put, r = self._text, row - 1
+        return [put(r, c, value, look)
+                for c, (value, look) in enumerate(zip(values, looks, strict=True), start=col - 1)]
+
+    def _text(self, r: int, c: int, value: object, look: Look) -> str | None:
+        """Sheet.text at 0-based (r, c), the row's order already checked."""
+        if value.__class__ is str:  # most cells: a text already cleaned once (Book.clean)
+            text = self._cleaned.get(value)
+            if text is None:
+                text = self.book.clean(value)
+        elif value is None or (isinstance(value, float) and math.isnan(value)):
+            self._blank(r, c, None, look.fmt)
             return None
-        text = self.book.clean(value)
-        fmt = self.book.format(**look, quote=text.startswith(styles.FORMULA_START))
-        if text:
-            self.ws.write_string(row - 1, col - 1, text, fmt)
         else:
-            self.ws.write_blank(row - 1, col - 1, None, fmt)
+            text = self.book.clean(value)
+        if not text:
+            self._blank(r, c, None, look.fmt)
+        elif text.startswith(styles.FORMULA_START):
+            self._string(r, c, text, look.quoted)
+        else:
+            self._string(r, c, text, look.fmt)
         return text
 
     def number(self, row: int, col: int, value: object, type_: str = "count",
@@ -206,9 +333,43 @@ class Sheet:
         """A number already clean (or None: a formatted blank) in a given format."""
         self._seen(row, col)
         if number is None:
-            self.ws.write_blank(row - 1, col - 1, None, fmt)
+            self._blank(row - 1, col - 1, None, fmt)
         else:
-            self.ws.write_number(row - 1, col - 1, number, fmt)
+            self._number(row - 1, col - 1, number, fmt)
+
+    def put_number(self, row: int, col: int, value: object,
+                   formats: tuple[Any, Any, Any]) -> float | int | None:
+        """Sheet.number in formats made beforehand (Book.figure_formats)."""
+        self._seen(row, col)
+        return self._figure(row - 1, col - 1, value, formats)
+
+    def write_numbers(self, row: int, col: int, values: Sequence[object],
+                      formats: Sequence[tuple[Any, Any, Any]]) -> None:
+        """Sheet.number for the cells of a row from column `col` on, each value
+        in its column's formats (Book.figure_formats)."""
+        self._seen(row, col + len(values) - 1)
+        figure, r = self._figure, row - 1
+        for c, (value, figure_formats) in enumerate(zip(values, formats, strict=True),
+                                                    start=col - 1):
+            figure(r, c, value, figure_formats)
+
+    def _figure(self, r: int, c: int, value: object,
+                formats: tuple[Any, Any, Any]) -> float | int | None:
+        """Sheet.number at 0-based (r, c), the row's order already checked;
+        `formats`: for an empty, a whole and a fractional figure."""
+        number: float | int | None
+        if type(value) is float and math.isfinite(value):
+            # most figures: styles.clean_number's work for a float, inline
+            number = int(value) if value.is_integer() else value
+        else:
+            number = styles.clean_number(value)
+            if number is not None and not math.isfinite(number):
+                number = None
+        if number is None:
+            self._blank(r, c, None, formats[0])
+        else:
+            self._number(r, c, number, formats[1] if isinstance(number, int) else formats[2])
+        return number
 
     def plain_text(self, row: int, col: int, text: str) -> None:
         """Text (already clean) in the workbook's default look, like a cell
@@ -216,12 +377,12 @@ class Sheet:
         self._seen(row, col)
         fmt = (self.book.format(border=False, wrap=False, vertical=None, quote=True)
                if text.startswith(styles.FORMULA_START) else None)
-        self.ws.write_string(row - 1, col - 1, text, fmt)
+        self._string(row - 1, col - 1, text, fmt)
 
     def blank(self, row: int, col: int, **look: Any) -> None:
         """A formatted empty cell."""
         self._seen(row, col)
-        self.ws.write_blank(row - 1, col - 1, None, self.book.format(**look))
+        self._blank(row - 1, col - 1, None, self.book.format(**look))
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int,
               value: object, **look: Any) -> None:
