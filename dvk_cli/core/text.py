@@ -101,6 +101,11 @@ def _fold_text(value: str) -> str:
     return text.rstrip(":：").strip()
 
 
+# fold_label of a value known to be a str: the same cached work without the
+# type test (the readers fold every text cell of every file they read).
+fold_label_str = _fold_text
+
+
 def squeeze(text: object) -> str:
     """Lower case NFC with every space and dot removed."""
     text = unicodedata.normalize("NFC", str(text)).lower()

@@ -20,6 +20,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -672,6 +673,18 @@ _UNICODE_VI = re.compile("[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169"
                          "\u01a0\u01a1\u01af\u01b0\u1ea0-\u1eff]")
 
 
+def _legacy_test(text: str) -> bool:
+    """A text that may be TCVN3 or VNI: some legacy font's character, and no
+    letter only Unicode Vietnamese has."""
+    return _LEGACY_HINT.search(text) is not None and _UNICODE_VI.search(text) is None
+
+
+# The same labels and headers come back in every file: the test of a short
+# text is remembered (a bounded cache; a long text is tested each time).
+_MEMO_LENGTH = 200
+_legacy_memo = lru_cache(maxsize=1 << 12)(_legacy_test)
+
+
 def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> None:
     """Turn TCVN3 (.VnTime) and VNI text into Unicode, in place, and say where.
 
@@ -679,11 +692,13 @@ def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> N
     in decides the ambiguous short ones ("Bé" is Unicode "bé" or TCVN3 "bộ").
     Texts that already read as Unicode Vietnamese are never touched.
     """
+    # (an ASCII text holds none of _LEGACY_HINT's characters: isascii, O(1), skips it)
     candidates = [(name, rows, r, c, v)
                   for name, rows in sheets
                   for r, row in enumerate(rows)
                   for c, v in enumerate(row)
-                  if isinstance(v, str) and _LEGACY_HINT.search(v) and not _UNICODE_VI.search(v)]
+                  if isinstance(v, str) and not v.isascii()
+                  and (_legacy_memo(v) if len(v) <= _MEMO_LENGTH else _legacy_test(v))]
     if not candidates:
         return
     from dvk_cli.reading.legacy import ENCODING_NAMES, file_encoding, to_unicode

@@ -28,6 +28,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dvk_cli.reading.limits import (  # noqa: F401 - re-exported: callers import the limits from here
@@ -224,15 +225,20 @@ _XLSX_TOKEN, _XLSX_SKIP = _tokenizer(rb"c|row", rb"row", rb"\s+r=\"([A-Z]{0,3})(
 # A part that is "plain" (no comment, CDATA, DOCTYPE, single quote, nor '<' or
 # '>' inside a value) is cut into tags by '<' and '>' alone: there the cells
 # are counted in C, without the tokenizer, when all have r="B12" first.
-_BRACKET_IN_VALUE = re.compile(rb"=\"[^\"<>]*+[<>]")
-_SPACED_EQUALS = re.compile(rb"=\s")
 _PREFIXED_C = re.compile(rb":c[\s/>]")
+# An "=" followed by a space, or a value holding a '<' or a '>' (one pass for both).
+_ODD_VALUE = re.compile(rb"=(?:\s|\"[^\"<>]*+[<>])")
 _C_ANY = re.compile(rb"<c[\s/>]")
 _C_FAST = re.compile(rb"<c\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^>]*)>")  # (ref, letters, digits, rest)
+# Every cell start tag in one pass: _C_FAST's groups for one with r="B12"
+# first and no '<' before its '>', four empty groups for any other. When no
+# tag has empty groups, the list is exactly _C_FAST's and as long as
+# _C_ANY's (a '<' only starts a tag, so no cell tag hides inside another).
+_C_TAG = re.compile(rb"<c(?:\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^<>]*+)>|(?=[\s/>]))")
 _R_EQ = re.compile(rb"r\s*=")
 _COLUMNS: dict[bytes, int] = {}
 _LAST_ROW, _LAST_COL = 1_048_575, 16_383  # 0-based: row 1,048,576 and column XFD, Excel's last
-_FIRST = operator.itemgetter(0)
+_FIRST, _LETTERS, _DIGITS, _REST = (operator.itemgetter(i) for i in range(4))
 # The rest of a cell calamine drops (no value: nothing, or formulas alone), as
 # strictly as it can be told; anything else may be a value. (`<v></v>` of a
 # number is dropped too, but an empty `<v>` or `<is>` of a string is kept.)
@@ -268,6 +274,26 @@ def _position(ref: bytes) -> tuple[int, int] | None:
     if row < 0:
         return None
     return row, max(_col_number(m.group(1)) - 1, 0)
+
+
+def _declaration_only(data: bytes) -> bool:
+    """No processing instruction ("<?") in a part but, at most, one XML
+    declaration at its very start."""
+    if b"?" not in data:  # a byte search: much quicker than one for "<?"
+        return True
+    start = data.find(b"<?")
+    if start == -1:
+        return True
+    if start > 3:
+        return False
+    # Usually the only other '?' is the declaration's own "?>": a second
+    # "<?" would have its '?' right after a '<'.
+    mark = data.find(b"?", start + 2)
+    if mark == -1:
+        return True
+    if data.find(b"?", mark + 1) == -1:
+        return data[mark - 1] != 0x3C  # '<'
+    return data.find(b"<?", start + 1) == -1
 
 
 class _FirstHeld(_Scan):
@@ -350,17 +376,15 @@ class _SheetScan(_FirstHeld):
         """Count a whole part the quick way; False when it is not plain, or
         when two of its cells share a position or one lies beyond the sheet
         (the tokenizer sees to them)."""
-        if (b"<!" in data or b"'" in data or _PREFIXED_C.search(data)
-                or _SPACED_EQUALS.search(data) or _BRACKET_IN_VALUE.search(data)):
+        # (A byte search is much quicker than one for "<!": '<' is everywhere.)
+        if (b"'" in data or (b"!" in data and b"<!" in data) or not _declaration_only(data)
+                or _PREFIXED_C.search(data) or _ODD_VALUE.search(data)):
             return False
-        pi = data.find(b"<?")
-        if pi != -1 and (pi > 3 or data.find(b"<?", pi + 1) != -1):
-            return False
-        fast = _C_FAST.findall(data)
-        if len(fast) != len(_C_ANY.findall(data)):
+        fast = self._fast_cells(data)
+        if fast is None:
             return False  # a cell without r, or with r in another form
-        if fast and _R_EQ.search(rests := b" ".join(rest for _, _, _, rest in fast)) \
-                and _R_KEY.search(rests):
+        rests = b" ".join(map(_REST, fast))
+        if _R_EQ.search(rests) and _R_KEY.search(rests):
             return False  # a second r
         if self.check and len(set(map(_FIRST, fast))) != len(fast):
             # Two cells, empty or not, at one position (written the one way
@@ -368,15 +392,28 @@ class _SheetScan(_FirstHeld):
             # of order but distinct, they are read as they are.
             self._exact()
             return False
-        kept = fast if self.every_cell else [f for f in fast if not f[3].endswith(b"/")]
+        kept = fast
+        if not self.every_cell and b"/" in rests:  # (no '/' in any rest: no `<c .../>`)
+            kept = [f for f in fast if not f[3].endswith(b"/")]
         max_row = max_col = -1
         if kept:
-            max_row = max(map(int, {d for _, _, d, _ in kept})) - 1
-            max_col = max(map(_col_number, {c for _, c, _, _ in kept})) - 1
+            max_row = max(map(int, set(map(_DIGITS, kept)))) - 1
+            max_col = max(map(_col_number, set(map(_LETTERS, kept)))) - 1
             if self.check and (max_row > _LAST_ROW or max_col > _LAST_COL):
                 return False
         self.cells, self.max_row, self.max_col = len(kept), max_row, max_col
         return True
+
+    @staticmethod
+    def _fast_cells(data: bytes) -> list[tuple[bytes, bytes, bytes, bytes]] | None:
+        """(ref, letters, digits, rest) of every cell of a plain part, when
+        all have r="B12" first; else None."""
+        tags = _C_TAG.findall(data)
+        if b"" not in map(_FIRST, tags):
+            return tags  # the usual case: one pass (see _C_TAG)
+        # A tag of another form, or a '<' inside one: counted as before.
+        fast = _C_FAST.findall(data)
+        return fast if len(fast) == len(_C_ANY.findall(data)) else None
 
     def _again(self, key: int, r: int, row: int, data: bytes, pos: int) -> None:
         """A kept cell at or before the furthest so far (every cell, once
@@ -628,12 +665,25 @@ _ID = _attr_pattern(rb"(?:[\w.\-]+:)?[Ii]d")
 _NAME = _attr_pattern(rb"name")
 
 
-class _TagCollector(_Scan):
+class _TagCollector(_FirstHeld):
+    """The relationship and sheet tags of a part. A part inflated in one
+    chunk (they all are but in odd files) is looked up in `_part_tags`:
+    the relationships and workbook.xml of returns made from one form are
+    the same bytes, file after file."""
+
     token, skip = _REL_TOKEN, _REL_SKIP
 
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[bytes, bytes]] = []
+
+    def finish(self) -> None:
+        if self.first is not None:
+            first, self.first = self.first, None
+            if len(first) <= _MEMO_PART:
+                self.tags = list(_part_tags(first))
+            else:
+                self.consume(first)
 
     def start(self, name: bytes, attrs: bytes) -> None:
         if len(self.tags) < 100_000:
@@ -641,6 +691,18 @@ class _TagCollector(_Scan):
 
     def end(self, name: bytes) -> None:
         pass
+
+
+_MEMO_PART = 64 * 1024  # parts longer than this are tokenized each time
+
+
+@lru_cache(maxsize=64)
+def _part_tags(part: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    """The tags a _TagCollector collects from a part given in one chunk (a
+    part that raises is not remembered: it raises again)."""
+    scan = _TagCollector()
+    scan.consume(part)
+    return tuple(scan.tags)
 
 
 def _norm(name: str) -> str:
@@ -677,15 +739,31 @@ def workbook_sheets(z: zipfile.ZipFile) -> list[tuple[str, str]]:
             for name, part in _sheet_parts(z, members)[0]]
 
 
+def _meta_values(pattern: re.Pattern[bytes], attrs: bytes) -> list[bytes] | tuple[bytes, ...]:
+    """`_values` of a relationship or sheet tag: the same tags come back in
+    every return made from one form, so those of usual length are remembered."""
+    if len(attrs) > _MEMO_ATTRS:
+        return _values(pattern, attrs)
+    return _remembered_values(pattern, attrs)
+
+
+_MEMO_ATTRS = 4096
+
+
+@lru_cache(maxsize=1024)
+def _remembered_values(pattern: re.Pattern[bytes], attrs: bytes) -> tuple[bytes, ...]:
+    return tuple(_values(pattern, attrs))
+
+
 def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
                  package: Package | None = None) -> tuple[list[tuple[str, str]], set[str]]:
     """([(sheet name, normalised part)], every normalised part a sheet may be
     read from): what calamine would read, resolved every way it may."""
     bases = {"xl/"}
     for name, attrs in _tags(z, members, "_rels/.rels", package):
-        types = _values(_TYPE, attrs)
+        types = _meta_values(_TYPE, attrs)
         if name == b"Relationship" and any(t.endswith(b"/officeDocument") for t in types):
-            for target in _values(_TARGET, attrs)[:4]:
+            for target in _meta_values(_TARGET, attrs)[:4]:
                 t = _text(target)
                 folder = t[: t.rfind("/") + 1].lstrip("/")
                 bases.add(folder)
@@ -698,20 +776,20 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
             if name != b"Relationship":
                 continue
             resolved: set[str] = set()
-            for target in _values(_TARGET, attrs):
+            for target in _meta_values(_TARGET, attrs):
                 for t in {target.decode("utf-8", "replace"), _text(target)}:
                     resolved |= _resolve(base, t)
-            if any(t.endswith(b"sheet") for t in _values(_TYPE, attrs)):
+            if any(t.endswith(b"sheet") for t in _meta_values(_TYPE, attrs)):
                 parts |= resolved  # worksheet, chartsheet, dialogsheet
-            for rid in _values(_ID, attrs):
+            for rid in _meta_values(_ID, attrs):
                 targets.setdefault(rid, set()).update(resolved)
         for name, attrs in _tags(z, members, base + "workbook.xml", package):
             if name != b"sheet":
                 continue
-            names = _values(_NAME, attrs)
+            names = _meta_values(_NAME, attrs)
             sheet = _text(names[0]) if names else ""
             found: set[str] = set()
-            for rid in _values(_ID, attrs):
+            for rid in _meta_values(_ID, attrs):
                 found |= targets.get(rid, set())
             parts |= found  # whatever its type says, a part a sheet names is read as one
             stored = sorted(p for p in found if p in members)

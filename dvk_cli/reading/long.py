@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import cell_ref
 from dvk_cli.core.numbers import fmt_number, parse_number
-from dvk_cli.core.text import fold_label
 from dvk_cli.reading.labels import LabelIndex, strip_stt
 
 if TYPE_CHECKING:
@@ -23,6 +22,7 @@ from dvk_cli.reading.returns import (
     VALUE_HEADERS,
     ReturnData,
     cell_at,
+    folded_cells,
     is_number,
     take_value,
 )
@@ -36,10 +36,10 @@ def long_layout(rows: list[list], catalog: Catalog, index: LabelIndex):
     the number of rows below it recognised as indicators.
     """
     for r, row in enumerate(rows):
-        folded = {c: fold_label(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
-        value_col = next((c for c, t in folded.items() if t in VALUE_HEADERS), None)
-        if value_col is None:
-            continue
+        folded = folded_cells(row)
+        if VALUE_HEADERS.isdisjoint(folded.values()):
+            continue  # no value column: most rows (tested without a generator)
+        value_col = next(c for c, t in folded.items() if t in VALUE_HEADERS)
         code_col = next((c for c, t in folded.items() if t in CODE_HEADERS), None)
         label_col = next((c for c, t in folded.items() if t in LABEL_HEADERS), None)
         if code_col is None and label_col is None:
@@ -164,7 +164,8 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
     if xml is None or b"<f" not in xml or not any(f'r="{ref}"'.encode() in xml for ref in refs):
         return []
     out = []
-    if any(pattern.search(xml) for pattern in _TEXT_ONLY):  # where the bytes would not be cut as the text is
+    # where the bytes would not be cut as the text is (only ever at a byte beyond ASCII)
+    if not xml.isascii() and any(pattern.search(xml) for pattern in _TEXT_ONLY):
         for cell in _CELL.finditer(xml.decode("utf-8", "replace")):
             if cell.group(1) in refs and _unsaved(cell.group(2) or ""):
                 out.append(cell.group(1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dvk_cli.core.text import squeeze
 
@@ -56,6 +57,14 @@ def conversion(indicator_type: str, written: object) -> Conversion | None:
     text = unicodedata.normalize("NFC", str(written)).strip()
     if not text:
         return None
+    if len(text) <= _MEMO_LENGTH:
+        return _memo(indicator_type, text)
+    return _conversion(indicator_type, text)
+
+
+def _conversion(indicator_type: str, text: str) -> Conversion:
+    """`conversion` of a written unit (NFC, stripped, not empty)."""
+    table = TABLES[indicator_type]
     key = squeeze(text)
     if key in table:
         return Conversion(text, table[key])
@@ -67,6 +76,12 @@ def conversion(indicator_type: str, written: object) -> Conversion | None:
         if factor is not None:
             return Conversion(text, factor)
     raise UnknownMeasure(text)
+
+
+# Every return writes the same few units on its rows: the conversion of a
+# short text is remembered (an unknown one raises again each time).
+_MEMO_LENGTH = 64
+_memo = lru_cache(maxsize=256)(_conversion)
 
 
 def apply(value: float | int, conv: Conversion | None) -> float | int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import NotANumber, fmt_number, fullwidth_note, implausible, parse_number
-from dvk_cli.core.text import fold_label
+from dvk_cli.core.text import fold_label_str
 from dvk_cli.reading.labels import LabelIndex
 from dvk_cli.reading.measures import UnknownMeasure, apply, conversion
 
@@ -104,10 +104,16 @@ def cell_at(row: list, col: int | None) -> object:
     return row[col]
 
 
+def folded_cells(row: list) -> dict[int, str]:
+    """The row's text cells that are not blank, folded (fold_label), by column."""
+    return {c: fold_label_str(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
+
+
 def find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, dict[int, str]] | None:
     for r, row in enumerate(rows):
-        folded = {c: fold_label(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
-        if all(any(t in names for t in folded.values()) for names in required):
+        folded = folded_cells(row)
+        # (isdisjoint: the "any cell in names" test without a generator per row)
+        if all(not names.isdisjoint(folded.values()) for names in required):
             return r, folded
     return None
 
