@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 _string = json.encoder.encode_basestring  # C when available, as json.dumps uses it
 _FLUSH_PARTS = 8192  # pieces held before they are written
@@ -79,36 +79,23 @@ class PrettyJson:
             raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
     def _list(self, items: list | tuple, level: int) -> None:
-        parts = self._parts
-        if not items:
-            parts.append("[]")
-            return
-        inner = "\n" + "  " * (level + 1)
-        parts.append("[" + inner)
-        first = True
-        for item in items:
-            if not first:
-                parts.append("," + inner)
-            first = False
-            self._value(item, level + 1)
-            if len(parts) >= _FLUSH_PARTS:
-                self.flush()
-        parts.append("\n" + "  " * level + "]")
+        self._container((("", item) for item in items), level, "[", "]")
 
     def _dict(self, mapping: dict, level: int) -> None:
+        self._container(((_key(key) + ": ", value) for key, value in mapping.items()), level,
+                        "{", "}")
+
+    def _container(self, entries: Iterator[tuple[str, object]], level: int, opening: str,
+                   closing: str) -> None:
+        """A list or a dict: its (prefix, value) entries, one per line, one
+        level in; "[]" or "{}" when empty."""
         parts = self._parts
-        if not mapping:
-            parts.append("{}")
-            return
         inner = "\n" + "  " * (level + 1)
-        parts.append("{" + inner)
         first = True
-        for key, value in mapping.items():
-            if not first:
-                parts.append("," + inner)
+        for prefix, value in entries:
+            parts.append((opening + inner if first else "," + inner) + prefix)
             first = False
-            parts.append(_key(key) + ": ")
             self._value(value, level + 1)
             if len(parts) >= _FLUSH_PARTS:
                 self.flush()
-        parts.append("\n" + "  " * level + "}")
+        parts.append(opening + closing if first else "\n" + "  " * level + closing)
