@@ -311,7 +311,6 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     results: list[ReturnData | None] = [None] * n
     if n == 0:
         return []
-    ctx = _context()
     _load_prctl()
     events = selectors.DefaultSelector()  # the workers' pipes and process sentinels
     pending = collections.deque(range(n))
@@ -323,6 +322,9 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     workers = max(1, min(workers, n))
 
     def start() -> None:
+        # Chosen for each worker: one that replaces a dead worker while the
+        # process has another thread (`started` may begin one) is not forked.
+        ctx = _context()
         conn, child_conn = ctx.Pipe(duplex=True)
         err_r, err_w = ctx.Pipe(duplex=False)
         forked = ctx.get_start_method() == "fork"

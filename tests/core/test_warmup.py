@@ -55,7 +55,7 @@ def test_started_is_called_once_the_workers_are_forked(tmp_path, monkeypatch):
 
     got = read_all(files, default_catalog(), workers=2, started=started)
     assert [r.path for r in got] == [str(p) for p in files]
-    assert methods == ["fork"]  # no thread yet when the workers were started
+    assert methods == ["fork", "fork"]  # no thread yet when the workers were started
     assert seen[0] == 0 and seen[1] == 2  # called once, both workers running
 
 

@@ -268,3 +268,34 @@ def test_files_a_dead_worker_gives_back_go_to_an_idle_worker(tmp_path, returns, 
     assert [r.readable for r in got] == [True, True, False, True]
     assert by_file(got)["slowabort"][0][0] == "read_crashed"
     assert not any(map(_alive, hostile()))
+
+
+def test_a_worker_that_dies_while_the_imports_run_is_replaced_from_a_forkserver(
+        tmp_path, returns, hostile, monkeypatch):
+    # dvk starts a thread of imports once the workers are forked (core/warmup.py):
+    # a worker started while it runs may not be forked from a threaded process
+    (abort,) = named(tmp_path, returns[0], "abort")
+    files = [abort, *returns]
+    methods = []
+    real = workers._context
+
+    def context():
+        ctx = real()
+        methods.append(ctx.get_start_method())
+        return ctx
+
+    monkeypatch.setattr(workers, "_context", context)
+    done = threading.Event()
+    importing = threading.Thread(target=done.wait, args=(60,))
+    try:
+        got = read_all(files, default_catalog(), workers=2, started=importing.start)
+    finally:
+        done.set()
+        if importing.is_alive():
+            importing.join()
+    assert [r.path for r in got] == [str(p) for p in files]
+    [(rule, message)] = by_file(got)["abort"]
+    assert rule == "read_crashed" and "SIGABRT" in message
+    assert all(r.readable and r.values and not r.findings for r in got[1:])
+    assert methods[0] == "fork" and "forkserver" in methods[1:]
+    assert not any(map(_alive, hostile()))
