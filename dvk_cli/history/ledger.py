@@ -79,6 +79,7 @@ class Ledger:
         self.counts = {"new": 0, "unchanged": 0, "replaced": 0, "refused": 0, "from_store": 0}
         self.findings: list[Finding] = []
         self.run_id: int | None = None
+        self._currents: dict[str, Submission] | None = None
         if self.lock:
             self.findings.append(Finding(
                 "info", "period_locked",
@@ -117,7 +118,9 @@ class Ledger:
         drop a unit that has a stored return: files identical to it are used
         as it, files with other figures are named with the way to use them."""
         unit = group[0][1]
-        current = self.store.current(unit.code, self.period.code)
+        if self._currents is None:  # every unit's stored return, in one query (admit writes none)
+            self._currents = self.store.currents(self.period.code)
+        current = self._currents.get(unit.code)
         if current is None:
             return self._admit_new(group, findings, sources)
         same = [data for data, _ in group if data.sha256 == current.sha256]

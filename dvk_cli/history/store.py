@@ -645,6 +645,14 @@ class Store:
                                   (unit, period, kind, CURRENT))
         return found[0] if found else None
 
+    def currents(self, period: str, kind: str = KIND_RETURN) -> dict[str, Submission]:
+        """`current` of every unit of a period, by unit, in one query."""
+        out: dict[str, Submission] = {}
+        for sub in self._submissions("period = ? AND kind = ? AND status = ?",
+                                     (period, kind, CURRENT)):
+            out.setdefault(sub.unit, sub)  # the first by id, as `current` takes it
+        return out
+
     def find(self, unit: str, period: str, sha256: str,
              kind: str = KIND_RETURN) -> Submission | None:
         found = self._submissions("unit = ? AND period = ? AND kind = ? AND sha256 = ?",
