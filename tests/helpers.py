@@ -209,3 +209,20 @@ def write_ods_content(path: Path, content: bytes) -> Path:
                    "</manifest:manifest>")
         z.writestr("content.xml", content)
     return path
+
+
+def record_start_methods(monkeypatch) -> list[str]:
+    """The start method of every reading worker started from now on
+    ("fork", "forkserver"), in order (dvk_cli/reading/workers._context)."""
+    from dvk_cli.reading import workers
+
+    methods: list[str] = []
+    real = workers._context
+
+    def context():
+        ctx = real()
+        methods.append(ctx.get_start_method())
+        return ctx
+
+    monkeypatch.setattr(workers, "_context", context)
+    return methods

@@ -8,13 +8,12 @@ from __future__ import annotations
 import sys
 import threading
 
-from helpers import consistent_values, return_grid, write_xlsx
+from helpers import consistent_values, record_start_methods, return_grid, write_xlsx
 
 import dvk_cli
 from dvk_cli.core import warmup
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.core.warmup import Warmup
-from dvk_cli.reading import workers
 from dvk_cli.reading.parallel import read_all
 
 
@@ -37,15 +36,7 @@ def test_the_warmup_imports_its_modules_and_ignores_one_that_fails():
 def test_started_is_called_once_the_workers_are_forked(tmp_path, monkeypatch):
     files = _returns(tmp_path)
     seen = []
-    methods = []
-    real = workers._context
-
-    def context():
-        ctx = real()
-        methods.append(ctx.get_start_method())
-        return ctx
-
-    monkeypatch.setattr(workers, "_context", context)
+    methods = record_start_methods(monkeypatch)
 
     def started():
         seen.append(len([t for t in threading.enumerate() if t.name == "dvk-warmup"]))

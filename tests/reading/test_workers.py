@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import consistent_values, return_grid, write_xlsx
+from helpers import consistent_values, record_start_methods, return_grid, write_xlsx
 
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.reading import workers
@@ -276,15 +276,7 @@ def test_a_worker_that_dies_while_the_imports_run_is_replaced_from_a_forkserver(
     # a worker started while it runs may not be forked from a threaded process
     (abort,) = named(tmp_path, returns[0], "abort")
     files = [abort, *returns]
-    methods = []
-    real = workers._context
-
-    def context():
-        ctx = real()
-        methods.append(ctx.get_start_method())
-        return ctx
-
-    monkeypatch.setattr(workers, "_context", context)
+    methods = record_start_methods(monkeypatch)
     done = threading.Event()
     importing = threading.Thread(target=done.wait, args=(60,))
     try:
