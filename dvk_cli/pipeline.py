@@ -29,7 +29,7 @@ from dvk_cli.checks.rules import Checking, prepare
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
-from dvk_cli.core.files import display_path, readable_path
+from dvk_cli.core.files import display_path, readable_path, resolving
 from dvk_cli.core.findings import Finding, sort_findings
 from dvk_cli.core.periods import Period, parse_period
 from dvk_cli.core.warmup import Warmup
@@ -147,6 +147,16 @@ def run_pending(
     modules the caller will use after the run, imported while files are read
     (with those the run itself needs, RUN_MODULES). `looked`: dvk.toml and the
     files as run_key found them (the run reads what its key describes)."""
+    with resolving():  # thousands of paths in a few folders: each folder resolved once
+        return _run_pending(inputs, period, config_path, config, catalog, skip, workers,
+                            progress, history, warm, looked)
+
+
+def _run_pending(inputs: list[Path], period: str | None, config_path: Path | None,
+                 config: Config | None, catalog: Catalog | None, skip: set[Path] | None,
+                 workers: int | None, progress: Callable[[int], ProgressHook | None] | None,
+                 history: HistoryOptions | None, warm: tuple[str, ...], looked: Looked | None
+                 ) -> tuple[Consolidation, Pending]:
     if looked is not None:
         config = config or looked.config
     settings = configure(inputs, period=period, config_path=config_path, config=config,
@@ -263,7 +273,8 @@ def run_key(inputs: list[Path], command: str, out: Path, *, config_path: Path | 
     what was looked at."""
     check_inputs(inputs)
     config = load_config(find_config(inputs, config_path))
-    looked = Looked(config, find_returns(inputs, skip), find_unread(inputs, skip))
+    with resolving():
+        looked = Looked(config, find_returns(inputs, skip), find_unread(inputs, skip))
     key = runstate.run_key(command, out, config=config, files=looked.files, others=looked.unread,
                            options=options)
     return key, store_path_for(config), looked

@@ -8,7 +8,46 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
+
+# Within `resolving()`: each folder's resolved path, by its absolute text.
+_FOLDERS: ContextVar[dict[str, Path] | None] = ContextVar("dvk_resolved_folders", default=None)
+
+
+@contextlib.contextmanager
+def resolving() -> Iterator[None]:
+    """Within this block `resolve` looks each folder up once: a run resolves
+    every return's path three times (finding it, its read-cache entry, how
+    it is shown), thousands of files in a few folders, and Path.resolve
+    checks every component of every path each time. A folder whose place
+    changes during the block (a symlink retargeted mid-run) is not seen."""
+    if _FOLDERS.get() is not None:  # nested: the outer block's folders
+        yield
+        return
+    token = _FOLDERS.set({})
+    try:
+        yield
+    finally:
+        _FOLDERS.reset(token)
+
+
+def resolve(path: Path) -> Path:
+    """`path.resolve()`, the same result and the same exceptions; within
+    `resolving()` the folder is looked up once, and only the file's own
+    name is checked (a symlink is resolved in full)."""
+    folders = _FOLDERS.get()
+    name = path.name
+    if folders is None or name in ("", ".", ".."):
+        return path.resolve()
+    parent = os.path.dirname(os.fspath(path))
+    key = parent if os.path.isabs(parent) else os.path.join(os.getcwd(), parent)
+    base = folders.get(key)
+    if base is None:
+        base = folders[key] = Path(key).resolve()
+    if os.path.islink(path):
+        return path.resolve()
+    return base / name
 
 
 def _umask() -> int:
@@ -77,11 +116,23 @@ def readable_path(text: str) -> str:
     return fixed.encode("utf-8", "backslashreplace").decode("utf-8")  # any other lone surrogate
 
 
+def _cwd() -> Path:
+    """The working folder, resolved (once per folder within `resolving()`)."""
+    folders = _FOLDERS.get()
+    if folders is None:
+        return Path.cwd().resolve()
+    cwd = os.getcwd()
+    found = folders.get("\0cwd\0" + cwd)
+    if found is None:
+        found = folders["\0cwd\0" + cwd] = Path(cwd).resolve()
+    return found
+
+
 def display_path(path: Path) -> str:
     """How messages, JSON, workbooks and the store name a file: relative to
     the working folder when below it, printable (`readable_path`) always."""
     try:
-        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+        shown = str(resolve(path).relative_to(_cwd()))
     except (ValueError, OSError, RuntimeError):  # outside; cwd gone; a symlink loop
         shown = str(path)
     return readable_path(shown)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvk_cli.core.cells import CellError
+from dvk_cli.core.files import resolve
 from dvk_cli.core.findings import Acceptance, Finding, Status
 from dvk_cli.reading.returns import CellValue, ReturnData
 
@@ -336,7 +337,7 @@ def _key(path: Path) -> str | None:
     """A file's entry: its absolute path; None for a name SQLite cannot hold
     as text (bytes that are not UTF-8), a file that is simply read every time."""
     try:
-        text = str(path.resolve())
+        text = str(resolve(path))
         text.encode("utf-8")
     except (OSError, RuntimeError, UnicodeError):
         return None
