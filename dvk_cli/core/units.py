@@ -17,18 +17,21 @@ _PREFIXES = [
 _PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _PREFIXES) + r")(?:\s+|\.\s*)")
 
 
+_DASHES = re.compile(r"[_\-–—]+")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
+
+
 def name_key(text: object) -> str:
     """Key for unit matching: folded, prefixes and punctuation removed."""
-    t = fold(text)
-    t = re.sub(r"[_\-–—]+", " ", t)
+    t = _DASHES.sub(" ", fold(text))
     # strip administrative prefixes (compare without diacritics, cut original)
     for _ in range(2):
         m = _PREFIX_RE.match(strip_diacritics(t))
         if not m:
             break
         t = t[m.end():]
-    t = re.sub(r"[^\w\s]", " ", t)
-    return re.sub(r"\s+", " ", t).strip()
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", t)).strip()
 
 
 def ascii_key(text: object) -> str:
@@ -60,9 +63,10 @@ class Registry:
         self._ascii: dict[str, list[Unit]] = {}
         for u in units:
             for text in [u.name, u.code, *u.aliases]:
-                for index, key in ((self._keys, name_key(text)), (self._ascii, ascii_key(text))):
-                    bucket = index.setdefault(key, [])
-                    if key and u not in bucket:
+                key = name_key(text)
+                for index, k in ((self._keys, key), (self._ascii, strip_diacritics(key))):
+                    bucket = index.setdefault(k, [])
+                    if k and u not in bucket:
                         bucket.append(u)
 
     def __bool__(self) -> bool:
