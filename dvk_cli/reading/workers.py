@@ -285,13 +285,15 @@ def share_strings(data: ReturnData, seen: dict[str, str]) -> None:
     """Make the texts every return repeats (codes, labels, cells, sheets) one
     object each, as they were in the worker: a return unpickled alone would
     otherwise hold its own copies (20 MB over 3,321 returns)."""
+    shared = seen.setdefault
     for values in (data.values, data.computed):
         for v in values:
-            v.code = seen.setdefault(v.code, v.code)
-            v.label = seen.setdefault(v.label, v.label)
-            v.cell = seen.setdefault(v.cell, v.cell)
-            v.sheet = seen.setdefault(v.sheet, v.sheet)
-            v.how = seen.setdefault(v.how, v.how)
+            code, label, cell, sheet, how = v.code, v.label, v.cell, v.sheet, v.how
+            v.code = shared(code, code)
+            v.label = shared(label, label)
+            v.cell = shared(cell, cell)
+            v.sheet = shared(sheet, sheet)
+            v.how = shared(how, how)
     for part in data.parts:
         share_strings(part, seen)
 
