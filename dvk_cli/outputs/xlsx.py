@@ -20,12 +20,25 @@ and they are called once for every cell of the workbook. The big sheets
 make their looks once (Book.look) and write a row's texts with one call
 (Sheet.write_texts).
 
+In constant-memory mode (the default) the rows themselves are written
+by dvk when this XlsxWriter is the one it was checked against (_fast_rows): a
+cell dvk writes is kept in XlsxWriter's row table as the XML XlsxWriter would
+write for it but its reference and style (_Rows, a tuple of the format and
+that XML), and a row goes to the worksheet's file as one string
+(_Rows.write_single_row, in place of the worksheet's own). XlsxWriter keeps
+everything else: the dimensions, the styles and their numbering, comments,
+merges, the sheet's other parts, the zip; a cell it writes itself (a merge, a
+text too long or looking like rich text) it also serializes itself.
+
 xlsxwriter is imported inside Book so that importing this module stays cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -73,11 +86,241 @@ def _direct_writers() -> bool:
     return True
 
 
+# What XlsxWriter changes in an inline string (its _escape_control_characters
+# and _escape_data), or may: a text without any is written as it is.
+_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x")
+# What a blank cell is after its reference and style: <c r="A1" s="3"/>
+_BLANK_XML = "/>"
+# Sheet.text's (text written, its cell's XML after the style, quote prefix)
+# for None/NaN: a formatted blank
+_NO_TEXT = (None, _BLANK_XML, False)
+# The worksheet's state and methods _Rows relies on (checked by _fast_rows)
+_WORKSHEET_STATE = ("table", "previous_row", "dim_rowmin", "dim_rowmax", "dim_colmin",
+                    "dim_colmax", "row_info", "comments", "xls_rowmax", "xls_colmax",
+                    "xls_strmax", "fh", "constant_memory", "default_row_height",
+                    "original_row_height", "excel_version")
+_WORKSHEET_METHODS = ("_write_single_row", "_write_row", "_write_empty_row", "_write_cell",
+                      "_escape_control_characters", "_escape_data")
+
+
+@cache
+def _xml_helpers() -> tuple[Any, Any, Any, int]:
+    """XlsxWriter's own escaping of an inline string: control characters,
+    then the leading/trailing space test, then the data escaping; and its
+    longest string."""
+    from xlsxwriter.utility import _preserve_whitespace
+    from xlsxwriter.worksheet import Worksheet
+
+    return (Worksheet._escape_control_characters, _preserve_whitespace,
+            Worksheet._escape_data, 32767)
+
+
+def _string_xml(text: str) -> str | None:
+    """The XML XlsxWriter writes for a string cell after its reference and
+    style, in constant-memory mode (an inline string); None for a text it
+    truncates or writes as rich text, left to XlsxWriter."""
+    control, preserve, escape, strmax = _xml_helpers()
+    if len(text) > strmax // 2:
+        return None
+    if _ESCAPED.search(text) is None:
+        data = text
+    else:
+        text = control(text)
+        if text.startswith("<r>") and text.endswith("</r>"):
+            return None
+        data = escape(None, text)
+    space = ' xml:space="preserve"' if preserve(text) else ""
+    return f' t="inlineStr"><is><t{space}>{data}</t></is></c>'
+
+
+def _number_xml(number: float | int) -> str:
+    """The XML XlsxWriter writes for a number cell after its reference and style."""
+    return f"><v>{number:.16G}</v></c>"
+
+
+class _Rows:
+    """Writes a constant-memory worksheet's rows in place of its
+    _write_single_row (installed on the worksheet): the <row> element as
+    XlsxWriter's _write_row writes it (made by it once per kind of row), then
+    the cells in column order — dvk's, (format, XML after the style), with
+    their reference and style; any other cell by XlsxWriter's _write_cell —
+    and the row's XML written at once."""
+
+    __slots__ = ("ws", "names", "styles", "tags", "defaults")
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self.names: list[str] = []  # column letters
+        self.styles: dict[Any, str] = {}  # format -> ' s="N"'
+        self.tags: dict[tuple, str | None] = {}  # row properties -> the <row> tag after r
+        self.defaults: tuple = ()
+        ws._write_single_row = self.write_single_row
+
+    def write_single_row(self, current_row_num: int = 0) -> None:
+        """Worksheet._write_single_row: write the row being filled, start
+        `current_row_num`."""
+        ws = self.ws
+        row_num = ws.previous_row
+        ws.previous_row = current_row_num
+        table = ws.table
+        if row_num in ws.row_info or row_num in ws.comments or table[row_num]:
+            cells = table[row_num]
+            if cells:
+                self._write(row_num, cells)
+            else:  # row properties or comments only
+                ws._write_empty_row(row_num, None, ws.row_info[row_num])
+        table.clear()
+
+    def _tag(self, info: Any) -> str | None:
+        """What _write_row writes for a row with properties `info` after
+        '<row r="N"', or None to let it write the tag."""
+        ws = self.ws
+        defaults = (ws.default_row_height, ws.original_row_height, ws.excel_version)
+        if defaults != self.defaults:
+            self.tags.clear()
+            self.defaults = defaults
+        if info is None:
+            key: tuple = ()
+        elif info.row_format is not None:
+            return None
+        else:
+            key = tuple(vars(info).values())
+        try:
+            return self.tags[key]
+        except KeyError:
+            pass
+        fh = ws.fh
+        ws.fh = buffer = io.StringIO()
+        try:
+            ws._write_row(0, None, info)
+        finally:
+            ws.fh = fh
+        tag = buffer.getvalue()
+        start = '<row r="1"'
+        self.tags[key] = tag = tag[len(start):] if tag.startswith(start) else None
+        return tag
+
+    def _write(self, row_num: int, cells: dict[int, Any]) -> None:
+        ws = self.ws
+        info = ws.row_info.get(row_num)
+        ref = str(row_num + 1)
+        tag = self._tag(info)
+        parts: list[str] = []
+        if tag is None:
+            ws._write_row(row_num, None, info)
+        else:
+            parts.append(f'<row r="{ref}"{tag}')
+        cols = sorted(cells)
+        low, high = ws.dim_colmin, ws.dim_colmax
+        if cols[0] < low or cols[-1] > high:  # as XlsxWriter: the columns in the dimensions
+            cols = [col for col in cols if low <= col <= high]
+        names = self.names
+        if cols and cols[-1] >= len(names):
+            from xlsxwriter.utility import xl_col_to_name
+
+            names.extend(xl_col_to_name(col) for col in range(len(names), cols[-1] + 1))
+        styles_ = self.styles
+        for col in cols:
+            cell = cells[col]
+            if cell.__class__ is tuple:
+                fmt, xml = cell
+                style = styles_.get(fmt)
+                if style is None:
+                    # the format's index is given when its first cell is written,
+                    # as XlsxWriter does
+                    style = styles_[fmt] = f' s="{fmt._get_xf_index()}"'
+                parts.append(f'<c r="{names[col]}{ref}"{style}{xml}')
+            else:
+                if parts:
+                    ws.fh.write("".join(parts))
+                    parts = []
+                ws._write_cell(row_num, col, cell)
+        parts.append("</row>")
+        ws.fh.write("".join(parts))
+
+
+@cache
+def _fast_rows() -> bool:
+    """Whether dvk can write the rows of this XlsxWriter's constant-memory
+    worksheets (_Rows): the worksheet has the state and methods it relies on,
+    and a probe sheet with tricky texts and numbers written both ways comes
+    out the same (its rows' XML, dimensions, the formats' numbering). Checked
+    once; XlsxWriter writes the rows itself otherwise."""
+    try:
+        if not _direct_writers():
+            return False
+        from xlsxwriter.worksheet import Worksheet
+
+        if any(not callable(getattr(Worksheet, name, None)) for name in _WORKSHEET_METHODS):
+            return False
+        _xml_helpers()
+        return _probe(True) == _probe(False)
+    except Exception:
+        return False
+
+
+def _probe(fast: bool) -> tuple:
+    """A probe sheet written with or without _Rows: what it wrote of its rows
+    and what XlsxWriter keeps for the rest of the file. The workbook is not
+    closed (that would take longer than the rows): its temporary file goes."""
+    import os
+
+    book = Book(io.BytesIO(), fast=fast)
+    sh = book.sheet("P")
+    ws = sh.ws
+    try:
+        missing = [name for name in _WORKSHEET_STATE if not hasattr(ws, name)]
+        if missing or (sh.rows is None) == fast:
+            raise RuntimeError(f"XlsxWriter's worksheet has no {missing}")
+        ws.fh = io.StringIO()
+        _probe_fill(sh)
+        ws._write_single_row()  # as the workbook's close does
+        return (ws.fh.getvalue(), ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax,
+                ws.previous_row, sorted(ws.row_info), sorted(ws.comments),
+                [f.xf_index for f in book.wb.formats], dict(book.wb.xf_format_indices))
+    finally:
+        with contextlib.suppress(Exception):
+            ws.row_data_fh.close()
+        with contextlib.suppress(Exception):
+            os.unlink(ws.row_data_filename)
+
+
+def _probe_fill(sh: Sheet) -> None:
+    book = sh.book
+    sh.set_widths([10, 12, 8, 20])
+    texts = ["plain", " lead", "trail ", 'a&b<c>"d"', "x\x01y\x1b", "_x0041_", "<r>r</r>",
+             "=1+1", "-x", "", "dòng\nhai", "\ufffe", "\tt", "x" * 17000, None, float("nan"),
+             12, "plain"]
+    look, center = book.look(), book.look(horizontal="center", shade="E7E6E6")
+    figures = [None, float("nan"), float("inf"), 0.0, -0.0, 1.0, -2.5, 1e17, 1e-300,
+               123456789.123, 7, True, "3", 2 ** 60, 0.1]
+    formats = book.figure_formats("count", horizontal="right")
+    sh.title_row(1, "T & <t>", 4)
+    for r, start in enumerate(range(0, len(texts), 4), start=3):
+        values = texts[start:start + 4]
+        written = sh.write_texts(r, 2, values, [look, center, look, center][:len(values)])
+        sh.fit_row(r, enumerate(written, start=2))
+    r = sh.row + 1
+    sh.write_numbers(r, 1, figures, [formats] * len(figures))
+    sh.comment(r, 3, "note & <more>")
+    sh.put_number(r + 1, 2, 4.5, formats)
+    sh.raw_number(r + 1, 3, 3, formats[1])
+    sh.number(r + 1, 4, -0.0, "percent")
+    sh.text(r + 1, 5, "=x", bold=True)
+    sh.put_text(r + 1, 6, "  ", look)
+    sh.blank(r + 1, 7)
+    sh.plain_text(r + 1, 8, "+list")
+    sh.set_height(r + 2, 30)
+    sh.text(r + 3, 1, "after a row of height only")
+    sh.set_height(r + 3, 45)
+
+
 class Book:
     """An XlsxWriter workbook writing to `target` (a path or a binary file),
-    its formats cached by look."""
+    its formats cached by look; fast=None: dvk writes the rows of its
+    constant-memory worksheets when _fast_rows says it can."""
 
-    def __init__(self, target: Any, *, constant_memory: bool = True):
+    def __init__(self, target: Any, *, constant_memory: bool = True, fast: bool | None = None):
         import xlsxwriter
 
         self.wb = xlsxwriter.Workbook(target, {
@@ -90,11 +333,16 @@ class Book:
                                           "font_size": styles.FONT_SIZE},
         })
         self.direct = _direct_writers()
+        self.fast = constant_memory and self.direct and (_fast_rows() if fast is None else fast)
         self._formats: dict[tuple, Any] = {}
         self._looks: dict[tuple, Look] = {}
         # the same unit names, fields, kinds and files come back on thousands
         # of rows: each text is cleaned once
         self._clean: dict[str, str] = {}
+        # Sheet.text's (text written, cell XML after the style, quote prefix)
+        # of a value, and of a text once cleaned
+        self._text_cells: dict[str, tuple[str | None, str | None, bool]] = {}
+        self._cleaned_cells: dict[str, tuple[str | None, str | None, bool]] = {}
 
     def clean(self, value: object) -> str:
         """styles.clean_text, remembered for the texts of this workbook."""
@@ -104,6 +352,29 @@ class Book:
         if text is None:
             text = self._clean[value] = styles.clean_text(value)
         return text
+
+    def text_cell(self, value: object) -> tuple[str | None, str | None, bool]:
+        """What Sheet.text writes for `value`: the text (None for None/NaN, ''
+        for no text: both a blank), the cell's XML after its style (None: a
+        text XlsxWriter writes itself) and whether it takes the quote prefix."""
+        if value.__class__ is str:
+            cell = self._text_cells.get(value)
+            if cell is None:
+                cell = self._text_cells[value] = self._cleaned_cell(self.clean(value))
+            return cell
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return _NO_TEXT
+        return self._cleaned_cell(self.clean(value))
+
+    def _cleaned_cell(self, text: str) -> tuple[str | None, str | None, bool]:
+        cell = self._cleaned_cells.get(text)
+        if cell is None:
+            if not text:
+                cell = (text, _BLANK_XML, False)
+            else:
+                cell = (text, _string_xml(text), text.startswith(styles.FORMULA_START))
+            self._cleaned_cells[text] = cell
+        return cell
 
     def format(self, bold: bool = False, italic: bool = False, size: float | None = None,
                horizontal: str | None = None, vertical: str | None = "center", wrap: bool = True,
@@ -212,6 +483,9 @@ class Sheet:
             self._number, self._string, self._blank = (
                 ws.write_number, ws.write_string, ws.write_blank)
         self._cleaned = book._clean
+        # dvk writes the rows (_Rows) when the book can
+        self.rows = _Rows(ws) if book.fast and book.direct else None
+        self._figure_formats_ok: object = None  # write_numbers' formats, checked
         # fit_row's (width, characters per line) of a column, by font size;
         # forgotten when widths change
         self._fits: dict[float, dict[int, tuple[float, float]]] = {}
@@ -295,12 +569,59 @@ class Sheet:
         """Sheet.text for the cells of a row from column `col` on, each value in
         its Look (Book.look); returns the texts written."""
         self._seen(row, col + len(values) - 1)
-        put, r = self._text, row - 1
-        return [put(r, c, value, look)
-                for c, (value, look) in enumerate(zip(values, looks, strict=True), start=col - 1)]
+        r = row - 1
+        cells = self._open(r, col - 1, col + len(values) - 2)
+        if cells is None:
+            put = self._text
+            return [put(r, c, value, look)
+                    for c, (value, look) in enumerate(zip(values, looks, strict=True),
+                                                      start=col - 1)]
+        text_cell, written = self.book.text_cell, []
+        c = col - 1
+        for value, look in zip(values, looks, strict=True):
+            text, xml, quoted = text_cell(value)
+            if xml is None:
+                self._string(r, c, text, look.quoted if quoted else look.fmt)
+            else:
+                cells[c] = (look.quoted if quoted else look.fmt, xml)
+            written.append(text)
+            c += 1
+        return written
+
+    def _open(self, r: int, first: int, last: int) -> dict[int, Any] | None:
+        """The row table XlsxWriter keeps for 0-based row `r`, when dvk writes
+        its cells `first`..`last` itself (_Rows), each with a format: the
+        dimensions as XlsxWriter's writers set them, the row before written
+        out. None: the cells go through XlsxWriter's writers (no _Rows, or
+        cells it would refuse: outside the sheet, on a row written already)."""
+        ws = self.ws
+        if self.rows is None:
+            return None
+        previous = ws.previous_row
+        if r < previous or first < 0 or last >= ws.xls_colmax or r >= ws.xls_rowmax:
+            return None
+        if ws.dim_rowmin is None or r < ws.dim_rowmin:
+            ws.dim_rowmin = r
+        if ws.dim_rowmax is None or r > ws.dim_rowmax:
+            ws.dim_rowmax = r
+        if ws.dim_colmin is None or first < ws.dim_colmin:
+            ws.dim_colmin = first
+        if ws.dim_colmax is None or last > ws.dim_colmax:
+            ws.dim_colmax = last
+        if r > previous:
+            ws._write_single_row(r)
+        return ws.table[r]
 
     def _text(self, r: int, c: int, value: object, look: Look) -> str | None:
         """Sheet.text at 0-based (r, c), the row's order already checked."""
+        cells = self._open(r, c, c)
+        if cells is not None:
+            text, xml, quoted = self.book.text_cell(value)
+            if xml is None:
+                self._string(r, c, text, look.quoted if quoted else look.fmt)
+            else:
+                cells[c] = (look.quoted if quoted else look.fmt, xml)
+            return text
         if value.__class__ is str:  # most cells: a text already cleaned once (Book.clean)
             text = self._cleaned.get(value)
             if text is None:
@@ -332,6 +653,12 @@ class Sheet:
     def raw_number(self, row: int, col: int, number: float | int | None, fmt: Any) -> None:
         """A number already clean (or None: a formatted blank) in a given format."""
         self._seen(row, col)
+        if fmt is not None and (number is None or number.__class__ is int or (
+                number.__class__ is float and math.isfinite(number))):
+            cells = self._open(row - 1, col - 1, col - 1)
+            if cells is not None:
+                cells[col - 1] = (fmt, _BLANK_XML if number is None else _number_xml(number))
+                return
         if number is None:
             self._blank(row - 1, col - 1, None, fmt)
         else:
@@ -341,6 +668,9 @@ class Sheet:
                    formats: tuple[Any, Any, Any]) -> float | int | None:
         """Sheet.number in formats made beforehand (Book.figure_formats)."""
         self._seen(row, col)
+        cells = self._open(row - 1, col - 1, col - 1) if None not in formats else None
+        if cells is not None:
+            return self._put_figure(cells, row - 1, col - 1, value, formats)
         return self._figure(row - 1, col - 1, value, formats)
 
     def write_numbers(self, row: int, col: int, values: Sequence[object],
@@ -348,10 +678,48 @@ class Sheet:
         """Sheet.number for the cells of a row from column `col` on, each value
         in its column's formats (Book.figure_formats)."""
         self._seen(row, col + len(values) - 1)
-        figure, r = self._figure, row - 1
-        for c, (value, figure_formats) in enumerate(zip(values, formats, strict=True),
-                                                    start=col - 1):
-            figure(r, c, value, figure_formats)
+        r = row - 1
+        cells = None
+        if formats is self._figure_formats_ok or all(None not in f for f in formats):
+            cells = self._open(r, col - 1, col + len(values) - 2)
+        if cells is None:
+            figure = self._figure
+            for c, (value, figure_formats) in enumerate(zip(values, formats, strict=True),
+                                                        start=col - 1):
+                figure(r, c, value, figure_formats)
+            return
+        self._figure_formats_ok = formats  # the same formats come on every row
+        isfinite, put = math.isfinite, self._put_figure
+        c = col - 1
+        for value, figure_formats in zip(values, formats, strict=True):
+            if value.__class__ is float and isfinite(value):
+                # most figures: styles.clean_number's work for a float, inline
+                if value.is_integer():
+                    cells[c] = (figure_formats[1], f"><v>{int(value):.16G}</v></c>")
+                else:
+                    cells[c] = (figure_formats[2], f"><v>{value:.16G}</v></c>")
+            else:
+                put(cells, r, c, value, figure_formats)
+            c += 1
+
+    def _put_figure(self, cells: dict[int, Any], r: int, c: int, value: object,
+                    formats: tuple[Any, Any, Any]) -> float | int | None:
+        """Sheet._figure in a row _open gave."""
+        number: float | int | None
+        if type(value) is float and math.isfinite(value):
+            number = int(value) if value.is_integer() else value
+        else:
+            number = styles.clean_number(value)
+            if number is not None and not math.isfinite(number):
+                number = None
+        if number is None:
+            cells[c] = (formats[0], _BLANK_XML)
+        elif number.__class__ is int or number.__class__ is float:
+            cells[c] = (formats[1] if isinstance(number, int) else formats[2],
+                        _number_xml(number))
+        else:  # another kind of number (numpy's): as XlsxWriter takes it
+            self._number(r, c, number, formats[1] if isinstance(number, int) else formats[2])
+        return number
 
     def _figure(self, r: int, c: int, value: object,
                 formats: tuple[Any, Any, Any]) -> float | int | None:
