@@ -219,21 +219,21 @@ class _Rows:
             from xlsxwriter.utility import xl_col_to_name
 
             names.extend(xl_col_to_name(col) for col in range(len(names), cols[-1] + 1))
-        styles_ = self.styles
+        style_of = self.styles.get
+        append = parts.append
         for col in cols:
             cell = cells[col]
-            if cell.__class__ is tuple:
-                fmt, xml = cell
-                style = styles_.get(fmt)
+            if cell.__class__ is tuple:  # dvk's (format, XML after the style)
+                style = style_of(cell[0])
                 if style is None:
                     # the format's index is given when its first cell is written,
                     # as XlsxWriter does
-                    style = styles_[fmt] = f' s="{fmt._get_xf_index()}"'
-                parts.append(f'<c r="{names[col]}{ref}"{style}{xml}')
+                    style = self.styles[cell[0]] = f' s="{cell[0]._get_xf_index()}"'
+                append(f'<c r="{names[col]}{ref}"{style}{cell[1]}')
             else:
                 if parts:
                     ws.fh.write("".join(parts))
-                    parts = []
+                    parts.clear()
                 ws._write_cell(row_num, col, cell)
         parts.append("</row>")
         ws.fh.write("".join(parts))
@@ -576,10 +576,12 @@ class Sheet:
             return [put(r, c, value, look)
                     for c, (value, look) in enumerate(zip(values, looks, strict=True),
                                                       start=col - 1)]
-        text_cell, written = self.book.text_cell, []
+        book = self.book
+        text_cell, known, written = book.text_cell, book._text_cells, []
         c = col - 1
         for value, look in zip(values, looks, strict=True):
-            text, xml, quoted = text_cell(value)
+            # most values: a text met before (Book.text_cell, its lookup inline)
+            text, xml, quoted = (value.__class__ is str and known.get(value)) or text_cell(value)
             if xml is None:
                 self._string(r, c, text, look.quoted if quoted else look.fmt)
             else:
