@@ -306,7 +306,9 @@ def _model_rows(c: Consolidation) -> list[tuple[object, ...]]:
         if key == "exemplary":
             columns.append([forms.EXEMPLARY_MARK if is_exemplary(v) else None for v in values])
         else:
-            columns.append([None if _blank(v) or v == "" else v for v in values])
+            # most values are text: blank when empty
+            columns.append([(v or None) if v.__class__ is str else
+                            None if _blank(v) or v == "" else v for v in values])
     rows = list(zip(*columns, strict=True))
     return [rows[i] for i in sorted(range(size), key=ranks.__getitem__)]
 

@@ -581,7 +581,10 @@ class Sheet:
         c = col - 1
         for value, look in zip(values, looks, strict=True):
             # most values: a text met before (Book.text_cell, its lookup inline)
-            text, xml, quoted = (value.__class__ is str and known.get(value)) or text_cell(value)
+            if value.__class__ is str:
+                text, xml, quoted = known.get(value) or text_cell(value)
+            else:
+                text, xml, quoted = _NO_TEXT if value is None else text_cell(value)
             if xml is None:
                 self._string(r, c, text, look.quoted if quoted else look.fmt)
             else:
