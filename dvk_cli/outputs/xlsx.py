@@ -597,13 +597,15 @@ class Sheet:
         """The row table XlsxWriter keeps for 0-based row `r`, when dvk writes
         its cells `first`..`last` itself (_Rows), each with a format: the
         dimensions as XlsxWriter's writers set them, the row before written
-        out. None: the cells go through XlsxWriter's writers (no _Rows, or
-        cells it would refuse: outside the sheet, on a row written already)."""
+        out. None: the cells go through XlsxWriter's writers (no _Rows, no
+        cells, or cells it would refuse: outside the sheet, on a row written
+        already)."""
         ws = self.ws
         if self.rows is None:
             return None
         previous = ws.previous_row
-        if r < previous or first < 0 or last >= ws.xls_colmax or r >= ws.xls_rowmax:
+        if (r < previous or first < 0 or last < first or last >= ws.xls_colmax
+                or r >= ws.xls_rowmax):
             return None
         if ws.dim_rowmin is None or r < ws.dim_rowmin:
             ws.dim_rowmin = r

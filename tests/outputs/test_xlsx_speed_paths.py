@@ -167,6 +167,16 @@ def test_cells_xlsxwriter_refuses_are_refused_the_same():
     same_both_ways(fill)
 
 
+def test_rows_of_nothing_write_nothing():
+    def fill(sh):
+        sh.write_texts(1, 1, ["a"], [sh.book.look()])
+        sh.write_texts(2, 3, [], [])
+        sh.write_numbers(3, 5, [], [])
+        sh.write_texts(3, 2, ["b"], [sh.book.look()])
+
+    same_both_ways(fill)
+
+
 def test_formats_missing_go_through_xlsxwriter():
     def fill(sh):
         formats = sh.book.figure_formats("count")
