@@ -531,9 +531,12 @@ class Sheet:
                         width = self.width(col)
                         fit = fits[col] = (width, styles.chars_per_line(width, size))
                     width, per_line = fit
-                # a text shorter than a line of its column is one line
-                if len(value) > per_line or "\n" in value:
+                # a text shorter than a line of its column is one line; one
+                # longer, of one paragraph, is styles.estimate_lines' count inline
+                if "\n" in value:
                     lines = max(lines, styles.estimate_lines(value, width, size))
+                elif len(value) > per_line:
+                    lines = max(lines, math.ceil(len(value) / per_line))
         self.set_height(row, styles.row_height(lines, size))
 
     def _in_order(self, row: int) -> None:
