@@ -195,9 +195,10 @@ class _Rows:
             ws._write_row(0, None, info)
         finally:
             ws.fh = fh
-        tag = buffer.getvalue()
+        written = buffer.getvalue()
         start = '<row r="1"'
-        self.tags[key] = tag = tag[len(start):] if tag.startswith(start) else None
+        tag = written[len(start):] if written.startswith(start) else None
+        self.tags[key] = tag
         return tag
 
     def _write(self, row_num: int, cells: dict[int, Any]) -> None:
@@ -477,11 +478,25 @@ class Sheet:
         self.row = 0  # the row being written: an earlier one is on disk already
         # the cell writers, 0-based (row, col, value, format); blank's value is None
         if book.direct:
-            self._number, self._string, self._blank = (
+            self._number, self._raw_string, self._blank = (
                 ws._write_number, ws._write_string, ws._write_blank)
         else:
-            self._number, self._string, self._blank = (
+            self._number, self._raw_string, self._blank = (
                 ws.write_number, ws.write_string, ws.write_blank)
+        string = self._raw_string
+
+        def text_cell(r: int, c: int, text: str, fmt: Any) -> Any:
+            # XlsxWriter writes a string that starts with <r> and ends with </r>
+            # into the sheet's XML as it is, taking it for its own rich text: a
+            # name in a return could add cells or break the file. Such a text is
+            # written as three runs of plain text (their XML escaped), which
+            # show and read back as the text itself.
+            if text.startswith("<r>") and text.endswith("</r>"):
+                runs = (text[:1], text[1:2], text[2:])
+                return ws.write_rich_string(r, c, *runs, *(() if fmt is None else (fmt,)))
+            return string(r, c, text, fmt)
+
+        self._string = text_cell
         self._cleaned = book._clean
         # dvk writes the rows (_Rows) when the book can
         self.rows = _Rows(ws) if book.fast and book.direct else None
@@ -589,6 +604,7 @@ class Sheet:
             else:
                 text, xml, quoted = _NO_TEXT if value is None else text_cell(value)
             if xml is None:
+                assert text is not None  # (a blank has its XML)
                 self._string(r, c, text, look.quoted if quoted else look.fmt)
             else:
                 cells[c] = (look.quoted if quoted else look.fmt, xml)
@@ -628,6 +644,7 @@ class Sheet:
         if cells is not None:
             text, xml, quoted = self.book.text_cell(value)
             if xml is None:
+                assert text is not None  # (a blank has its XML)
                 self._string(r, c, text, look.quoted if quoted else look.fmt)
             else:
                 cells[c] = (look.quoted if quoted else look.fmt, xml)
@@ -773,7 +790,7 @@ class Sheet:
         self._seen(first_row, last_col)
         self.ws.merge_range(first_row - 1, first_col - 1, last_row - 1, last_col - 1, "", fmt)
         if text:
-            self.ws.write_string(first_row - 1, first_col - 1, text, fmt)
+            self._string(first_row - 1, first_col - 1, text, fmt)
 
     def merge_down(self, first_row: int, col: int, last_row: int) -> None:
         """Record a merge of rows first_row..last_row of one column whose cells

@@ -54,7 +54,7 @@ def test_this_xlsxwriter_has_the_undecorated_writers():
     assert xlsx._direct_writers()
     sh = xlsx.Book(io.BytesIO()).sheet("S")
     assert sh._number.__func__ is Worksheet._write_number
-    assert sh._string.__func__ is Worksheet._write_string
+    assert sh._raw_string.__func__ is Worksheet._write_string
     assert sh._blank.__func__ is Worksheet._write_blank
 
 

@@ -213,7 +213,7 @@ HOSTILE_DATA = {
     "DONGXOAI": {"MH_TONG": 1, "DON_NHAN": 5e15, "NHA_TN_SO": -1},
 }
 HOSTILE_MODELS = [(unit, text, text, text, i % 2 == 0) for i, (unit, text) in enumerate(
-    zip(["BUDANG", "BUDOP", "DONGXOAI"] * 10, TRICKY_TEXTS[:27]))]
+    zip(["BUDANG", "BUDOP", "DONGXOAI"] * 10, TRICKY_TEXTS[:27], strict=False))]
 
 
 def workbook_parts(c) -> dict[str, bytes]:
