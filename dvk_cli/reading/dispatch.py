@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import cell_ref
-from dvk_cli.core.files import readable_path
+from dvk_cli.core.files import readable_path, resolve
 from dvk_cli.core.numbers import fmt_number
 from dvk_cli.reading.header import read_header
 from dvk_cli.reading.long import long_layout, read_table
@@ -879,8 +879,9 @@ def _walk(top: Path) -> list[Path]:
 
 
 def _resolved(path: Path) -> Path:
-    """`path` resolved, or made absolute when it cannot be (a symlink loop, a path too long)."""
+    """`path` resolved, or made absolute when it cannot be (a symlink loop, a
+    path too long); within `files.resolving()` each folder is resolved once."""
     try:
-        return path.resolve()
+        return resolve(path)
     except (OSError, RuntimeError):
         return Path(os.path.abspath(path))

@@ -90,3 +90,19 @@ def test_a_run_names_files_by_the_folder_it_sees(tree: Path) -> None:
     with resolving():
         assert display_path(Path("tinh/a.xlsx")) == os.path.join("tinh", "a.xlsx")
         assert display_path(tree / "other" / "c.xlsx") == str(tree / "other" / "c.xlsx")
+
+
+def test_discovery_finds_the_same_files_within_the_block(tree: Path) -> None:
+    """find_returns/find_unread resolve every path they meet (to drop twins
+    reached twice and the files to skip): within resolving() the same files."""
+    from dvk_cli.reading.dispatch import find_returns, find_unread
+
+    (tree / "real" / "tinh" / "note.pdf").write_bytes(b"%PDF")
+    inputs = [tree / "real", tree / "via", Path("via/tinh"), tree / "other" / "c.xlsx"]
+    skip = {Path("via/tinh/b.xlsx")}
+    expected = (find_returns(inputs, skip), find_unread(inputs, skip))
+    with resolving():
+        got = (find_returns(inputs, skip), find_unread(inputs, skip))
+    assert got == expected
+    names = sorted(p.name for p in expected[0])
+    assert "b.xlsx" not in names and names.count("a.xlsx") == 1

@@ -204,3 +204,24 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     data = read_return(path, CAT)
     assert not data.readable
     assert rules(data) == ["file_corrupt"]
+
+
+def test_a_return_survives_the_trip_from_a_reading_worker(tmp_path):
+    """Workers send ReturnData back pickled; CellValue pickles its fields as
+    one tuple (__reduce__): every field, whatever the cell held, comes back."""
+    import datetime
+    import pickle
+
+    from dvk_cli.reading.returns import CellValue
+
+    data = read_return(write_xlsx(return_grid(consistent_values()), tmp_path / "a.xlsx"), CAT)
+    assert data.values
+    back = pickle.loads(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == data
+    odd = [CellValue("A1", 1.5, "Sheet", "C7", "nhãn", "đổi đơn vị", "1,5 tỷ", "Nhà ở"),
+           CellValue("A2", 10**30, "", "", raw=datetime.datetime(2024, 1, 2)),
+           CellValue("A3", -0.0, "Biểu", "D9", raw=None, label="Ａ")]
+    again = pickle.loads(pickle.dumps(odd))
+    assert again == odd
+    assert [type(v.raw) for v in again] == [str, datetime.datetime, type(None)]
+    assert [v.value for v in again] == [1.5, 10**30, -0.0]
