@@ -1,0 +1,49 @@
+"""What `dvk aggregate` imports: a province's run is mostly start-up, so
+nothing the command does not use is imported (issue 16). Writing the Word
+report, editing workbooks and typer's pydantic coercion stay out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import copy_sample
+
+# Heavy packages the aggregate path (without --docx) has no use for.
+NOT_NEEDED = ("pydantic", "openpyxl", "matplotlib", "docxtpl", "docx", "PIL", "lxml")
+
+PROBE = """
+import json, runpy, sys
+sys.argv = ["dvk", *sys.argv[1:]]
+try:
+    runpy.run_module("dvk_cli", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def _imported(*args: str, cwd: Path) -> tuple[int, set[str]]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
+                          text=True, encoding="utf-8", timeout=120)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["code"], set(result["modules"])
+
+
+def test_aggregate_imports_only_what_it_uses(tmp_path):
+    folder = copy_sample(tmp_path / "tinh")
+    code, modules = _imported("aggregate", "2024", "--period", "2024", "--out", "ra",
+                              "--no-store", cwd=folder)
+    assert code in (0, 1, None)
+    assert (folder / "ra" / "tong-hop-2024.xlsx").exists()  # it really ran
+    assert {"pandas", "xlsxwriter"} <= modules  # (calamine runs in the reading workers)
+    assert not modules & set(NOT_NEEDED), sorted(modules & set(NOT_NEEDED))
+
+
+def test_a_command_that_stops_at_once_imports_no_pydantic(tmp_path):
+    code, modules = _imported("aggregate", str(tmp_path / "khong-co"), "--period", "2024",
+                              cwd=tmp_path)
+    assert code not in (0, None)
+    assert "pydantic" not in modules and "pandas" not in modules
