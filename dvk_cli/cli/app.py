@@ -297,6 +297,11 @@ history_commands.register(app)
 
 
 def main() -> None:
+    # dvk's arithmetic (sums and medians over a few thousand units) has no use
+    # for BLAS threads, which numpy's OpenBLAS starts on import, one per extra
+    # core: ~90 ms of CPU taken from the reading workers (as the user sets it
+    # otherwise). Set before pandas is first imported.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()
 
 

@@ -5,10 +5,12 @@ report, editing workbooks and typer's pydantic coercion stay out."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import copy_sample
 
 # Heavy packages the aggregate path (without --docx) has no use for.
@@ -21,14 +23,22 @@ try:
     runpy.run_module("dvk_cli", run_name="__main__")
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+import os
+threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules}),
+                  "threads": threads}))
 """
 
 
-def _imported(*args: str, cwd: Path) -> tuple[int, set[str]]:
+def _run(*args: str, cwd: Path, env: dict | None = None) -> dict:
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
-                          text=True, encoding="utf-8", timeout=120)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+                          text=True, encoding="utf-8", timeout=120, env={**environ, **(env or {})})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _imported(*args: str, cwd: Path) -> tuple[int, set[str]]:
+    result = _run(*args, cwd=cwd)
     return result["code"], set(result["modules"])
 
 
@@ -47,3 +57,17 @@ def test_a_command_that_stops_at_once_imports_no_pydantic(tmp_path):
                               cwd=tmp_path)
     assert code not in (0, None)
     assert "pydantic" not in modules and "pandas" not in modules
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2,
+                    reason="counts the process's threads in /proc, on several cores")
+def test_numpy_starts_no_blas_threads_unless_the_user_asks(tmp_path):
+    """OpenBLAS starts a thread per extra core when numpy is imported: dvk
+    sets OPENBLAS_NUM_THREADS=1 (unless set), so its process ends with the
+    main thread only, while the same run with the user's 2 has more."""
+    folder = copy_sample(tmp_path / "tinh")
+    args = ("aggregate", "2024", "--period", "2024", "--out", "ra", "--no-store")
+    ours = _run(*args, cwd=folder)
+    theirs = _run(*args, cwd=folder, env={"OPENBLAS_NUM_THREADS": "2"})
+    assert ours["threads"] == 1
+    assert theirs["threads"] > 1
