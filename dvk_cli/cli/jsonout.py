@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 _string = json.encoder.encode_basestring  # C when available, as json.dumps uses it
 _FLUSH_PARTS = 8192  # pieces held before they are written
@@ -79,23 +80,55 @@ class PrettyJson:
             raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
     def _list(self, items: list | tuple, level: int) -> None:
-        self._container((("", item) for item in items), level, "[", "]")
-
-    def _dict(self, mapping: dict, level: int) -> None:
-        self._container(((_key(key) + ": ", value) for key, value in mapping.items()), level,
-                        "{", "}")
-
-    def _container(self, entries: Iterator[tuple[str, object]], level: int, opening: str,
-                   closing: str) -> None:
-        """A list or a dict: its (prefix, value) entries, one per line, one
-        level in; "[]" or "{}" when empty."""
+        if not items:
+            self._parts.append("[]")
+            return
         parts = self._parts
-        inner = "\n" + "  " * (level + 1)
+        inner = ",\n" + "  " * (level + 1)
+        scalar = _SCALAR.get
+        parts.append("[" + inner[1:])
         first = True
-        for prefix, value in entries:
-            parts.append((opening + inner if first else "," + inner) + prefix)
+        for item in items:
+            if not first:
+                parts.append(inner)
             first = False
-            self._value(value, level + 1)
+            encode = scalar(item.__class__)
+            if encode is not None:
+                parts.append(encode(item))
+            else:
+                self._value(item, level + 1)
             if len(parts) >= _FLUSH_PARTS:
                 self.flush()
-        parts.append(opening + closing if first else "\n" + "  " * level + closing)
+        parts.append("\n" + "  " * level + "]")
+
+    def _dict(self, mapping: dict, level: int) -> None:
+        if not mapping:
+            self._parts.append("{}")
+            return
+        parts = self._parts
+        inner = ",\n" + "  " * (level + 1)
+        scalar = _SCALAR.get
+        head = "{" + inner[1:]
+        for key, value in mapping.items():
+            name = _string(key) if key.__class__ is str else _key(key)
+            encode = scalar(value.__class__)
+            if encode is not None:
+                parts.append(f"{head}{name}: {encode(value)}")
+            else:
+                parts.append(f"{head}{name}: ")
+                self._value(value, level + 1)
+            if len(parts) >= _FLUSH_PARTS:
+                self.flush()
+            head = inner
+        parts.append("\n" + "  " * level + "}")
+
+
+# How each scalar of these exact types is written (a subclass - an IntEnum, a
+# str enum - goes through _value, as json.dumps treats it).
+_SCALAR: dict[type, Callable[[Any], str]] = {
+    str: _string,
+    int: int.__repr__,
+    float: _float,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+}

@@ -3,6 +3,7 @@ json.dumps(ensure_ascii=False, indent=2, allow_nan=False) writes."""
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import math
@@ -13,8 +14,27 @@ from hypothesis import strategies as st
 
 from dvk_cli.cli.jsonout import PrettyJson
 
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Severity(enum.StrEnum):
+    ERROR = "lỗi"
+    WARNING = "cảnh báo"
+
+
+class Ratio(float):
+    pass
+
+
+# Subclasses of the scalar types too (an IntEnum, a str enum): the writer's
+# fast path takes the exact types only.
 scalars = (st.none() | st.booleans() | st.integers() | st.text()
-           | st.floats(allow_nan=False, allow_infinity=False))
+           | st.floats(allow_nan=False, allow_infinity=False)
+           | st.sampled_from([Level.LOW, Level.HIGH, Severity.ERROR, Severity.WARNING])
+           | st.floats(allow_nan=False, allow_infinity=False).map(Ratio))
 keys = st.text() | st.integers() | st.booleans() | st.none() \
     | st.floats(allow_nan=False, allow_infinity=False)
 data = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
@@ -51,6 +71,9 @@ def test_a_large_result_is_written_in_pieces_that_join_to_the_same_text(monkeypa
     text, pieces = written(value)
     assert pieces > 20
     assert text == json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False)
+    flat = list(range(100))  # a long list of scalars is written in pieces too
+    text, pieces = written({"flat": flat})
+    assert pieces > 5 and text == json.dumps({"flat": flat}, indent=2)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, {"a": [1, math.nan]}])
