@@ -28,6 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from dvk_cli.core.collector import long_lived
 from dvk_cli.core.errors import UsageError
 from dvk_cli.history.commands import (
     AcceptResult,
@@ -323,6 +324,7 @@ DOCX_MODULES = ("docxtpl", "dvk_cli.outputs.word")
 
 # ------------------------------------------------------------------ commands
 
+@long_lived()  # what a run reads stays out of the collector's passes (core/collector.py)
 def run(inputs: Inputs, *, period: str | None = None, config: str | os.PathLike[str] | None = None,
         strict: bool = False, store: bool = False, workers: int | None = None,
         progress: Progress | None = None) -> RunResult:
@@ -341,6 +343,7 @@ def run(inputs: Inputs, *, period: str | None = None, config: str | os.PathLike[
     return RunResult.of(c, strict=strict)
 
 
+@long_lived()  # what a run reads stays out of the collector's passes (core/collector.py)
 def aggregate(inputs: Inputs, *, period: str | None = None,
               config: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = ".",
               docx: bool = False, template: str | os.PathLike[str] | None = None,
@@ -417,6 +420,7 @@ def write_outputs(result: RunResult | Consolidation, out: str | os.PathLike[str]
     return _write_outputs(c, Path(out), template_path, docx, report_settings)
 
 
+@long_lived()  # what a run reads stays out of the collector's passes (core/collector.py)
 def validate(inputs: Inputs, *, period: str | None = None,
              config: str | os.PathLike[str] | None = None,
              feedback: str | os.PathLike[str] | None = None, strict: bool = False,
@@ -444,6 +448,7 @@ def validate(inputs: Inputs, *, period: str | None = None,
     return ValidateResult.of(c, strict=strict, feedback=written)
 
 
+@long_lived()  # what a run reads stays out of the collector's passes (core/collector.py)
 def report(inputs: Inputs, *, period: str | None = None,
            config: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] = ".",
            format: str = "docx", template: str | os.PathLike[str] | None = None,

@@ -26,6 +26,7 @@ from dvk_cli.aggregation import (
 from dvk_cli.checks.marks import part_findings
 from dvk_cli.checks.per_unit import check_unit
 from dvk_cli.checks.rules import Checking, prepare
+from dvk_cli.core import collector
 from dvk_cli.core.catalog import Catalog, catalog_for
 from dvk_cli.core.config import Config, find_config, load_config
 from dvk_cli.core.errors import UsageError
@@ -204,6 +205,7 @@ def _stages(inputs: list[Path], files: list[Path], settings: Settings,
             warmup: Warmup | None = None) -> Consolidation:
     returns, cache, reuse = read(files, settings, history, workers=workers, progress=progress,
                                  store=store, warmup=warmup)
+    collector.settle()  # what was read stays until the outputs are written
     found = identify(returns, settings.config)
     reported = {unit.code for _, unit, _ in found.returns}
     found.findings.extend(unread_findings(unread or [], settings.config, reported))

@@ -130,8 +130,11 @@ def guard(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from dvk_cli.core.collector import long_lived
+
         try:
-            return func(*args, **kwargs)
+            with long_lived():  # until the command's output is printed
+                return func(*args, **kwargs)
         except typer.Exit:
             raise
         except UsageError as exc:

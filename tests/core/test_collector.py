@@ -1,0 +1,90 @@
+"""core/collector.py: after settle() the collector passes over new objects
+only, until the run's block ends; nothing is leaked, a host's own freeze is
+left alone."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+from helpers import copy_sample
+
+from dvk_cli import api
+from dvk_cli.core import collector
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+@pytest.fixture(autouse=True)
+def no_freeze():
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_settle_freezes_until_the_block_ends_and_a_cycle_is_freed_after():
+    with collector.long_lived():
+        node = Node()
+        gone = weakref.ref(node)
+        collector.settle()
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: not walked while the run goes on
+        fresh = Node()
+        fresh_gone = weakref.ref(fresh)
+        del fresh
+        gc.collect()
+        assert fresh_gone() is None  # what is new is collected as usual
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None  # given back at the end: collected, not leaked
+
+
+def test_outside_a_block_settle_does_nothing_and_blocks_nest():
+    collector.settle()
+    assert gc.get_freeze_count() == 0
+    with collector.long_lived():
+        with collector.long_lived():
+            collector.settle()
+        assert gc.get_freeze_count() > 0  # the inner block does not end the run
+        collector.settle()  # once is enough
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_block_ends_on_an_exception_too():
+    with pytest.raises(ValueError), collector.long_lived():
+        collector.settle()
+        raise ValueError
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_host_that_froze_its_objects_is_left_as_it_is():
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    with collector.long_lived():
+        Node()
+        collector.settle()
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == frozen
+
+
+def test_a_run_freezes_what_it_read_and_gives_it_back(tmp_path, monkeypatch):
+    from dvk_cli import pipeline
+
+    seen = []
+    identify = pipeline.identify
+
+    def watched(returns, config):
+        seen.append(gc.get_freeze_count())
+        return identify(returns, config)
+
+    monkeypatch.setattr(pipeline, "identify", watched)
+    folder = copy_sample(tmp_path / "tinh")
+    result = api.aggregate([folder / "2024"], period="2024", out=tmp_path / "ra", no_store=True)
+    assert result.totals and seen and seen[0] > 0
+    assert gc.get_freeze_count() == 0
