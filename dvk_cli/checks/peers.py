@@ -327,10 +327,7 @@ def find_outliers(c: Consolidation, settings: OutlierSettings | None = None,
     flags = flag_values(c.per_unit, c.catalog, settings, groups=groups, history=history)
     if not flags:
         return []
-    v = c.values
-    where = {(str(u), i): (f, s, cell) for u, i, f, s, cell in zip(
-        v["unit"].tolist(), v["indicator"].tolist(), v["file"].tolist(), v["sheet"].tolist(),
-        v["cell"].tolist(), strict=True)}
+    where = _cells_of({(flag.unit, flag.indicator) for flag in flags}, c.values)
     findings = []
     for flag in flags:
         file, sheet, cell = where.get((flag.unit, flag.indicator), ("", "", ""))
@@ -339,3 +336,15 @@ def find_outliers(c: Consolidation, settings: OutlierSettings | None = None,
                                 indicator=flag.indicator, brief=brief(flag, c.catalog),
                                 impact=flag.impact))
     return findings
+
+
+def _cells_of(wanted: set[tuple[str, str]], v) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(file, sheet, cell) of each (unit, indicator) in `wanted`, from the
+    tidy table `v`: only the flagged units' rows are walked."""
+    units = v["unit"].astype(str)
+    mask = units.isin({unit for unit, _ in wanted}).to_numpy()
+    rows = v[mask]
+    return {key: (f, s, cell) for key, f, s, cell in zip(
+        zip(units[mask].tolist(), rows["indicator"].tolist(), strict=True),
+        rows["file"].tolist(), rows["sheet"].tolist(), rows["cell"].tolist(), strict=True)
+        if key in wanted}

@@ -16,7 +16,6 @@ from dvk_cli.reading.returns import ReturnData
 
 def identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Finding | None]:
     registry = config.registry
-    stem = Path(data.path).stem
     where: dict[str, Any] = {"file": data.path, "sheet": data.sheet}
     if not registry:
         code = data.unit_code_text.strip().upper()
@@ -58,7 +57,7 @@ def identify_unit(data: ReturnData, config: Config) -> tuple[UnitInfo | None, Fi
             "(kiểm tra tên hoặc thêm bí danh – aliases).",
             cell=data.header_cells.get("unit", ""), **where)
     if unit is None:
-        m = registry.match_filename(stem)
+        m = registry.match_filename(Path(data.path).stem)
         unit = m.unit
         if unit is None:
             extra = (f" Tên tệp khớp với nhiều đơn vị: {', '.join(u.name for u in m.candidates)}."
