@@ -217,7 +217,11 @@ def check_model_lists(c: Consolidation, *, locate: bool = True) -> list[Finding]
     if c.models.empty:
         return []
     where: dict[str, dict[str, tuple[str, str, str]]] = {}
-    v = c.values
+    cat = c.catalog
+    # the cells the findings may name: the model codes' only (not every tidy row)
+    codes = {cat.model_total, cat.model_exemplary,
+             *(m.code for m in (*cat.model_fields, *cat.model_kinds))}
+    v = c.values[c.values["indicator"].isin(codes).to_numpy()]
     for u, i, f, s, cell in zip(v["unit"].tolist(), v["indicator"].tolist(), v["file"].tolist(),
                                 v["sheet"].tolist(), v["cell"].tolist(), strict=True):
         where.setdefault(u, {})[i] = (f, s, cell)
