@@ -279,6 +279,8 @@ def test_a_worker_that_dies_while_the_imports_run_is_replaced_from_a_forkserver(
     methods = record_start_methods(monkeypatch)
     done = threading.Event()
     importing = threading.Thread(target=done.wait, args=(60,))
+    # (a thread an earlier test left running in this process: no fork at all)
+    alone = threading.active_count() == 1
     try:
         got = read_all(files, default_catalog(), workers=2, started=importing.start)
     finally:
@@ -289,5 +291,5 @@ def test_a_worker_that_dies_while_the_imports_run_is_replaced_from_a_forkserver(
     [(rule, message)] = by_file(got)["abort"]
     assert rule == "read_crashed" and "SIGABRT" in message
     assert all(r.readable and r.values and not r.findings for r in got[1:])
-    assert methods[0] == "fork" and "forkserver" in methods[1:]
+    assert methods[0] == ("fork" if alone else "forkserver") and "forkserver" in methods[1:]
     assert not any(map(_alive, hostile()))
