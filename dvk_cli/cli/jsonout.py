@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any
 
 _string = json.encoder.encode_basestring  # C when available, as json.dumps uses it
@@ -80,47 +81,31 @@ class PrettyJson:
             raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
     def _list(self, items: list | tuple, level: int) -> None:
-        if not items:
-            self._parts.append("[]")
-            return
-        parts = self._parts
-        inner = ",\n" + "  " * (level + 1)
-        scalar = _SCALAR.get
-        parts.append("[" + inner[1:])
-        first = True
-        for item in items:
-            if not first:
-                parts.append(inner)
-            first = False
-            encode = scalar(item.__class__)
-            if encode is not None:
-                parts.append(encode(item))
-            else:
-                self._value(item, level + 1)
-            if len(parts) >= _FLUSH_PARTS:
-                self.flush()
-        parts.append("\n" + "  " * level + "]")
+        self._members(repeat("", len(items)), items, level, "[", "]")
 
     def _dict(self, mapping: dict, level: int) -> None:
-        if not mapping:
-            self._parts.append("{}")
-            return
+        names = [f"{_string(key) if key.__class__ is str else _key(key)}: " for key in mapping]
+        self._members(names, mapping.values(), level, "{", "}")
+
+    def _members(self, prefixes: Iterable[str], values: Iterable[object], level: int,
+                 opening: str, closing: str) -> None:
+        """A list's or a dict's members, one per line, one level in (each its
+        prefix, then its value: a scalar written inline); "[]" or "{}" when empty."""
         parts = self._parts
         inner = ",\n" + "  " * (level + 1)
         scalar = _SCALAR.get
-        head = "{" + inner[1:]
-        for key, value in mapping.items():
-            name = _string(key) if key.__class__ is str else _key(key)
+        head = opening + inner[1:]
+        for prefix, value in zip(prefixes, values, strict=True):
             encode = scalar(value.__class__)
             if encode is not None:
-                parts.append(f"{head}{name}: {encode(value)}")
+                parts.append(f"{head}{prefix}{encode(value)}")
             else:
-                parts.append(f"{head}{name}: ")
+                parts.append(head + prefix)
                 self._value(value, level + 1)
             if len(parts) >= _FLUSH_PARTS:
                 self.flush()
             head = inner
-        parts.append("\n" + "  " * level + "}")
+        parts.append(opening + closing if head is not inner else "\n" + "  " * level + closing)
 
 
 # How each scalar of these exact types is written (a subclass - an IntEnum, a
