@@ -133,12 +133,14 @@ def peer_medians(table: pd.DataFrame, min_units: int) -> pd.DataFrame:
     """For each positive figure of an indicator that at least `min_units` units
     of the table report above 0, the median of the other units' positive
     figures; NaN elsewhere (zeros are not peers)."""
-    medians = pd.DataFrame(np.nan, index=table.index, columns=table.columns)
-    for code in table.columns:
-        positive = table[code][table[code] > 0]
-        if len(positive) >= min_units:
-            medians.loc[positive.index, code] = medians_of_others(positive.to_numpy())
-    return medians
+    values = table.to_numpy(dtype="float64", na_value=np.nan)
+    medians = np.full(values.shape, np.nan)
+    for j in range(values.shape[1]):  # column by column in numpy: pandas' .loc per column
+        column = values[:, j]        # cost more than the medians at a province's size
+        positive = column > 0  # (NaN is not)
+        if np.count_nonzero(positive) >= min_units:
+            medians[positive, j] = medians_of_others(column[positive])
+    return pd.DataFrame(medians, index=table.index, columns=table.columns)
 
 
 def size_factors(ratios: pd.DataFrame) -> pd.DataFrame:
