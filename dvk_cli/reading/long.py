@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zipfile
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dvk_cli.core.catalog import Catalog
@@ -161,7 +162,10 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
             package.close()
     # A cell is found by its r="B12" and needs a formula: without both, no
     # need to go through every cell.
-    if xml is None or b"<f" not in xml or not any(f'r="{ref}"'.encode() in xml for ref in refs):
+    if xml is None or b"<f" not in xml:
+        return []
+    needles = [f'r="{ref}"'.encode() for ref in refs]
+    if not any(n in xml for n in needles) or _no_formula_at(xml, needles):
         return []
     out = []
     # where the bytes would not be cut as the text is (only ever at a byte beyond ASCII)
@@ -173,7 +177,6 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
     # the same cells, found in the bytes (a body is decoded only when wanted),
     # from the last cell end before the first of them to the last of them
     wanted = {ref.encode(): ref for ref in refs}
-    needles = [f'r="{ref}"'.encode() for ref in refs]
     first = min(i for i in (xml.find(n) for n in needles) if i >= 0)
     last = max(xml.rfind(n) for n in needles)
     for m in _CELL_BYTES.finditer(xml, _resync(xml, first)):
@@ -183,6 +186,33 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
         if ref is not None and _unsaved((m.group(2) or b"").decode("utf-8", "replace")):
             out.append(ref)
     return out
+
+
+_NEEDLE_TRIES = 8  # places of one r="…" looked at before the full scan decides
+
+
+def _no_formula_at(xml: bytes, needles: list[bytes]) -> bool:
+    """True when no cell the scan below could find for these `needles`
+    (r="E12") holds a formula: a quick "none", in C; False when it cannot
+    tell that way (then the full scan decides).
+
+    A cell matched for r="E12" has that text in its start tag, which ends at
+    the first '>' after it; its content runs from there to the first "</c>"
+    (the scan's lazy match). No "<f" there, at every place the text occurs,
+    means no such cell holds a formula. (On the decoded text the places are
+    the same: ASCII bytes decode alone, and nothing else decodes to ASCII.)"""
+    find = xml.find
+    for needle in needles:
+        at = find(needle)
+        tries = 0
+        while at != -1:
+            tries += 1
+            gt = find(b">", at + len(needle))
+            end = find(b"</c>", gt + 1) if gt != -1 else -1
+            if tries > _NEEDLE_TRIES or end == -1 or find(b"<f", gt + 1, end) != -1:
+                return False
+            at = find(needle, at + 1)
+    return True
 
 
 def _resync(xml: bytes, target: int) -> int:
@@ -228,29 +258,52 @@ _TEXT_ONLY = (re.compile(rb"<c[\x80-\xff]"),
 def _sheet_xml(package: Package, sheet: str) -> bytes | None:
     """The XML of the part of `sheet`, as xl/workbook.xml and its relationships name it."""
     try:
-        wb_xml = package.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        rid = None
-        for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
-            tag = m.group(0)
-            name = re.search(r'\bname="([^"]*)"', tag)
-            if name and _xml_unescape(name.group(1)) == sheet:
-                rid_m = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
-                rid = rid_m and (rid_m.group(1) or rid_m.group(2))
-                break
-        if not rid:
+        wb_xml = package.read("xl/workbook.xml")
+        rels = package.read("xl/_rels/workbook.xml.rels")
+        part = _sheet_part(wb_xml, rels, sheet)
+        if part is None:
             return None
-        target = None
-        for m in re.finditer(r"<Relationship\b[^>]*>", rels):
-            tag = m.group(0)
-            if f'Id="{rid}"' in tag and (found := re.search(r'Target="([^"]*)"', tag)):
-                target = found.group(1)
-        if not target:
-            return None
-        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
         return package.read(part)
     except (KeyError, zipfile.BadZipFile, AttributeError):
         return None
+
+
+def _sheet_part(wb_xml: bytes, rels: bytes, sheet: str) -> str | None:
+    """The part name of `sheet` (see _sheet_xml): the workbook.xml and the
+    relationships of returns made from one form are the same bytes, file
+    after file, so the answer for parts of usual size is remembered."""
+    if len(wb_xml) + len(rels) > _MEMO_META:
+        return _find_sheet_part(wb_xml, rels, sheet)
+    return _remembered_part(wb_xml, rels, sheet)
+
+
+_MEMO_META = 64 * 1024
+
+
+def _find_sheet_part(wb_xml_bytes: bytes, rels_bytes: bytes, sheet: str) -> str | None:
+    wb_xml = wb_xml_bytes.decode("utf-8", "replace")
+    rels = rels_bytes.decode("utf-8", "replace")
+    rid = None
+    for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
+        tag = m.group(0)
+        name = re.search(r'\bname="([^"]*)"', tag)
+        if name and _xml_unescape(name.group(1)) == sheet:
+            rid_m = re.search(r'\br:id="([^"]*)"|\bid="([^"]*)"', tag)
+            rid = rid_m and (rid_m.group(1) or rid_m.group(2))
+            break
+    if not rid:
+        return None
+    target = None
+    for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+        tag = m.group(0)
+        if f'Id="{rid}"' in tag and (found := re.search(r'Target="([^"]*)"', tag)):
+            target = found.group(1)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+_remembered_part = lru_cache(maxsize=64)(_find_sheet_part)
 
 
 def _xml_unescape(text: str) -> str:
