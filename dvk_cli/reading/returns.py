@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.catalog import Catalog, Indicator
 from dvk_cli.core.findings import Finding
-from dvk_cli.core.numbers import NotANumber, fmt_number, fullwidth_note, implausible, parse_number
+from dvk_cli.core.numbers import (
+    MAGNITUDE,
+    NotANumber,
+    fmt_number,
+    fullwidth_note,
+    implausible,
+    parse_number,
+)
 from dvk_cli.core.text import fold_label_str
 from dvk_cli.reading.labels import LabelIndex
 from dvk_cli.reading.measures import UnknownMeasure, apply, conversion
@@ -148,28 +155,21 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
                 empty_cells: dict[str, str] | None = None) -> None:
     """Check one value cell and record it (or the finding that stops it)."""
     ind = catalog[code]
-    try:
-        number = parse_number(value)
-    except NotANumber as exc:
-        data.add("error", "not_a_number",
-                 f"{ind.label} ({code}): {exc}; giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code, value=value,
-                 brief=f"ô {ref} ghi “{_as_written(value)}”, không phải số, chưa được cộng")
-        return
-    if number is None:
-        if not ind.computed and empty_cells is not None:
-            empty_cells[ref] = code
-        return
-    if number < 0:
-        data.add("error", "negative",
-                 f"{ind.label} ({code}) là số âm ({value}); giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code, value=value,
-                 brief=f"ô {ref} ghi số âm {_as_written(value)}, chưa được cộng")
-        return
-    note = fullwidth_note(value)
-    if note:
-        data.add("info", "fullwidth_digits", f"{ind.label} ({code}): {note}.", sheet=sheet,
-                 cell=ref, indicator=code, value=value)
+    # The usual cell: a number Excel stored, not negative, below the bound
+    # parse_number enforces: read as parse_number reads it (a float holding a
+    # whole number becomes an int), without the checks that cannot apply to
+    # it (a NaN fails both comparisons; 10**15 == 1e15, compared exactly).
+    number: float | int
+    if type(value) is float and 0.0 <= value < MAGNITUDE:
+        number = int(value) if value.is_integer() else value
+        note = ""
+    elif type(value) is int and 0 <= value < MAGNITUDE:
+        number, note = value, ""
+    else:
+        checked = _checked_number(data, ind, code, value, sheet, ref, empty_cells)
+        if checked is None:
+            return
+        number, note = checked
     if unit_text:
         try:
             conv = conversion(ind.type, unit_text)
@@ -188,13 +188,15 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
                      f"{ind.label} ({code}): {converted_note}.", sheet=sheet, cell=ref, indicator=code)
             note = f"{note}; {converted_note}" if note else converted_note
             number = converted
-    problem = implausible(number, ind)
-    if problem:
-        data.add("error", "implausible",
-                 f"{ind.label} ({code}): {problem}; giá trị không được dùng.",
-                 sheet=sheet, cell=ref, indicator=code, value=value,
-                 brief=f"ô {ref} ghi {_as_written(value)}, lớn quá mức có thể có, chưa được cộng")
-        return
+    bound = ind.max
+    if bound is not None and number > bound:  # (implausible's test, without its call)
+        problem = implausible(number, ind)
+        if problem:
+            data.add("error", "implausible",
+                     f"{ind.label} ({code}): {problem}; giá trị không được dùng.",
+                     sheet=sheet, cell=ref, indicator=code, value=value,
+                     brief=f"ô {ref} ghi {_as_written(value)}, lớn quá mức có thể có, chưa được cộng")
+            return
     if ind.type == "count" and not float(number).is_integer():
         data.add("error", "fractional_count",
                  f"{ind.label} ({code}) phải là số nguyên, ô ghi {value}; giá trị không được dùng.",
@@ -202,4 +204,34 @@ def take_value(data: ReturnData, catalog: Catalog, code: str, value: object, she
                  brief=f"ô {ref} ghi số lẻ {_as_written(value)}, chưa được cộng")
         return
     target = data.computed if ind.computed else data.values
-    target.append(CellValue(code, number, sheet, ref, how=how, note=note, raw=value, label=label))
+    target.append(CellValue(code, number, sheet, ref, how, note, value, label))
+
+
+def _checked_number(data: ReturnData, ind: Indicator, code: str, value: object, sheet: str,
+                    ref: str, empty_cells: dict[str, str] | None) -> tuple[float | int, str] | None:
+    """take_value's reading of any cell (text, a negative or huge number, an
+    error value …): (number, note), or None with the finding that stops it
+    (or the empty cell noted)."""
+    try:
+        number = parse_number(value)
+    except NotANumber as exc:
+        data.add("error", "not_a_number",
+                 f"{ind.label} ({code}): {exc}; giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi “{_as_written(value)}”, không phải số, chưa được cộng")
+        return None
+    if number is None:
+        if not ind.computed and empty_cells is not None:
+            empty_cells[ref] = code
+        return None
+    if number < 0:
+        data.add("error", "negative",
+                 f"{ind.label} ({code}) là số âm ({value}); giá trị không được dùng.",
+                 sheet=sheet, cell=ref, indicator=code, value=value,
+                 brief=f"ô {ref} ghi số âm {_as_written(value)}, chưa được cộng")
+        return None
+    note = fullwidth_note(value)
+    if note:
+        data.add("info", "fullwidth_digits", f"{ind.label} ({code}): {note}.", sheet=sheet,
+                 cell=ref, indicator=code, value=value)
+    return number, note

@@ -154,3 +154,104 @@ def test_a_return_is_read_the_same_with_its_sheet_part_remembered(tmp_path):
     assert read_return(path, CAT) == first
     with zipfile.ZipFile(path) as z:
         assert "xl/worksheets/sheet1.xml" in z.namelist()
+
+
+# ------------------------------------------------------------------ numbers Excel stored
+
+class _Float(float):
+    """A float take_value cannot tell is a plain float: read the general way."""
+
+
+class _Int(int):
+    """An int take_value cannot tell is a plain int: read the general way."""
+
+
+def _general(value: object) -> object:
+    if type(value) is float:
+        return _Float(value)
+    if type(value) is int:
+        return _Int(value)
+    return value
+
+
+TRICKY_NUMBERS = [
+    0.0, -0.0, 1.0, 1.5, 0.1 + 0.2, 5e-324, 12.0, 1e14 + 0.5, 999_999_999_999_999.9,
+    1e15, float.fromhex("0x1.c6bf52633ffffp+49"), 1e300, -1.0, -0.5, -1e15,
+    float("nan"), float("inf"), float("-inf"),
+    0, 7, 10**15 - 1, 10**15, 10**15 + 1, -1, 2**53 + 1, 10**30, -(10**30), 10**5000,
+    True, False, "12", " 1.215 ", "１２", "-3", "", "-", "1e3", "nan", None,
+]
+TYPED_CODES = {  # an indicator of each type, and units of measure its row may give
+    "count": (next(c for c, i in CAT.indicators.items() if i.type == "count" and not i.computed),
+              ["", "mô hình", "cái gì"]),
+    "money": (next(c for c, i in CAT.indicators.items() if i.type == "money" and not i.computed),
+              ["", "triệu đồng", "đồng", "tỷ đồng", "đô la"]),
+    "computed": (next(c for c, i in CAT.indicators.items() if i.computed), [""]),
+}
+
+
+def _plain_type(value: object) -> type:
+    """The type a number has, _Float and _Int taken for what they stand for."""
+    return {_Float: float, _Int: int}.get(type(value), type(value))
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, int) and abs(value) > 10**100:
+        return f"int of {len(hex(value))} hex digits"
+    return repr(value)
+
+
+def _taken(value: object, code: str, unit_text: str) -> tuple:
+    from dvk_cli.reading.returns import ReturnData, take_value
+
+    data = ReturnData(path="r.xlsx")
+    empty: dict[str, str] = {}
+    try:
+        take_value(data, CAT, code, value, "S", "E9", how="mã", label="L", unit_text=unit_text,
+                   empty_cells=empty)
+    except ValueError as exc:  # (an int of more than 4,300 digits cannot be shown: both raise)
+        return type(exc), str(exc)
+    values = [(v.code, v.value, _plain_type(v.value), v.note, repr(v.raw)) for v in data.values]
+    computed = [(v.code, v.value, _plain_type(v.value), v.note, repr(v.raw)) for v in data.computed]
+    return values, computed, data.findings, empty
+
+
+@pytest.mark.parametrize("value", TRICKY_NUMBERS, ids=_shown)
+@pytest.mark.parametrize("kind", sorted(TYPED_CODES))
+def test_a_plain_number_is_taken_as_the_general_reading_takes_it(value, kind):
+    code, units = TYPED_CODES[kind]
+    for unit_text in units:
+        assert _taken(value, code, unit_text) == _taken(_general(value), code, unit_text)
+
+
+def test_a_number_over_the_indicators_bound_is_refused_as_before():
+    code = next(c for c, i in CAT.indicators.items() if i.max is not None and not i.computed)
+    bound = CAT[code].max
+    for value in (bound, bound + 1, float(bound), bound + 0.5, bound - 0.5):
+        quick = _taken(value, code, "")
+        assert quick == _taken(_general(value), code, "")
+        assert any(f.rule == "implausible" for f in quick[2]) == (value > bound)
+
+
+def test_a_return_of_tricky_cells_reads_the_same_the_general_way(tmp_path, monkeypatch):
+    from dvk_cli.reading import returns
+
+    cells = [0, 1.5, -2, 10**15, 999_999_999_999_999, 1e15 - 1, 2**53 + 1, True, "12", "１２",
+             "1.215", 12.25, 3, 0.1 + 0.2, None, "-", 7]
+    codes = CAT.input_codes
+    grid = return_grid(dict(zip(codes, cells, strict=False)))
+    rows = grid["Biểu số liệu"]
+    rows[find_row(rows, codes[3])][3] = "đồng"  # a unit of measure to convert from
+    path = write_xlsx(grid, tmp_path / "n.xlsx")
+    quick = read_return(path, CAT)
+    real = returns.take_value
+
+    def general(data, catalog, code, value, *args, **kwargs):
+        return real(data, catalog, code, _general(value), *args, **kwargs)
+
+    for module in ("long", "wide", "mapping"):
+        monkeypatch.setattr(f"dvk_cli.reading.{module}.take_value", general, raising=False)
+    slow = read_return(path, CAT)
+    assert slow == quick
+    assert [_plain_type(v.value) for v in slow.values] == [type(v.value) for v in quick.values]
+    assert len(quick.values) >= 5 and len(quick.findings) >= 5
