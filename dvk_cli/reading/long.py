@@ -24,6 +24,7 @@ from dvk_cli.reading.returns import (
     ReturnData,
     cell_at,
     folded_cells,
+    holds_any,
     is_number,
     take_value,
 )
@@ -37,9 +38,9 @@ def long_layout(rows: list[list], catalog: Catalog, index: LabelIndex):
     the number of rows below it recognised as indicators.
     """
     for r, row in enumerate(rows):
+        if not holds_any(row, VALUE_HEADERS):
+            continue  # no value column: most rows (tested without building folded_cells)
         folded = folded_cells(row)
-        if VALUE_HEADERS.isdisjoint(folded.values()):
-            continue  # no value column: most rows (tested without a generator)
         value_col = next(c for c, t in folded.items() if t in VALUE_HEADERS)
         code_col = next((c for c, t in folded.items() if t in CODE_HEADERS), None)
         label_col = next((c for c, t in folded.items() if t in LABEL_HEADERS), None)

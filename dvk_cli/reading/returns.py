@@ -122,8 +122,26 @@ def folded_cells(row: list) -> dict[int, str]:
     return {c: fold_label_str(v) for c, v in enumerate(row) if isinstance(v, str) and v.strip()}
 
 
+def holds_any(row: list, names: set[str] | frozenset[str]) -> bool:
+    """Whether a text cell of `row` that is not blank folds into `names`:
+    `not names.isdisjoint(folded_cells(row).values())`, without building the
+    dict (most rows of a sheet are no header row). A blank text folds to "",
+    so the blank test only matters when `names` holds ""."""
+    if "" in names:
+        return not names.isdisjoint(folded_cells(row).values())
+    fold = fold_label_str
+    for v in row:
+        if isinstance(v, str) and fold(v) in names:
+            return True
+    return False
+
+
 def find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, dict[int, str]] | None:
+    # A row that holds none of the names of any set cannot hold one of each.
+    wanted = frozenset().union(*required) if required else None
     for r, row in enumerate(rows):
+        if wanted is not None and not holds_any(row, wanted):
+            continue
         folded = folded_cells(row)
         # (isdisjoint: the "any cell in names" test without a generator per row)
         if all(not names.isdisjoint(folded.values()) for names in required):

@@ -255,3 +255,88 @@ def test_a_return_of_tricky_cells_reads_the_same_the_general_way(tmp_path, monke
     assert slow == quick
     assert [_plain_type(v.value) for v in slow.values] == [type(v.value) for v in quick.values]
     assert len(quick.values) >= 5 and len(quick.findings) >= 5
+
+
+# ------------------------------------------------------------------ header rows
+
+BLANKS = ["", " ", "\u00a0", "\u2000", "\u3000", "\x1c", "\t\n", "\u2028", " \u00a0 "]
+HEADER_TEXTS = ["Số liệu", "SỐ LIỆU", "so lieu", "Số  liệu :", "Số liệu：", "So\u0302\u0301 lie\u0323\u0302u",
+                "Mã", "Chỉ tiêu", "Tên mô hình", "Tên mô hình, điển hình", "\u00a0Số\u00a0liệu\u00a0",
+                "Số liệu (triệu đồng)", "Kết quả", "x", "Số\tliệu", "số liệu\n"]
+
+
+def _folded_test(row: list, names) -> bool:
+    from dvk_cli.reading.returns import folded_cells
+
+    return not names.isdisjoint(folded_cells(row).values())
+
+
+def _rows(rng: random.Random, n: int) -> list[list]:
+    from dvk_cli.core.cells import CellError
+
+    cells = [*BLANKS, *HEADER_TEXTS, None, 0.0, 1, True, CellError("#N/A"), CellError(" Số liệu")]
+    return [[rng.choice(cells) for _ in range(rng.randint(0, 6))] for _ in range(n)]
+
+
+def test_holds_any_is_the_folded_cells_test():
+    from dvk_cli.reading.returns import (
+        CODE_HEADERS,
+        LABEL_HEADERS,
+        VALUE_HEADERS,
+        holds_any,
+    )
+
+    rng = random.Random(7)
+    name_sets = [VALUE_HEADERS, CODE_HEADERS | LABEL_HEADERS, {"số liệu", ""}, {""}, set(),
+                 frozenset({"x", "mã"})]
+    for row in _rows(rng, 3000):
+        for names in name_sets:
+            assert holds_any(row, names) == _folded_test(row, names), (row, names)
+
+
+def _find_header_row_as_before(rows, required):
+    from dvk_cli.reading.returns import folded_cells
+
+    for r, row in enumerate(rows):
+        folded = folded_cells(row)
+        if all(not names.isdisjoint(folded.values()) for names in required):
+            return r, folded
+    return None
+
+
+def test_find_header_row_finds_the_row_it_found_before():
+    from dvk_cli.reading.models import MODEL_NAME_HEADERS
+    from dvk_cli.reading.returns import CODE_HEADERS, VALUE_HEADERS, find_header_row
+
+    rng = random.Random(11)
+    requireds = [[MODEL_NAME_HEADERS], [VALUE_HEADERS, CODE_HEADERS], [], [{""}], [{"", "mã"}],
+                 [VALUE_HEADERS, set()]]
+    for _ in range(400):
+        rows = _rows(rng, rng.randint(0, 12))
+        for required in requireds:
+            assert find_header_row(rows, required) == _find_header_row_as_before(rows, required)
+
+
+def test_a_header_with_blank_and_odd_cells_is_found_in_a_real_workbook(tmp_path, monkeypatch):
+    from dvk_cli.reading import long as long_module
+    from dvk_cli.reading import models, returns
+
+    grid = return_grid({code: i + 1 for i, code in enumerate(CAT.input_codes[:5])},
+                       models=[{"name": "Mô hình A"}, {"name": "Mô hình B", "exemplary": True}])
+    rows = grid["Biểu số liệu"]
+    header = next(i for i, row in enumerate(rows) if "Số liệu" in row)
+    rows[header] = ["\u00a0STT", "CHỈ  TIÊU", "Mã :", "\u3000", "So\u0302\u0301 lie\u0323\u0302u", " "]
+    rows.insert(header, ["\u2000", "Kết quả: tốt", None, "số liệu x", None, None])
+    grid["Danh sách mô hình"][0][1] = " TÊN MÔ HÌNH："
+    path = write_xlsx(grid, tmp_path / "h.xlsx")
+    quick = read_return(path, CAT)
+    assert len(quick.values) == 5 and len(quick.models) == 2
+
+    def as_before(row, names):
+        return _folded_test(row, names)
+
+    monkeypatch.setattr(returns, "holds_any", as_before)
+    monkeypatch.setattr(long_module, "holds_any", as_before)
+    monkeypatch.setattr(models, "find_header_row", _find_header_row_as_before)
+    assert read_return(path, CAT) == quick
+
