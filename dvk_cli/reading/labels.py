@@ -69,6 +69,10 @@ def _label_key(text: str) -> str:
     return " ".join(_syllable_key(w) for w in _WORD.findall(s))
 
 
+_MEMO_LENGTH = 200  # characters: a longer text is matched each time
+_MEMO_SIZE = 4096  # texts remembered by one index; then it starts again
+
+
 @dataclass
 class LabelMatch:
     code: str | None
@@ -91,8 +95,24 @@ class LabelIndex:
                 if key:
                     self._by_key.setdefault(key, set()).add(code)
         self.units = {label_key(ind.unit) for ind in catalog.indicators.values()}
+        self._memo: dict[str, tuple[str | None, tuple[str, ...], str, str]] = {}
 
     def match(self, text: object) -> LabelMatch:
+        """The indicator `text` names (see the module's docstring). The same
+        labels come back in every return: the answer for a short text is
+        remembered by this index (its catalog's), at most _MEMO_SIZE texts."""
+        if type(text) is not str or len(text) > _MEMO_LENGTH:
+            return self._match(text)
+        found = self._memo.get(text)
+        if found is None:
+            m = self._match(text)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()  # (bounded: hostile files may hold millions of texts)
+            found = self._memo[text] = (m.code, tuple(m.candidates), m.unit_text, m.key)
+        code, candidates, unit_text, key = found
+        return LabelMatch(code, list(candidates), unit_text, key)
+
+    def _match(self, text: object) -> LabelMatch:
         raw = unicodedata.normalize("NFC", str(text)).strip()
         if not raw:
             return LabelMatch(None)

@@ -340,3 +340,77 @@ def test_a_header_with_blank_and_odd_cells_is_found_in_a_real_workbook(tmp_path,
     monkeypatch.setattr(models, "find_header_row", _find_header_row_as_before)
     assert read_return(path, CAT) == quick
 
+
+# ------------------------------------------------------------------ labels
+
+LABELS = [
+    "Văn bản lãnh đạo, chỉ đạo về công tác dân vận ban hành",
+    "1. Văn bản lãnh đạo, chỉ đạo về công tác dân vận ban hành",
+    "VĂN BẢN LÃNH ĐẠO,  CHỈ ĐẠO VỀ CÔNG TÁC DÂN VẬN BAN HÀNH",
+    "Va\u0306n ba\u0309n lãnh đạo, chỉ đạo về công tác dân vận ban hành",  # decomposed
+    "Nhà tình nghĩa – trị giá (nghìn đồng)",
+    "- Nhà tình nghĩa – trị giá (triệu đồng):",
+    "Lĩnh vực văn hoá – xã hội",  # the tone mark placed the old way
+    "Lĩnh vực văn hóa – xã hội",
+    "Tổng số mô hình “Dân vận khéo” xây dựng mới trong kỳ",
+    "Tổng số mô hình \"Dân vận khéo\" xây dựng mới trong kỳ",
+    "Mô hình", "Số lượng", "", "   ", "-", "1.", "a)", "x" * 250, "Không có chỉ tiêu này",
+]
+
+
+def _fresh(catalog, text):
+    from dvk_cli.reading.labels import LabelIndex
+
+    return LabelIndex(catalog)._match(text)
+
+
+def test_a_remembered_label_match_is_the_match_itself():
+    from dvk_cli.reading.labels import LabelIndex
+
+    index = LabelIndex(CAT)
+    for _ in range(3):
+        for text in LABELS:
+            assert index.match(text) == _fresh(CAT, text), text
+    assert any(index.match(text).code for text in LABELS)
+    assert any(index.match(text).unit_text for text in LABELS)
+
+
+def test_a_match_changed_by_its_caller_does_not_change_the_next_one():
+    from dvk_cli.reading.labels import LabelIndex
+
+    index = LabelIndex(CAT)
+    text = LABELS[0]
+    first = index.match(text)
+    first.candidates.append("X")
+    first.code = None
+    assert index.match(text) == _fresh(CAT, text)
+
+
+def test_the_label_memo_is_bounded_and_still_right_past_its_bound():
+    from dvk_cli.reading import labels
+    from dvk_cli.reading.labels import LabelIndex
+
+    index = LabelIndex(CAT)
+    many = [f"{LABELS[i % 10]} {i}" for i in range(labels._MEMO_SIZE * 2 + 17)]
+    for text in many + LABELS + many[:50]:
+        assert index.match(text) == _fresh(CAT, text)
+        assert len(index._memo) <= labels._MEMO_SIZE
+
+
+def test_a_label_is_matched_against_its_own_catalog():
+    """The memo is the index's own: another catalog (another synonym) gets its own answer."""
+    import dataclasses
+
+    from dvk_cli.reading.returns import label_index
+
+    code = CAT.input_codes[0]
+    ind = CAT.indicators[code]
+    other = dataclasses.replace(CAT, indicators={
+        **CAT.indicators, code: dataclasses.replace(ind, synonyms=(*ind.synonyms, "Mô hình"))})
+    texts = ["Mô hình", "1. Mô hình", "MÔ HÌNH (cái)"]
+    before = [label_index(CAT).match(t) for t in texts]
+    after = [label_index(other).match(t) for t in texts]
+    assert [m.code for m in after] == [code, code, code]
+    assert [m.code for m in before] == [None, None, None]
+    assert [label_index(CAT).match(t) for t in texts] == before
+    assert after == [_fresh(other, t) for t in texts]
