@@ -8,6 +8,7 @@ A grid is a dict {sheet name: list of rows}; a row is a list of cell values
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -226,3 +227,21 @@ def record_start_methods(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(workers, "_context", context)
     return methods
+
+
+# The formula scan of reading/long.py as it was written first, on the decoded
+# text: the reference its byte-level quick paths are checked against.
+_FORMULA_CELL = re.compile(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+
+
+def formulas_without_value(xml: str, refs: set[str]) -> list[str]:
+    """The cells among `refs` of a sheet's XML that hold a formula with no
+    saved value, in order."""
+    out = []
+    for m in _FORMULA_CELL.finditer(xml):
+        ref, body = m.group(1), m.group(2) or ""
+        if ref in refs and "<f" in body:
+            v = re.search(r"<v>([^<]*)</v>", body)
+            if not v or not v.group(1).strip():
+                out.append(ref)
+    return out

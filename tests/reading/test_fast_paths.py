@@ -8,12 +8,11 @@ inputs and on real workbooks whose reading depends on them."""
 from __future__ import annotations
 
 import random
-import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import find_row, return_grid, write_xlsx
+from helpers import find_row, formulas_without_value, return_grid, write_xlsx
 
 from dvk_cli.core.catalog import default_catalog
 from dvk_cli.reading import long
@@ -23,21 +22,6 @@ CAT = default_catalog()
 
 
 # ------------------------------------------------------------------ formulas without a value
-
-_CELL = re.compile(r'<c\b[^>]*\br="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-
-
-def _scan(xml: str, refs: set[str]) -> list[str]:
-    """The full scan of the cells, on the decoded text (the reference)."""
-    out = []
-    for m in _CELL.finditer(xml):
-        ref, body = m.group(1), m.group(2) or ""
-        if ref in refs and "<f" in body:
-            v = re.search(r"<v>([^<]*)</v>", body)
-            if not v or not v.group(1).strip():
-                out.append(ref)
-    return out
-
 
 def _needles(refs: set[str]) -> list[bytes]:
     return [f'r="{ref}"'.encode() for ref in refs]
@@ -63,7 +47,7 @@ BORDERS = [
 def test_no_formula_at_says_none_only_when_the_scan_finds_none(cells, refs):
     xml = f"<worksheet><sheetData><row>{cells}</row></sheetData></worksheet>"
     if long._no_formula_at(xml.encode(), _needles(refs)):
-        assert _scan(xml, refs) == []
+        assert formulas_without_value(xml, refs) == []
 
 
 def test_no_formula_at_says_none_only_when_the_scan_finds_none_whatever_the_markup():
@@ -77,7 +61,7 @@ def test_no_formula_at_says_none_only_when_the_scan_finds_none_whatever_the_mark
         refs = rng.choice([{"E1"}, {"E1", "E2"}, {"E2", "E3"}])
         if long._no_formula_at(xml.encode(), _needles(refs)):
             said_none += 1
-            assert _scan(xml, refs) == [], xml
+            assert formulas_without_value(xml, refs) == [], xml
     assert said_none > 500  # the quick answer is given often enough to be tested
 
 
