@@ -338,7 +338,8 @@ def find_outliers(c: Consolidation, settings: OutlierSettings | None = None,
     return findings
 
 
-def _cells_of(wanted: set[tuple[str, str]], v) -> dict[tuple[str, str], tuple[str, str, str]]:
+def _cells_of(wanted: set[tuple[str, str]], v: pd.DataFrame
+              ) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(file, sheet, cell) of each (unit, indicator) in `wanted`, from the
     tidy table `v`: only the flagged units' rows are walked."""
     units = v["unit"].astype(str)
