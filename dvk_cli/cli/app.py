@@ -302,7 +302,13 @@ def main() -> None:
     # core: ~90 ms of CPU taken from the reading workers (as the user sets it
     # otherwise). Set before pandas is first imported.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    app()
+    from dvk_cli.cli.ending import finish
+
+    try:
+        app()  # (in standalone mode Click ends with SystemExit, whatever happens)
+    except SystemExit as done:
+        finish(done.code)  # the command's work is done: end without the interpreter's teardown
+    finish(0)
 
 
 if __name__ == "__main__":

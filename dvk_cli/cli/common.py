@@ -125,6 +125,26 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+EXIT_PIPE = 141  # the program reading dvk's output stopped (128 + SIGPIPE, as a shell reports it)
+
+
+def _reader_gone() -> NoReturn:
+    """What dvk printed went to a pipe whose reader has stopped (`dvk … | head`):
+    nothing is wrong with the data or the outputs written, and nothing more can
+    be said there. What is still buffered for that pipe goes nowhere (rather
+    than failing again at exit), and dvk ends quietly."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, stream.fileno())
+            finally:
+                os.close(devnull)
+        except (AttributeError, OSError, ValueError):  # not a file (a test runner's stream)
+            continue
+    raise typer.Exit(EXIT_PIPE)
+
+
 def guard(func: F) -> F:
     """Turn expected problems into Vietnamese messages and exit codes, never tracebacks."""
 
@@ -145,6 +165,8 @@ def guard(func: F) -> F:
             fail(str(exc))
         except KeyboardInterrupt:
             fail("Đã dừng theo yêu cầu.", 130)
+        except BrokenPipeError:
+            _reader_gone()
         except Exception as exc:  # last resort: still no traceback for the clerk
             if os.environ.get("DVK_DEBUG"):
                 raise

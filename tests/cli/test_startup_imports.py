@@ -16,17 +16,19 @@ from helpers import copy_sample
 # Heavy packages the aggregate path (without --docx) has no use for.
 NOT_NEEDED = ("pydantic", "openpyxl", "matplotlib", "docxtpl", "docx", "PIL", "lxml")
 
+# The dvk entry point ends the process itself (cli/ending.py) once the atexit
+# handlers have run: the probe looks at the process from one of them.
 PROBE = """
-import json, runpy, sys
+import atexit, json, os, runpy, sys
 sys.argv = ["dvk", *sys.argv[1:]]
-try:
-    runpy.run_module("dvk_cli", run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
-import os
-threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules}),
-                  "threads": threads}))
+
+def probe():
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+    print(json.dumps({"modules": sorted({m.split(".")[0] for m in sys.modules}),
+                      "threads": threads}))
+
+atexit.register(probe)
+runpy.run_module("dvk_cli", run_name="__main__")
 """
 
 
@@ -34,7 +36,7 @@ def _run(*args: str, cwd: Path, env: dict | None = None) -> dict:
     environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
                           text=True, encoding="utf-8", timeout=120, env={**environ, **(env or {})})
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "code": done.returncode}
 
 
 def _imported(*args: str, cwd: Path) -> tuple[int, set[str]]:
