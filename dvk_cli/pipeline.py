@@ -583,21 +583,21 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
         returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings,
                            sheet=sheet, started=started)
         return returns, None, None
+    from dvk_cli.history.readcache import decode
+
     shown = [display_path(p) for p in files]
     found = cache.lookup(files, shown, mappings)
-    todo = [files[i] for i in found.todo]
-    hook = progress(len(todo)) if progress and todo else None
-    fresh = read_all(todo, catalog, workers=workers, progress=hook, mappings=mappings,
-                     sheet=sheet, started=started)
-    cache.save(files, shown, mappings, fresh, found.stats, found.todo)
-    slots: list[ReturnData | None] = [None] * len(files)
-    for i, data in found.hits.items():
-        slots[i] = data
-    for i, data in zip(found.todo, fresh, strict=True):
-        slots[i] = data
-    returns = [data for data in slots if data is not None]
-    assert len(returns) == len(files)  # every file is a hit or was read
-    return returns, cache, {"reused": len(found.hits), "read": len(todo)}
+    # Every file goes to the workers: one that looks unchanged with its entry,
+    # which the worker takes (checking the file's SHA-256 and decoding the
+    # entry, in parallel) or, if the file's bytes changed, reads the file.
+    hook = progress(len(files)) if progress else None
+    reused: set[int] = set()
+    returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings,
+                       sheet=sheet, started=started, known=found.known, reuse=decode,
+                       reused=reused)
+    fresh = [i for i in range(len(files)) if i not in reused]
+    cache.save(files, shown, mappings, [returns[i] for i in fresh], found.stats, fresh)
+    return returns, cache, {"reused": len(reused), "read": len(fresh)}
 
 
 def _open_read_cache(history: HistoryOptions | None, store: Store | None, config: Config,

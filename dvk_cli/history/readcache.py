@@ -24,7 +24,6 @@ a ReturnData holds, is a miss, never an error and never code run.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import zlib
@@ -346,20 +345,25 @@ def _key(path: Path) -> str | None:
 
 @dataclass
 class Lookup:
-    """The outcome of a lookup: cached returns by position, positions to read."""
-    hits: dict[int, ReturnData] = field(default_factory=dict)
+    """The outcome of a lookup, by position: the entries of files that look
+    unchanged (size, time and reading context as cached), each with the
+    SHA-256 the file had, to be taken only if its bytes still have it; the
+    positions to read; each file's (size, mtime_ns) before it is read."""
+    known: dict[int, tuple[str, bytes]] = field(default_factory=dict)
     todo: list[int] = field(default_factory=list)
-    stats: dict[int, tuple[int, int]] = field(default_factory=dict)  # position -> (size, mtime_ns)
+    stats: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 class ReadCache:
     """The read_cache table of one history store, read and written through
     the run's own connection to it.
 
-    ``lookup`` reads it; ``save`` only prepares the rows of freshly read files;
-    ``flush`` writes them into the run's transaction, so they are committed
-    with the run or not at all (a run that fails or is interrupted leaves the
-    store exactly as it was).
+    ``lookup`` reads it; the reading workers check each file's SHA-256 and
+    decode its entry (``decode``, passed to them as what reuses an entry);
+    ``save`` only prepares the rows of freshly read files; ``flush`` writes
+    them into the run's transaction, so they are committed with the run or
+    not at all (a run that fails or is interrupted leaves the store exactly
+    as it was).
     """
 
     def __init__(self, store: Store, context: str, *, write: bool):
@@ -370,24 +374,14 @@ class ReadCache:
         self.pending: list[tuple] = []
 
     def lookup(self, files: list[Path], shown: list[str], mappings: dict) -> Lookup:
-        """Which files can be taken from the cache (read back) and which must be read."""
+        """Which files may be taken from the cache (if their bytes are still
+        the same: see Lookup) and which must be read."""
         result = Lookup()
         rows: dict = {}
         if self.enabled:
             rows = {path: rest for path, *rest in self.store.conn.execute(
                 "SELECT path, size, mtime_ns, sha256, context, data FROM read_cache "
                 "WHERE format = ?", (FORMAT,))}
-        collecting = gc.isenabled()
-        gc.disable()  # decoding makes many small objects: no collection passes meanwhile
-        try:
-            self._match(files, shown, mappings, rows, result)
-        finally:
-            if collecting:
-                gc.enable()
-        return result
-
-    def _match(self, files: list[Path], shown: list[str], mappings: dict, rows: dict,
-               result: Lookup) -> None:
         for i, path in enumerate(files):
             try:
                 st = path.stat()
@@ -401,15 +395,8 @@ class ReadCache:
                     or row[3] != _file_context(self.context, shown[i], mappings.get(path))):
                 result.todo.append(i)
                 continue
-            try:
-                same = hashlib.sha256(path.read_bytes()).hexdigest() == row[2]
-                data = decode(row[4]) if same else None
-            except Exception:  # noqa: BLE001 - an unreadable entry is a miss, never a failure
-                data = None
-            if data is not None:
-                result.hits[i] = data
-            else:
-                result.todo.append(i)
+            result.known[i] = (row[2], row[4])
+        return result
 
     def save(self, files: list[Path], shown: list[str], mappings: dict,
              returns: list[ReturnData], stats: dict[int, tuple[int, int]],

@@ -12,7 +12,7 @@ from dvk_cli.core.files import display_path
 from dvk_cli.reading.guards import current_limits
 from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData
-from dvk_cli.reading.workers import read_in_workers
+from dvk_cli.reading.workers import Known, Reuse, read_in_workers
 
 # Below this many files more than one worker costs more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -33,12 +33,20 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
              progress: ProgressHook | None = None,
              mappings: dict[Path, Mapping] | None = None,
              sheet: str | None = None,
-             started: Callable[[], None] | None = None) -> list[ReturnData]:
+             started: Callable[[], None] | None = None,
+             known: dict[int, Known] | None = None,
+             reuse: Reuse | None = None,
+             reused: set[int] | None = None) -> list[ReturnData]:
     """Read every file in worker processes, under dvk.toml [limits]; the
     results keep the files' order. `progress(done, total)` is called after
     each file; `mappings` gives the mapping file that applies to a file;
     `sheet` (dvk.toml [reading] sheet) names the data sheet of a workbook
     that holds several tables; `started()` is called once the workers run.
+
+    `known` gives, by position, what a file gave when it was read before (a
+    read-cache entry and the SHA-256 the file had): a worker takes it
+    (`reuse`) instead of reading the file when the file still has those
+    bytes, and its position goes into `reused`.
 
     Never raises for a file: one that kills its reader (memory, time, a
     crash) gives a finding and the others are read. Only KeyboardInterrupt
@@ -47,6 +55,8 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
     if not files:
         return []
     mappings = mappings or {}
-    items = [(str(p), display_path(p), mappings.get(p), sheet) for p in files]
+    known = known or {}
+    items = [(str(p), display_path(p), mappings.get(p), sheet, known.get(i))
+             for i, p in enumerate(files)]
     return read_in_workers(items, catalog, current_limits(), worker_count(len(files), workers),
-                           progress, started)
+                           progress, started, reuse=reuse, reused=reused)

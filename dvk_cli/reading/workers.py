@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 import faulthandler
 import gc
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -46,7 +47,13 @@ from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData, unreadable
 
 MB = 1024 * 1024
-Task = tuple[str, str, "Mapping | None", "str | None"]  # path, as shown, mapping file, sheet
+# What a file read before gave (a cache entry), taken instead of reading the
+# file when its bytes still have that SHA-256: (sha256 hex, entry).
+Known = tuple[str, bytes]
+# path, as shown, mapping file, sheet, what it gave before (or None)
+Task = tuple[str, str, "Mapping | None", "str | None", "Known | None"]
+# An entry back to the return it holds; raises for anything that is not one.
+Reuse = Callable[[bytes], ReturnData]
 ProgressHook = Callable[[int, int], None]
 
 IN_FLIGHT = 2  # files queued to one worker: the next is there when one ends
@@ -132,12 +139,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
-          parent_pid: int | None, close: list[int] | tuple = ()) -> None:
+          parent_pid: int | None, close: list[int] | tuple = (),
+          reuse: Reuse | None = None) -> None:
     """A worker's life: read the files the parent sends until its pipe ends.
 
-    `close`: descriptors inherited from dvk that are not this worker's.
-    Messages to the parent: ("ready", pid), ("done", i, ReturnData) and
-    ("failed", i, "memory" | "crash", detail) just before exiting.
+    `close`: descriptors inherited from dvk that are not this worker's. A
+    task that comes with what its file gave before (`Known`) takes that
+    (`reuse`) when the file's bytes are still the same, and reads the file
+    otherwise. Messages to the parent: ("ready", pid), ("done", i,
+    ReturnData, reused) and ("failed", i, "memory" | "crash", detail) just
+    before exiting.
     """
     _die_with_parent(parent_pid)
     for fd in close:
@@ -162,11 +173,16 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
             break
         if task is None:
             break
-        i, path, shown, mapping, sheet = task
+        i, path, shown, mapping, sheet, known = task
         failure: tuple[str, str] | None = None
         try:
-            data = read_return(Path(path), catalog, shown, mapping, sheet=sheet)
-            conn.send(("done", i, data))
+            data = None
+            if known is not None and reuse is not None:
+                data = _reused(path, known, reuse, limits)
+            reused = data is not None
+            if data is None:
+                data = read_return(Path(path), catalog, shown, mapping, sheet=sheet)
+            conn.send(("done", i, data, reused))
         except MemoryError:
             failure = ("memory", "MemoryError")
         except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
@@ -179,6 +195,27 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
                 os._exit(code)
             os._exit(code)
     os._exit(0)
+
+
+def _reused(path: str, known: Known, reuse: Reuse, limits: Limits) -> ReturnData | None:
+    """What the file gave before, when its bytes still have the SHA-256 they
+    had then; None (the file is read) when they do not, or the entry is not
+    exactly a return (`reuse` raises), or the file cannot be read here."""
+    sha256, entry = known
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limits.max_unpacked:
+                return None
+            raw = fh.read(size)  # (never read(limit): that allocates the whole limit)
+            if fh.read(1):  # it grew while read: read it as any other file
+                return None
+        if hashlib.sha256(raw).hexdigest() != sha256:
+            return None
+        del raw
+        return reuse(entry)
+    except Exception:  # noqa: BLE001 - an entry that does not decode is a miss, never a failure
+        return None
 
 
 # ------------------------------------------------------------------ the parent
@@ -300,10 +337,14 @@ def share_strings(data: ReturnData, seen: dict[str, str]) -> None:
 
 def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers: int,
                     progress: ProgressHook | None = None,
-                    started: Callable[[], None] | None = None) -> list[ReturnData]:
+                    started: Callable[[], None] | None = None, *,
+                    reuse: Reuse | None = None,
+                    reused: set[int] | None = None) -> list[ReturnData]:
     """Read `items` in `workers` worker processes; the results keep their order.
     `started()` is called once the first workers are forked and fed (the
-    process may then start threads of its own).
+    process may then start threads of its own). An item's `Known` entry is
+    taken (`reuse`, in the worker) instead of reading its file when the file
+    is unchanged; the positions of those go into `reused`.
 
     Never raises for a file: a worker that dies gives the finding on the file
     it was reading. KeyboardInterrupt (and any error of the parent) kills and
@@ -335,7 +376,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         others = [fd for w in pool for fd in w.fds[:2]] if forked else []
         proc = ctx.Process(target=serve, name="dvk-reader", daemon=True,
                            args=(child_conn, err_w, catalog, limits,
-                                 os.getpid() if forked else None, others))
+                                 os.getpid() if forked else None, others, reuse))
         proc.start()
         child_conn.close()
         err_w.close()
@@ -365,9 +406,8 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             if not worker.tasks:
                 worker.since = time.monotonic()
             worker.tasks.append(i)
-            path, shown, mapping, sheet = items[i]
             try:
-                worker.conn.send((i, path, shown, mapping, sheet))
+                worker.conn.send((i, *items[i]))
             except OSError:  # it died: the main loop buries it and sends its files elsewhere
                 return
 
@@ -466,6 +506,8 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                         worker.stderr.clear()  # what it says next is about the next file
                         worker.stderr_tail.clear()
                         share_strings(message[2], shared)
+                        if message[3] and reused is not None:
+                            reused.add(message[1])
                         finish(message[1], message[2])
                     else:  # "failed": the worker exits after saying why
                         bury(worker, message[2], message[3] if len(message) > 3 else "")

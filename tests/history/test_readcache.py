@@ -37,13 +37,16 @@ def folder(folder):
 
 @pytest.fixture
 def parsed(monkeypatch):
-    """The files the reader actually parses in this process."""
+    """The files the reading workers actually parse (every file goes to them:
+    one they did not take from its cache entry was parsed)."""
     seen: list[str] = []
     original = parallel.read_in_workers
 
-    def spy(items, *args, **kwargs):
-        seen.extend(Path(path).name for path, *_ in items)
-        return original(items, *args, **kwargs)
+    def spy(items, *args, reused=None, **kwargs):
+        taken: set[int] = set() if reused is None else reused
+        results = original(items, *args, reused=taken, **kwargs)
+        seen.extend(Path(items[i][0]).name for i in range(len(items)) if i not in taken)
+        return results
 
     monkeypatch.setattr(parallel, "read_in_workers", spy)
     return seen
@@ -325,3 +328,27 @@ def test_an_entry_of_another_format_or_not_a_return_is_a_miss(folder, parsed):
     parsed.clear()  # the entries were replaced: all three reused now
     run([folder / "returns"], period="2024", history=HistoryOptions(), workers=1)
     assert parsed == []
+
+
+def test_entries_that_break_the_decoder_are_misses_in_the_workers(folder, parsed):
+    """Entries are decoded in the reading workers: one nested deep enough to
+    exhaust the JSON decoder's recursion, one that is not zlib data, one of
+    the wrong type: each file is read again, the results are exact, and the
+    run goes on."""
+    import zlib
+
+    run([folder / "returns"], period="2024", history=HistoryOptions(), workers=2)
+    with sqlite3.connect(folder / "dvk.sqlite") as conn:
+        conn.execute("UPDATE read_cache SET data = ? WHERE path LIKE '%budang.xlsx'",
+                     (zlib.compress(b"[" * 200_000 + b"]" * 200_000),))
+        conn.execute("UPDATE read_cache SET data = ? WHERE path LIKE '%budop.xlsx'",
+                     (b"not zlib at all",))
+        conn.execute("UPDATE read_cache SET data = 42 WHERE path LIKE '%dongxoai.xlsx'")
+    parsed.clear()
+    again = run([folder / "returns"], period="2024", history=HistoryOptions(), workers=2)
+    assert sorted(parsed) == ["budang.xlsx", "budop.xlsx", "dongxoai.xlsx"]
+    assert again.history["read_cache"] == {"reused": 0, "read": 3}
+    full = run([folder / "returns"], period="2024", workers=1)
+    assert again.totals == full.totals
+    pd.testing.assert_frame_equal(table(again), table(full))
+    assert findings(again) == findings(full)
