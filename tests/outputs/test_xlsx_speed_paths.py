@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import zlib
 from decimal import Decimal
 
 import numpy as np
@@ -306,3 +307,48 @@ def test_not_constant_memory_xlsxwriter_writes_the_rows():
     assert not book.fast and book.sheet("S").rows is None
     book.close()
 
+
+
+def _deflated_size(data: bytes, level: int) -> int:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)  # a zip member's raw deflate
+    return len(packer.compress(data) + packer.flush())
+
+
+def test_the_workbook_is_zipped_at_dvks_deflate_level_and_xlsxwriter_is_left_as_it_was(tmp_path):
+    """Every part of the consolidated workbook is deflated at ZIP_LEVEL (its
+    compressed size is exactly zlib's at that level, not at XlsxWriter's
+    default), the workbook reads back, and XlsxWriter's module makes plain
+    ZipFiles again after the close, a failed one included."""
+    import zipfile
+
+    import openpyxl
+    from xlsxwriter import workbook as xlsxwriter_workbook
+
+    path = tmp_path / "tong-hop.xlsx"
+    with path.open("wb") as fh:
+        build_workbook(make_consolidation(), fh)
+    assert xlsxwriter_workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(path) as z:
+        infos = [i for i in z.infolist() if i.file_size > 2000]
+        assert infos
+        for info in infos:
+            data = z.read(info)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.compress_size == _deflated_size(data, xlsx.ZIP_LEVEL), info.filename
+            assert info.compress_size != _deflated_size(data, zlib.Z_DEFAULT_COMPRESSION)
+    assert openpyxl.load_workbook(path).sheetnames[0]
+
+    class Refused(Exception):
+        pass
+
+    book = xlsx.Book(io.BytesIO())
+    book.sheet("S").text(1, 1, "x")
+
+    def fail(*args, **kwargs):
+        assert xlsxwriter_workbook.ZipFile is not zipfile.ZipFile  # during the close
+        raise Refused
+
+    book.wb._store_workbook = fail
+    with pytest.raises(Refused):
+        book.close()
+    assert xlsxwriter_workbook.ZipFile is zipfile.ZipFile
