@@ -222,12 +222,12 @@ _R_KEY = re.compile(rb"(?:^|[\s\"'])r\s*=")
 _REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
 # The usual form, r="B12" first, is captured by the token itself (groups 3, 4).
 _XLSX_TOKEN, _XLSX_SKIP = _tokenizer(rb"c|row", rb"row", rb"\s+r=\"([A-Z]{0,3})([0-9]{1,7})\"")
-# A part that is "plain" (no comment, CDATA, DOCTYPE, single quote, nor '<' or
-# '>' inside a value) is cut into tags by '<' and '>' alone: there the cells
-# are counted in C, without the tokenizer, when all have r="B12" first.
+# A part is "plain" when cutting it at '<' and '>' alone gives the tags the
+# tokenizer sees (see `_cut_alike`; no comment, CDATA, DOCTYPE or single quote,
+# at most an XML declaration). There the cells are counted in C, without the
+# tokenizer, when all have r="B12" first.
 _PREFIXED_C = re.compile(rb":c[\s/>]")
-# An "=" followed by a space, or a value holding a '<' or a '>' (one pass for both).
-_ODD_VALUE = re.compile(rb"=(?:\s|\"[^\"<>]*+[<>])")
+_NOT_MARK = bytes(sorted(set(range(256)) - set(b'<>"')))  # every byte but '<', '>' and '"'
 _C_ANY = re.compile(rb"<c[\s/>]")
 _C_FAST = re.compile(rb"<c\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^>]*)>")  # (ref, letters, digits, rest)
 # Every cell start tag in one pass: _C_FAST's groups for one with r="B12"
@@ -294,6 +294,29 @@ def _declaration_only(data: bytes) -> bool:
     if data.find(b"?", mark + 1) == -1:
         return data[mark - 1] != 0x3C  # '<'
     return data.find(b"<?", start + 1) == -1
+
+
+def _cut_alike(data: bytes) -> bool:
+    """Whether cutting a part at '<' and '>' gives the tags quick-xml reads,
+    in a part without single quotes, "<!" or any "<?" but an XML declaration
+    at its start (`_declaration_only`).
+
+    quick-xml ends a start tag at the first '>' outside double quotes, an end
+    tag at the first '>', the declaration at the first "?>"; a '<' inside a
+    tag is part of it. The cut is the same when, after every '<', the next
+    '<' or '>' is a '>' and an even number of '"' lie between them (the '>'
+    is then outside quotes), and the declaration's first '>' ends its "?>".
+    In the marks alone (the part without any byte but '<', '>' and '"'),
+    that is: '<', pairs of '"', '>'. Once every '""' is removed (a run of
+    quotes loses its pairs: an odd one keeps one '"'), every '<' is followed
+    by a '>' exactly then; the quotes and '>' of text, between tags, may stay."""
+    start = data.find(b"<?", 0, 5)  # (where _declaration_only allows one)
+    if start != -1:
+        end = data.find(b">", start)
+        if end < start + 3 or data[end - 1] != 0x3F:  # '?'
+            return False
+    marks = data.translate(None, _NOT_MARK).replace(b'""', b"")
+    return b"<<" not in marks and b'<"' not in marks and not marks.endswith(b"<")
 
 
 class _FirstHeld(_Scan):
@@ -378,7 +401,7 @@ class _SheetScan(_FirstHeld):
         (the tokenizer sees to them)."""
         # (A byte search is much quicker than one for "<!": '<' is everywhere.)
         if (b"'" in data or (b"!" in data and b"<!" in data) or not _declaration_only(data)
-                or _PREFIXED_C.search(data) or _ODD_VALUE.search(data)):
+                or not _cut_alike(data) or _PREFIXED_C.search(data)):
             return False
         fast = self._fast_cells(data)
         if fast is None:
