@@ -228,17 +228,17 @@ _XLSX_TOKEN, _XLSX_SKIP = _tokenizer(rb"c|row", rb"row", rb"\s+r=\"([A-Z]{0,3})(
 # tokenizer, when all have r="B12" first.
 _PREFIXED_C = re.compile(rb":c[\s/>]")
 _NOT_MARK = bytes(sorted(set(range(256)) - set(b'<>"')))  # every byte but '<', '>' and '"'
-_C_ANY = re.compile(rb"<c[\s/>]")
-_C_FAST = re.compile(rb"<c\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^>]*)>")  # (ref, letters, digits, rest)
-# Every cell start tag in one pass: _C_FAST's groups for one with r="B12"
-# first and no '<' before its '>', four empty groups for any other. When no
-# tag has empty groups, the list is exactly _C_FAST's and as long as
-# _C_ANY's (a '<' only starts a tag, so no cell tag hides inside another).
-_C_TAG = re.compile(rb"<c(?:\s+r=\"(([A-Z]{1,3})([1-9][0-9]{0,6}))\"([^<>]*+)>|(?=[\s/>]))")
-_R_EQ = re.compile(rb"r\s*=")
+# The cells of a plain part in one pass: (letters, digits) of one written
+# `<c r="B12"` with no "r" then "=" after it (so no second r: the tokenizer's
+# `_R_KEY` finds none), two empty groups for any other. A tag ends at its
+# first '>' (in a plain part, the tokenizer's too). _KEPT_CELLS leaves out
+# `<c .../>`, of any form: calamine keeps no cell for it.
+_R_FIRST = rb" r=\"([A-Z]{1,3})([1-9][0-9]{0,6})\"(?![^>]*r\s*=)"
+_ALL_CELLS = re.compile(rb"<c(?:" + _R_FIRST + rb"[^>]*+>|(?=[\s/>]))")
+_KEPT_CELLS = re.compile(rb"<c(?:" + _R_FIRST + rb"[^>]*+(?<!/)>|(?=[\s/>])[^>]*+(?<!/)>)")
+_LETTERS, _DIGITS = operator.itemgetter(0), operator.itemgetter(1)
 _COLUMNS: dict[bytes, int] = {}
 _LAST_ROW, _LAST_COL = 1_048_575, 16_383  # 0-based: row 1,048,576 and column XFD, Excel's last
-_FIRST, _LETTERS, _DIGITS, _REST = (operator.itemgetter(i) for i in range(4))
 # The rest of a cell calamine drops (no value: nothing, or formulas alone), as
 # strictly as it can be told; anything else may be a value. (`<v></v>` of a
 # number is dropped too, but an empty `<v>` or `<is>` of a string is kept.)
@@ -358,8 +358,8 @@ class _SheetScan(_FirstHeld):
     increasing (row, column) order, so only the furthest position so far is
     kept; a cell at or before it raises _Unordered, and the part is scanned
     again `exact`ly, with every position in a set (out-of-order but distinct
-    cells are read as they are). The quick count of a plain part only checks
-    that no two cells share a reference."""
+    cells are read as they are). The quick count of a plain part (`_plain`)
+    checks only that no two kept cells share a reference."""
 
     token, skip = _XLSX_TOKEN, _XLSX_SKIP
 
@@ -396,47 +396,38 @@ class _SheetScan(_FirstHeld):
                 self._tokenize(first)
 
     def _plain(self, data: bytes) -> bool:
-        """Count a whole part the quick way; False when it is not plain, or
-        when two of its cells share a position or one lies beyond the sheet
-        (the tokenizer sees to them)."""
+        """Count a whole part the quick way; False, leaving it to the
+        tokenizer, when it is not plain, when a cell kept is written otherwise
+        than `<c r="B12"` with no second r, or when two kept cells share a
+        position or one lies beyond the sheet.
+
+        In a plain part the tokenizer reads the tags a cut at '<' and '>'
+        gives. When every cell it keeps has its r written "B12" first and
+        alone, each is at its own reference (none takes its place from the
+        cell or row before), so the count is those tags (`<c .../>` left out
+        but with `every_cell`) and the last row and column the largest of
+        their references, in order or not: distinct cells out of order are
+        read as they are, after an exact scan."""
         # (A byte search is much quicker than one for "<!": '<' is everywhere.)
         if (b"'" in data or (b"!" in data and b"<!" in data) or not _declaration_only(data)
                 or not _cut_alike(data) or _PREFIXED_C.search(data)):
             return False
-        fast = self._fast_cells(data)
-        if fast is None:
-            return False  # a cell without r, or with r in another form
-        rests = b" ".join(map(_REST, fast))
-        if _R_EQ.search(rests) and _R_KEY.search(rests):
-            return False  # a second r
-        if self.check and len(set(map(_FIRST, fast))) != len(fast):
-            # Two cells, empty or not, at one position (written the one way
-            # "B12" here): the tokenizer tells whether a figure is lost. Out
-            # of order but distinct, they are read as they are.
+        cells = (_ALL_CELLS if self.every_cell else _KEPT_CELLS).findall(data)
+        rows = set(map(_DIGITS, cells))
+        if b"" in rows:
+            return False  # a cell without r, with r in another form or a second r
+        if self.check and len(set(cells)) != len(cells):
+            # Two cells kept at one position (written the one way "B12" here):
+            # the tokenizer tells whether a figure is lost. Out of order but
+            # distinct, they are read as they are.
             self._exact()
             return False
-        kept = fast
-        if not self.every_cell and b"/" in rests:  # (no '/' in any rest: no `<c .../>`)
-            kept = [f for f in fast if not f[3].endswith(b"/")]
-        max_row = max_col = -1
-        if kept:
-            max_row = max(map(int, set(map(_DIGITS, kept)))) - 1
-            max_col = max(map(_col_number, set(map(_LETTERS, kept)))) - 1
-            if self.check and (max_row > _LAST_ROW or max_col > _LAST_COL):
-                return False
-        self.cells, self.max_row, self.max_col = len(kept), max_row, max_col
+        max_row = max(map(int, rows), default=0) - 1
+        max_col = max(map(_col_number, set(map(_LETTERS, cells))), default=0) - 1
+        if self.check and (max_row > _LAST_ROW or max_col > _LAST_COL):
+            return False
+        self.cells, self.max_row, self.max_col = len(cells), max_row, max_col
         return True
-
-    @staticmethod
-    def _fast_cells(data: bytes) -> list[tuple[bytes, bytes, bytes, bytes]] | None:
-        """(ref, letters, digits, rest) of every cell of a plain part, when
-        all have r="B12" first; else None."""
-        tags = _C_TAG.findall(data)
-        if b"" not in map(_FIRST, tags):
-            return tags  # the usual case: one pass (see _C_TAG)
-        # A tag of another form, or a '<' inside one: counted as before.
-        fast = _C_FAST.findall(data)
-        return fast if len(fast) == len(_C_ANY.findall(data)) else None
 
     def _again(self, key: int, r: int, row: int, data: bytes, pos: int) -> None:
         """A kept cell at or before the furthest so far (every cell, once
