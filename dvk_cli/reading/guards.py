@@ -725,16 +725,16 @@ def _norm(name: str) -> str:
 
 
 def _tags(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str,
-          package: Package | None = None) -> list[tuple[bytes, bytes]]:
+          package: Package | None = None) -> tuple[tuple[bytes, bytes], ...]:
     info = members.get(_norm(name))
     if info is None:
-        return []
+        return ()
     scan = _TagCollector()
     try:
         _read_part(z, info, scan, _MAX_META, package)
     except _TooBig:
         raise _Malformed from None
-    return scan.tags
+    return tuple(scan.tags)
 
 
 def _resolve(base: str, target: str) -> set[str]:
@@ -769,12 +769,34 @@ def _remembered_values(pattern: re.Pattern[bytes], attrs: bytes) -> tuple[bytes,
     return tuple(_values(pattern, attrs))
 
 
+_Tags = tuple[tuple[bytes, bytes], ...]
+
+
 def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
-                 package: Package | None = None) -> tuple[list[tuple[str, str]], set[str]]:
+                 package: Package | None = None) -> tuple[list[tuple[str, str]], frozenset[str]]:
     """([(sheet name, normalised part)], every normalised part a sheet may be
-    read from): what calamine would read, resolved every way it may."""
+    read from): what calamine would read, resolved every way it may.
+
+    The parts are read here (_rels/.rels, then each workbook folder's
+    relationships and workbook.xml); what their tags say is worked out by
+    `_bases` and `_sheets_named`, remembered for the usual workbook: the
+    returns made from one form hold the same tags, file after file."""
+    rels = _tags(z, members, "_rels/.rels", package)
+    bases = _bases(rels) if len(rels) > _MEMO_TAGS else _remembered_bases(rels)
+    books = tuple((base, _tags(z, members, base + "_rels/workbook.xml.rels", package),
+                   _tags(z, members, base + "workbook.xml", package)) for base in bases)
+    if sum(len(links) + len(sheets) for _, links, sheets in books) > _MEMO_TAGS:
+        named, parts = _sheets_named(books)
+    else:
+        named, parts = _remembered_sheets_named(books)
+    # Of the parts a sheet may be read from, the first stored in this archive.
+    return [(sheet, next((p for p in found if p in members), "")) for sheet, found in named], parts
+
+
+def _bases(rels: _Tags) -> tuple[str, ...]:
+    """The workbook folders (at most 8) the package relationships may name."""
     bases = {"xl/"}
-    for name, attrs in _tags(z, members, "_rels/.rels", package):
+    for name, attrs in rels:
         types = _meta_values(_TYPE, attrs)
         if name == b"Relationship" and any(t.endswith(b"/officeDocument") for t in types):
             for target in _meta_values(_TARGET, attrs)[:4]:
@@ -782,11 +804,19 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
                 folder = t[: t.rfind("/") + 1].lstrip("/")
                 bases.add(folder)
                 bases.add(_norm(folder))
-    named: list[tuple[str, str]] = []
+    return tuple(sorted(bases)[:8])
+
+
+def _sheets_named(books: tuple[tuple[str, _Tags, _Tags], ...],
+                  ) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], frozenset[str]]:
+    """For each (folder, its relationship tags, its workbook.xml tags): the
+    sheets workbook.xml names, each with the parts it may be read from
+    (sorted), and every part a sheet may be read from."""
+    named: list[tuple[str, tuple[str, ...]]] = []
     parts: set[str] = set()
-    for base in sorted(bases)[:8]:
+    for base, links, sheets in books:
         targets: dict[bytes, set[str]] = {}
-        for name, attrs in _tags(z, members, base + "_rels/workbook.xml.rels", package):
+        for name, attrs in links:
             if name != b"Relationship":
                 continue
             resolved: set[str] = set()
@@ -797,7 +827,7 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
                 parts |= resolved  # worksheet, chartsheet, dialogsheet
             for rid in _meta_values(_ID, attrs):
                 targets.setdefault(rid, set()).update(resolved)
-        for name, attrs in _tags(z, members, base + "workbook.xml", package):
+        for name, attrs in sheets:
             if name != b"sheet":
                 continue
             names = _meta_values(_NAME, attrs)
@@ -806,9 +836,13 @@ def _sheet_parts(z: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
             for rid in _meta_values(_ID, attrs):
                 found |= targets.get(rid, set())
             parts |= found  # whatever its type says, a part a sheet names is read as one
-            stored = sorted(p for p in found if p in members)
-            named.append((sheet, stored[0] if stored else ""))
-    return named, parts
+            named.append((sheet, tuple(sorted(found))))
+    return tuple(named), frozenset(parts)
+
+
+_MEMO_TAGS = 2_000  # workbooks whose meta parts hold more tags are worked out each time
+_remembered_bases = lru_cache(maxsize=64)(_bases)
+_remembered_sheets_named = lru_cache(maxsize=64)(_sheets_named)
 
 
 # ------------------------------------------------------------------ the guard

@@ -327,3 +327,13 @@ def test_a_workbook_holding_any_part_gets_the_verdict_it_gets_without_the_quick_
     sheet = real[:rows] + inner + real[rows:] if where % 2 else part
     quick, slow = _verdicts(_with_sheet(workbook, sheet), monkeypatch)
     assert quick == slow
+
+
+def test_the_sheets_a_workbook_names_are_the_same_remembered_or_not(workbook, monkeypatch):
+    z = zipfile.ZipFile(io.BytesIO(workbook))
+    members = {guards._norm(i.filename): i for i in z.infolist()}
+    remembered = [guards._sheet_parts(z, members) for _ in range(2)]
+    monkeypatch.setattr(guards, "_MEMO_TAGS", -1)  # worked out afresh
+    assert remembered[0] == remembered[1] == guards._sheet_parts(z, members)
+    named, parts = remembered[0]
+    assert named and all(part in parts and part in members for _, part in named)
