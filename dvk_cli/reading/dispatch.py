@@ -327,17 +327,13 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
     # other figures is a warning, the file summed from the fuller one (see
     # _pick_table and _other_table).
     index = label_index(catalog)
-    codes = set(catalog.codes)
     tables: list[_Table] = []
-    any_codes = False
     chosen = _named_sheet(sheets, sheet)
     for name, rows in sheets:
         if chosen is not None and name != chosen:
             continue
         layout = long_layout(rows, catalog, index)
         if layout is None:
-            any_codes = any_codes or any(
-                isinstance(c, str) and c.strip().upper() in codes for row in rows for c in row)
             continue
         score, header_row, cols = layout
         tables.append(_Table(name, rows, score, header_row, cols, hidden=name in hidden))
@@ -356,7 +352,8 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
                 part.period_text = part.period_text or data.period_text
                 part.header_cells.setdefault("period", data.header_cells.get("period", ""))
             return data
-        if any_codes:
+        # (no sheet chosen and no table: every sheet was looked at, none holds one)
+        if _any_code(sheets, catalog):
             return unreadable(
                 data, "no_value_column",
                 "có mã chỉ tiêu nhưng không tìm thấy hàng tiêu đề có cột “Mã” và cột “Số liệu”.",
@@ -378,6 +375,15 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
                 package if suffix in {".xlsx", ".xlsm"} else None)
     read_any_models(data, sheets)
     return data
+
+
+def _any_code(sheets: list[tuple[str, list[list]]], catalog: Catalog) -> bool:
+    """Whether a text cell of any sheet is a catalog code (said apart from a
+    file without any: "codes but no header row"). Only a file with no table
+    needs it, so it is looked for only then."""
+    codes = set(catalog.codes)
+    return any(isinstance(c, str) and c.strip().upper() in codes
+               for _, rows in sheets for row in rows for c in row)
 
 
 @dataclass
