@@ -20,18 +20,21 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dvk_cli.core.catalog import Catalog
-from dvk_cli.core.cells import cell_ref
+from dvk_cli.core.cells import CellError, cell_ref
 from dvk_cli.core.files import readable_path, resolve
 from dvk_cli.core.numbers import fmt_number
+from dvk_cli.core.text import fold_label_str
 from dvk_cli.reading.header import read_header
 from dvk_cli.reading.long import long_layout, read_table
-from dvk_cli.reading.models import read_any_models
-from dvk_cli.reading.returns import ReturnData, label_index, unreadable
+from dvk_cli.reading.models import MODEL_NAME_HEADERS, read_any_models
+from dvk_cli.reading.returns import VALUE_HEADERS, ReturnData, label_index, unreadable
 
 if TYPE_CHECKING:
     from dvk_cli.reading.mapping import Mapping
@@ -312,7 +315,13 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
     from dvk_cli.reading.errorcells import mark_error_cells
 
     mark_error_cells(raw, suffix, sheets, package)
-    _convert_legacy(data, sheets)
+    # What each sheet's texts say (legacy text, header names), each distinct
+    # text looked at once (_sheet_texts); found again when _convert_legacy
+    # changed texts in place.
+    texts = [_sheet_texts(rows) for _, rows in sheets]
+    _convert_legacy(data, sheets, texts)
+    if data.legacy_cells:
+        texts = [_sheet_texts(rows) for _, rows in sheets]
     if mapping is not None:
         from dvk_cli.reading.mapping import read_with_mapping
 
@@ -329,8 +338,12 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
     index = label_index(catalog)
     tables: list[_Table] = []
     chosen = _named_sheet(sheets, sheet)
-    for name, rows in sheets:
+    for (name, rows), said in zip(sheets, texts, strict=True):
         if chosen is not None and name != chosen:
+            continue
+        if said is not None and VALUE_HEADERS.isdisjoint(said.heads):
+            # No cell folds into a value header ("Số liệu" …): long_layout
+            # looks for a table only below a row holding one, and gives None.
             continue
         layout = long_layout(rows, catalog, index)
         if layout is None:
@@ -373,7 +386,11 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
     read_header(data, best.name, best.rows)
     read_table(data, best.name, best.rows, catalog, index, best.header_row, best.cols,
                 package if suffix in {".xlsx", ".xlsm"} else None)
-    read_any_models(data, sheets)
+    # A sheet where no cell folds into a models header ("Tên mô hình") has no
+    # models list: read_models reads one only below a row holding one (and is
+    # False, having changed nothing, on the others).
+    read_any_models(data, [sheet for sheet, said in zip(sheets, texts, strict=True)
+                           if said is None or not MODEL_NAME_HEADERS.isdisjoint(said.heads)])
     return data
 
 
@@ -691,20 +708,114 @@ _MEMO_LENGTH = 200
 _legacy_memo = lru_cache(maxsize=1 << 12)(_legacy_test)
 
 
-def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]]) -> None:
+def _may_be_legacy(text: str) -> bool:
+    """_legacy_test, remembered for a short text; an ASCII text holds none
+    of _LEGACY_HINT's characters: isascii, O(1), skips it."""
+    return not text.isascii() and (_legacy_memo(text) if len(text) <= _MEMO_LENGTH
+                                   else _legacy_test(text))
+
+
+def _detected_alone(text: str) -> bool:
+    """Whether `text` is detected as TCVN3 or VNI text by itself (without a hint)."""
+    from dvk_cli.reading.legacy import detect_legacy
+
+    return detect_legacy(text) is not None
+
+
+_detected_memo = lru_cache(maxsize=1 << 12)(_detected_alone)
+
+
+def _may_convert(text: str) -> bool:
+    """Whether _convert_legacy could convert a cell holding `text` in some
+    file: a candidate that is detected by itself (remembered for a short text)."""
+    return _may_be_legacy(text) and (_detected_memo(text) if len(text) <= _MEMO_LENGTH
+                                     else _detected_alone(text))
+
+
+class _Texts(NamedTuple):
+    """What the texts of one sheet say (_sheet_texts)."""
+
+    legacy: bool  # one of them may be converted from a legacy encoding (_may_convert)
+    heads: set[str]  # the value and models header names they fold into (fold_label)
+
+
+_HEADS = VALUE_HEADERS | MODEL_NAME_HEADERS
+
+
+# Texts met before that say nothing to _sheet_texts: not legacy text
+# (_may_convert) and folding into no name of _HEADS. Most labels and codes
+# of a form are such texts, met in every return, and taken out of a sheet's
+# texts in one set difference. Both facts depend on the text alone. Bounded
+# (emptied when full); a long text is never kept.
+_PLAIN_TEXTS: set[str] = set()
+_PLAIN_MAX = 1 << 13
+
+
+# The types of the cells calamine gives (None for an empty cell in some
+# readers), and CellError (mark_error_cells puts one in): no value of them
+# but a text equals a text, and a CellError equals the plain text of its
+# code, which the tests of a text treat alike.
+_CELL_TYPES = frozenset({str, CellError, float, int, bool, datetime, date, time, timedelta,
+                         type(None)})
+
+
+# A sheet with more cells is gone through cell by cell, as before: the set
+# of its values would add to the memory a big file takes (a return has
+# about 500 cells).
+_TEXTS_MAX_CELLS = 50_000
+
+
+def _sheet_texts(rows: list[list]) -> _Texts | None:
+    """What a sheet's texts say (_Texts), each distinct text looked at once:
+    every cell is put in a set (in C), the texts known to say nothing are
+    taken out (in C), and the rest is looked at. None (the callers then go
+    through the cells) for a sheet of more than _TEXTS_MAX_CELLS cells, or
+    when a cell is of a type calamine never gives: a text equal to it (or
+    it, equal to a text) might be left out of the set."""
+    if sum(map(len, rows)) > _TEXTS_MAX_CELLS:
+        return None
+    if not _CELL_TYPES.issuperset(map(type, chain.from_iterable(rows))):
+        return None
+    values = set(chain.from_iterable(rows))
+    legacy = False
+    heads: set[str] = set()
+    for v in values - _PLAIN_TEXTS:
+        if not isinstance(v, str):
+            continue
+        head = fold_label_str(v)
+        if head in _HEADS:
+            heads.add(head)
+        if _may_convert(v):
+            legacy = True
+        elif head not in _HEADS and len(v) <= _MEMO_LENGTH:
+            if len(_PLAIN_TEXTS) >= _PLAIN_MAX:
+                _PLAIN_TEXTS.clear()
+            _PLAIN_TEXTS.add(v)
+    return _Texts(legacy, heads)
+
+
+def _convert_legacy(data: ReturnData, sheets: list[tuple[str, list[list]]],
+                    texts: list[_Texts | None] | None = None) -> None:
     """Turn TCVN3 (.VnTime) and VNI text into Unicode, in place, and say where.
 
     A file is typed in one legacy font, so the encoding most of its texts read
     in decides the ambiguous short ones ("Bé" is Unicode "bé" or TCVN3 "bộ").
     Texts that already read as Unicode Vietnamese are never touched.
+
+    `texts`: what each sheet's texts say (_sheet_texts), when known. When no
+    candidate among them is detected by itself (_may_convert), file_encoding
+    counts none (the hint is None) and to_unicode, without a hint, converts
+    none: nothing changes, and the cells are not gone through. (Unicode
+    labels such as "Ghi chú" are candidates in almost every file; they are
+    not detected.)
     """
-    # (an ASCII text holds none of _LEGACY_HINT's characters: isascii, O(1), skips it)
+    if texts is not None and all(t is not None and not t.legacy for t in texts):
+        return
     candidates = [(name, rows, r, c, v)
                   for name, rows in sheets
                   for r, row in enumerate(rows)
                   for c, v in enumerate(row)
-                  if isinstance(v, str) and not v.isascii()
-                  and (_legacy_memo(v) if len(v) <= _MEMO_LENGTH else _legacy_test(v))]
+                  if isinstance(v, str) and _may_be_legacy(v)]
     if not candidates:
         return
     from dvk_cli.reading.legacy import ENCODING_NAMES, file_encoding, to_unicode

@@ -7,7 +7,9 @@ import unicodedata
 from dvk_cli.core.text import fold_label
 from dvk_cli.reading.returns import ReturnData, find_header_row
 
-MODEL_NAME_HEADERS = {"tên mô hình", "tên mô hình, điển hình"}
+# (frozen: the reader remembers which texts fold into none of these, see
+# dispatch._PLAIN_TEXTS)
+MODEL_NAME_HEADERS = frozenset({"tên mô hình", "tên mô hình, điển hình"})
 
 
 MODEL_COLUMNS = {

@@ -34,8 +34,11 @@ PERIOD_LABELS = {"kỳ báo cáo", "kì báo cáo"}
 CODE_HEADERS = {"mã", "mã số", "mã chỉ tiêu"}
 
 
-VALUE_HEADERS = {"số liệu", "số lượng", "kết quả", "thực hiện", "giá trị", "kết quả thực hiện",
-                 "số liệu thực hiện", "số liệu báo cáo", "thực hiện trong kỳ", "kết quả đạt được"}
+# (frozen: the reader remembers which texts fold into none of these, see
+# dispatch._PLAIN_TEXTS)
+VALUE_HEADERS = frozenset({
+    "số liệu", "số lượng", "kết quả", "thực hiện", "giá trị", "kết quả thực hiện",
+    "số liệu thực hiện", "số liệu báo cáo", "thực hiện trong kỳ", "kết quả đạt được"})
 
 
 LABEL_HEADERS = {"chỉ tiêu", "nội dung", "tên chỉ tiêu", "nội dung chỉ tiêu", "chỉ tiêu, nội dung"}
@@ -136,7 +139,8 @@ def holds_any(row: list, names: set[str] | frozenset[str]) -> bool:
     return False
 
 
-def find_header_row(rows: list[list], required: list[set[str]]) -> tuple[int, dict[int, str]] | None:
+def find_header_row(rows: list[list], required: list[set[str] | frozenset[str]]
+                    ) -> tuple[int, dict[int, str]] | None:
     # A row that holds none of the names of any set cannot hold one of each.
     wanted = frozenset().union(*required) if required else None
     for r, row in enumerate(rows):

@@ -398,3 +398,232 @@ def test_a_label_is_matched_against_its_own_catalog():
     assert [m.code for m in before] == [None, None, None]
     assert [label_index(CAT).match(t) for t in texts] == before
     assert after == [_fresh(other, t) for t in texts]
+
+
+# ------------------------------------------------------------------ what a sheet's texts say
+
+def _tcvn3(text: str) -> str:
+    from dvk_cli.reading.legacy import encode_tcvn3
+
+    return encode_tcvn3(text)
+
+
+def _vni(text: str) -> str:
+    from dvk_cli.reading.legacy import encode_vni
+
+    return encode_vni(text)
+
+
+def _texts_pool(legacy: bool = True) -> list:
+    """Cells of every kind the reader meets: Unicode labels and header names
+    written every which way, TCVN3 and VNI text (detected alone or only with
+    a file's hint; without `legacy`, only the latter), codes, numbers as
+    text, error values, blanks, numbers, dates, and texts longer than any
+    memo keeps."""
+    import datetime
+
+    from dvk_cli.core.cells import CellError
+
+    unicode_texts = ["Ghi chú", "Tên mô hình", "Số liệu", "SỐ LIỆU :", "So\u0302\u0301 lie\u0323\u0302u",
+                     "\u00a0Số\u00a0liệu\u00a0", "Tên mô hình：", "TÊN MÔ HÌNH, ĐIỂN HÌNH", "Kết quả",
+                     "Chỉ tiêu", "Mã", "Huyện Bù Đăng", "Café", "Bé", "Tổng – cộng", "Đơn vị tính"]
+    detected = [f(t) for t in ("Chỉ tiêu", "Huyện Bù Đăng", "Số liệu", "Tên mô hình", "Mã", "Kết quả")
+                for f in (_tcvn3, _vni)] if legacy else []
+    return [*unicode_texts, *detected, "bæ sung", _vni("Mã"), "VB_SO", " vb_so ", "12", "１２",
+            "1.215", "-", CellError("#N/A"), CellError("Số liệu"), "", " ", "\t\n", None, 0.0, 1.5, 12,
+            True, False, datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 2, 3, 4),
+            datetime.time(1, 2), "x" * 300 + "é", "Số liệu " + " " * 250,
+            *([_tcvn3("Huyện Bù Đăng " * 20)] if legacy else [])]
+
+
+def _said_cell_by_cell(rows: list[list]):
+    """What _sheet_texts says of `rows`, found from every cell with the tests
+    themselves (without the memos _sheet_texts and _may_convert use)."""
+    from dvk_cli.core.text import fold_label
+    from dvk_cli.reading import dispatch
+    from dvk_cli.reading.legacy import detect_legacy
+
+    cells = [v for row in rows for v in row if isinstance(v, str)]
+    legacy = any(not v.isascii() and dispatch._legacy_test(v) and detect_legacy(v) is not None
+                 for v in cells)
+    return dispatch._Texts(legacy, {fold_label(v) for v in cells} & dispatch._HEADS)
+
+
+def _random_sheets(rng: random.Random, n: int, legacy: bool = True) -> list[list[list]]:
+    pool = _texts_pool(legacy)
+    return [[[rng.choice(pool) for _ in range(rng.randint(0, 7))] for _ in range(rng.randint(0, 9))]
+            for _ in range(n)]
+
+
+def test_what_a_sheets_texts_say_is_what_its_cells_say():
+    from dvk_cli.reading import dispatch
+
+    rng = random.Random(16)
+    sheets = _random_sheets(rng, 1000) + _random_sheets(rng, 500, legacy=False)
+    for rows in sheets + sheets[:300]:  # (the second time, many texts are known to say nothing)
+        assert dispatch._sheet_texts(rows) == _said_cell_by_cell(rows), rows
+    assert any(dispatch._sheet_texts(rows).legacy for rows in sheets)
+    assert any(not dispatch._sheet_texts(rows).legacy and dispatch._sheet_texts(rows).heads
+               for rows in sheets)
+
+
+def test_the_texts_known_to_say_nothing_are_bounded_and_right_past_the_bound(monkeypatch):
+    from dvk_cli.reading import dispatch
+
+    monkeypatch.setattr(dispatch, "_PLAIN_TEXTS", set())
+    monkeypatch.setattr(dispatch, "_PLAIN_MAX", 50)
+    rng = random.Random(17)
+    many = [f"Dòng {i} của biểu" for i in range(400)]
+    pool = _texts_pool()
+    for _ in range(300):
+        rows = [[rng.choice(many), rng.choice(pool)] for _ in range(rng.randint(1, 6))]
+        assert dispatch._sheet_texts(rows) == _said_cell_by_cell(rows)
+        assert len(dispatch._PLAIN_TEXTS) <= 50
+    # a text that says something (a header name, legacy text) or is long is never kept
+    dispatch._PLAIN_TEXTS.clear()
+    long_text = "Ghi chú " * 40
+    assert dispatch._sheet_texts([["Ghi chú", long_text, "Số liệu", _tcvn3("Chỉ tiêu")]]) == \
+        dispatch._Texts(True, {"số liệu"})
+    assert dispatch._PLAIN_TEXTS == {"Ghi chú"}
+
+
+def test_a_sheet_whose_cells_cannot_all_be_told_apart_is_gone_through_cell_by_cell(monkeypatch):
+    from decimal import Decimal
+
+    from dvk_cli.reading import dispatch
+
+    class Text(str):
+        pass
+
+    class EqualsEverything:
+        __hash__ = object.__hash__
+
+        def __eq__(self, other):
+            return True
+
+    for odd in ([1, 2], Decimal(1), Text("Số liệu"), EqualsEverything(), b"x", 1j):
+        assert dispatch._sheet_texts([["Số liệu", "x"], [odd, "Mã"]]) is None
+    monkeypatch.setattr(dispatch, "_TEXTS_MAX_CELLS", 6)
+    assert dispatch._sheet_texts([["Số liệu", "Mã", 1.0], ["a", "b", "c"]]) is not None
+    assert dispatch._sheet_texts([["Số liệu", "Mã", 1.0], ["a", "b", "c", "d"]]) is None
+
+
+def _converted(sheets: list[list[list]], with_texts: bool) -> tuple:
+    import copy
+
+    from dvk_cli.reading import dispatch
+    from dvk_cli.reading.returns import ReturnData
+
+    named = [(f"S{i}", copy.deepcopy(rows)) for i, rows in enumerate(sheets)]
+    data = ReturnData(path="r.xlsx")
+    texts = [dispatch._sheet_texts(rows) for _, rows in named] if with_texts else None
+    dispatch._convert_legacy(data, named, texts)
+    return named, data.legacy_cells, data.findings
+
+
+def test_legacy_text_is_converted_as_the_cell_by_cell_way_converts_it():
+    rng = random.Random(18)
+    files = [_random_sheets(rng, rng.randint(1, 3), legacy=rng.random() < 0.5) for _ in range(600)]
+    # ambiguous texts only ("bæ sung", VNI "Mã"): converted only with a file's hint
+    files += [[[["bæ sung", _vni("Mã"), "Ghi chú"]]],
+              [[["bæ sung", _vni("Mã")]], [[_vni("Huyện Bù Đăng")]]],
+              [[["Ghi chú", "Tên mô hình", "Bé", "Café"]]]]
+    converted = 0
+    for sheets in files:
+        quick = _converted(sheets, with_texts=True)
+        assert quick == _converted(sheets, with_texts=False), sheets
+        converted += bool(quick[1])
+    assert 100 < converted < len(files) - 100  # both ways of ending are tested
+
+
+def _general_texts(monkeypatch) -> None:
+    """Every sheet gone through cell by cell (no text known to say nothing)."""
+    from dvk_cli.reading import dispatch
+
+    monkeypatch.setattr(dispatch, "_sheet_texts", lambda rows: None)
+
+
+def _workbooks(tmp_path: Path) -> list[Path]:
+    """Returns whose reading depends on what their texts say: a models list
+    first, on the data sheet, or missing; header names written oddly or as
+    an error value; legacy text (the headers themselves typed in TCVN3, found
+    only once converted); codes without a header row; two tables."""
+    values = {code: i + 1 for i, code in enumerate(CAT.input_codes)}
+    models = [{"name": "Mô hình A"}, {"name": "Mô hình B", "exemplary": True}]
+    out = []
+
+    def add(name: str, grid: dict) -> None:
+        out.append(write_xlsx(grid, tmp_path / name))
+
+    add("plain.xlsx", return_grid(values, models=models))
+    add("no-models.xlsx", return_grid(values))
+    grid = return_grid(values, models=models)
+    add("models-first.xlsx", {"Danh sách mô hình": grid["Danh sách mô hình"],
+                              "Biểu số liệu": grid["Biểu số liệu"]})
+    grid = return_grid(values, models=models)
+    rows = grid["Biểu số liệu"]
+    rows += [[None] * 6, ["STT", "Tên mô hình：", "Lĩnh vực"], [1, "Mô hình C", "Kinh tế"]]
+    add("models-below-the-table.xlsx", {"Biểu số liệu": rows})
+    grid = return_grid(values, models=models)
+    rows = grid["Biểu số liệu"]
+    header = next(i for i, row in enumerate(rows) if "Số liệu" in row)
+    rows[header] = ["STT", "CHỈ  TIÊU", "Mã :", "ĐVT", "So\u0302\u0301 lie\u0323\u0302u", "#N/A"]
+    grid["Danh sách mô hình"][0][1] = "\u00a0TÊN MÔ HÌNH, ĐIỂN HÌNH :"
+    add("odd-headers.xlsx", grid)
+    grid = return_grid(values, models=models)
+    rows = grid["Biểu số liệu"]
+    rows[header][4] = "#N/A"  # an error value where the header is: no table
+    add("error-header.xlsx", grid)
+    for encode in (_tcvn3, _vni):
+        grid = return_grid(values, unit=encode("Huyện Bù Đăng"), models=models)
+        for sheet in grid.values():
+            for row in sheet:
+                for c, v in enumerate(row):
+                    if isinstance(v, str) and not v.isascii():
+                        row[c] = encode(v)
+        add(f"legacy-{encode.__name__}.xlsx", grid)
+    grid = return_grid(values, models=models)
+    grid["Biểu số liệu"] = [row for row in grid["Biểu số liệu"] if "Số liệu" not in row]
+    add("codes-without-header.xlsx", grid)
+    add("codes-on-the-second-sheet.xlsx", {"Hướng dẫn": [["Ghi chú", "Nhập số liệu vào cột E"]],
+                                           "Biểu": grid["Biểu số liệu"]})
+    grid = return_grid(values, models=models)
+    grid["Cũ"] = return_grid({code: v + 1 for code, v in values.items()})["Biểu số liệu"]
+    add("two-tables.xlsx", grid)
+    add("instructions-only.xlsx", {"Hướng dẫn": [["Ghi chú", "Số liệu nhập ở cột E"], ["Mã", None]]})
+    return out
+
+
+def test_returns_read_the_same_when_every_cell_is_gone_through(tmp_path, monkeypatch):
+    paths = _workbooks(tmp_path)
+    quick = [read_return(path, CAT) for path in paths]
+    _general_texts(monkeypatch)
+    assert [read_return(path, CAT) for path in paths] == quick
+    by_name = {path.name: data for path, data in zip(paths, quick, strict=True)}
+    assert all(len(by_name[n].models) == 2 for n in ("plain.xlsx", "models-first.xlsx",
+                                                      "odd-headers.xlsx", "legacy-_tcvn3.xlsx"))
+    assert len(by_name["models-below-the-table.xlsx"].models) == 1
+    assert by_name["legacy-_vni.xlsx"].legacy_cells and len(by_name["legacy-_vni.xlsx"].values) > 20
+    assert len(by_name["odd-headers.xlsx"].values) > 20
+    for name in ("codes-without-header.xlsx", "codes-on-the-second-sheet.xlsx"):
+        assert [f.rule for f in by_name[name].findings] == ["no_value_column"]
+    assert [f.rule for f in by_name["instructions-only.xlsx"].findings] == ["no_indicator_codes"]
+    assert "two_data_tables" in [f.rule for f in by_name["two-tables.xlsx"].findings]
+
+
+def test_returns_read_the_same_with_a_sheet_chosen_or_a_mapping(tmp_path, monkeypatch):
+    from dvk_cli.reading.mapping import Mapping
+
+    paths = _workbooks(tmp_path)
+    mapping = Mapping(path="m.toml", unit_cell="B2",
+                      cells={code: (f"E{8 + i}", "") for i, code in enumerate(CAT.input_codes[:5])})
+
+    def read_all() -> list:
+        return [read_return(path, CAT, **how) for path in paths
+                for how in ({"sheet": "Danh sách mô hình"}, {"sheet": "Biểu số liệu"},
+                            {"mapping": mapping})]
+
+    quick = read_all()
+    _general_texts(monkeypatch)
+    assert read_all() == quick
+    assert sum(bool(data.legacy_cells) for data in quick) >= 6
