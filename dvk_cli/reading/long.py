@@ -162,11 +162,12 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
         finally:
             package.close()
     # A cell is found by its r="B12" and needs a formula: without both, no
-    # need to go through every cell.
+    # need to go through every cell (_no_formula_at says so as well when no
+    # r="…" of `refs` occurs at all).
     if xml is None or b"<f" not in xml:
         return []
     needles = [f'r="{ref}"'.encode() for ref in refs]
-    if not any(n in xml for n in needles) or _no_formula_at(xml, needles):
+    if _no_formula_at(xml, needles):
         return []
     out = []
     # where the bytes would not be cut as the text is (only ever at a byte beyond ASCII)
