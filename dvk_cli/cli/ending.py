@@ -58,16 +58,11 @@ def finish(code: object = 0) -> NoReturn:
             or _threads_running():
         raise SystemExit(code)
     run_exitfuncs()  # (each handler's exception is printed and the next runs, as at exit)
+    status = status_of(code)  # (prints a text code, as the interpreter does)
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
-        raise SystemExit(code) from None  # the interpreter says what went wrong, as always
-    status = status_of(code)
-    if not isinstance(code, int) and code is not None:
-        try:
-            sys.stderr.flush()  # (status_of printed the code)
-        except (AttributeError, OSError, ValueError):
-            pass
+        raise SystemExit(status) from None  # the interpreter says what went wrong, as always
     os._exit(status & 0xFF)  # (what the system keeps of any status, negative ones too)
