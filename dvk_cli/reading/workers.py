@@ -30,6 +30,7 @@ import os
 import pickle
 import selectors
 import signal
+import stat
 import sys
 import threading
 import time
@@ -203,11 +204,13 @@ def _reused(path: str, known: Known, reuse: Reuse, limits: Limits) -> ReturnData
     exactly a return (`reuse` raises), or the file cannot be read here."""
     sha256, entry = known
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > limits.max_unpacked:
+        # (O_NONBLOCK: a FIFO put in the file's place is never waited on;
+        # read_return then says what it is)
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limits.max_unpacked:
                 return None
-            raw = fh.read(size)  # (never read(limit): that allocates the whole limit)
+            raw = fh.read(info.st_size)  # (never read(limit): that allocates the whole limit)
             if fh.read(1):  # it grew while read: read it as any other file
                 return None
         if hashlib.sha256(raw).hexdigest() != sha256:

@@ -295,3 +295,19 @@ def test_a_worker_that_dies_while_the_imports_run_is_replaced_from_a_forkserver(
     assert all(r.readable and r.values and not r.findings for r in got[1:])
     assert methods[0] == ("fork" if alone else "forkserver") and "forkserver" in methods[1:]
     assert not any(map(_alive, hostile()))
+
+
+def test_a_fifo_in_place_of_a_known_file_is_not_waited_on(tmp_path):
+    """A cache entry is taken only from a regular file: a FIFO put where the
+    file was gives no entry at once (the reader then says what it is)."""
+    import os
+    import time
+
+    from dvk_cli.reading.guards import current_limits
+    from dvk_cli.reading.workers import _reused
+
+    fifo = tmp_path / "bien-ban.xlsx"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    assert _reused(str(fifo), ("0" * 64, b"entry"), lambda entry: None, current_limits()) is None
+    assert time.monotonic() - start < 5
