@@ -376,12 +376,12 @@ class Ledger:
         pcode = self.period.code
         shas = {s.path: s.sha256 for s in result.sources}
         scope = {s.unit for s in result.sources if s.unit} | {""}
-        done = follow_up(result.findings, shas, self.store.acceptances(pcode),
-                         self.store.period_findings(pcode), scope)
+        previous = self.store.period_findings(pcode)
+        done = follow_up(result.findings, shas, self.store.acceptances(pcode), previous, scope)
         result.findings, result.resolved = done.findings, done.resolved
         if self.options.write and not self.lock:
             with self.store.transaction():
-                self.store.record_findings(pcode, self.run_id, done.keys, scope)
+                self.store.record_findings(pcode, self.run_id, done.keys, scope, previous)
 
     def finish(self, result: Consolidation) -> None:
         """Fill the comparisons and the trend; close the store."""

@@ -825,27 +825,31 @@ class Store:
             "WHERE id = ?", (CURRENT, submission_id))
 
     def record_findings(self, period: str, run_id: int | None,
-                        rows: list[tuple[FindingKey, Finding]], scope: set[str]) -> None:
+                        rows: list[tuple[FindingKey, Finding]], scope: set[str],
+                        previous: list[StoredFinding] | None = None) -> None:
         """Leave the period's findings as this run found them: `rows` (key,
         Finding) are raised now; an earlier unresolved finding of a unit in
-        `scope` ("" for findings of no unit) that is not among them is resolved."""
+        `scope` ("" for findings of no unit) that is not among them is resolved.
+        `previous`: the period's unresolved findings (`period_findings`), when
+        the caller has read them already in this transaction."""
         at = now()
         current = {key for key, _ in rows}
-        for old in self.period_findings(period):
-            if old.key not in current and old.unit in scope:
-                self.conn.execute("UPDATE findings SET resolved_at = ? WHERE id = ?", (at, old.id))
-        for key, f in rows:
-            unit, rule, indicator, cell, sha = key
-            self.conn.execute(
-                "INSERT INTO findings (period, unit, rule, indicator, cell, sha256, severity, "
-                "message, file, sheet, impact, first_run, last_run) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (period, unit, rule, indicator, cell, sha256) DO UPDATE SET "
-                "severity = excluded.severity, message = excluded.message, "
-                "file = excluded.file, sheet = excluded.sheet, impact = excluded.impact, "
-                "last_run = excluded.last_run, resolved_at = NULL",
-                (period, unit, rule, indicator, cell, sha, f.severity, f.message, f.file, f.sheet,
-                 f.impact, run_id, run_id))
+        if previous is None:
+            previous = self.period_findings(period)
+        # (executemany: one statement prepared for thousands of rows)
+        self.conn.executemany("UPDATE findings SET resolved_at = ? WHERE id = ?",
+                              [(at, old.id) for old in previous
+                               if old.key not in current and old.unit in scope])
+        self.conn.executemany(
+            "INSERT INTO findings (period, unit, rule, indicator, cell, sha256, severity, "
+            "message, file, sheet, impact, first_run, last_run) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (period, unit, rule, indicator, cell, sha256) DO UPDATE SET "
+            "severity = excluded.severity, message = excluded.message, "
+            "file = excluded.file, sheet = excluded.sheet, impact = excluded.impact, "
+            "last_run = excluded.last_run, resolved_at = NULL",
+            [(period, *key, f.severity, f.message, f.file, f.sheet, f.impact, run_id, run_id)
+             for key, f in rows])
 
     def accept(self, finding: StoredFinding, why: str, by: str) -> str:
         at = now()

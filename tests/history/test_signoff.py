@@ -113,6 +113,31 @@ def test_a_corrected_return_resolves_the_finding_and_new_figures_reopen_an_accep
     assert invoke("lock", "2024").exit_code == 0
 
 
+def test_the_store_keeps_when_each_finding_was_first_and_last_raised(folder):
+    def stored() -> list[tuple]:
+        with sqlite3.connect(folder / "dvk.sqlite") as conn:
+            return conn.execute("SELECT unit, rule, first_run, last_run, resolved_at IS NOT NULL "
+                                "FROM findings WHERE rule = 'MH_LOAI' ORDER BY id").fetchall()
+
+    def runs() -> list[int]:
+        with sqlite3.connect(folder / "dvk.sqlite") as conn:
+            return [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id")]
+
+    three_returns(folder, MH_TONG=12, MH_KT=9)
+    aggregate(folder)
+    [first] = runs()
+    assert stored() == [("BUDANG", "MH_LOAI", first, first, 0)]
+    # another unit resends: Bù Đăng's finding is raised again, by the second run
+    write_return(folder, "budop.xlsx", 7, unit="H. Bù Đốp")
+    assert aggregate(folder, "--replace", "BUDOP")[0] == 0
+    second = runs()[-1]
+    assert second > first and stored() == [("BUDANG", "MH_LOAI", first, second, 0)]
+    # Bù Đăng corrects its return: the finding is resolved, as the second run left it
+    write_return(folder, "budang.xlsx", 10)
+    assert aggregate(folder, "--replace", "BUDANG")[0] == 0
+    assert stored() == [("BUDANG", "MH_LOAI", first, second, 1)]
+
+
 # ------------------------------------------------------------------ copies and locks
 
 def test_a_second_different_copy_keeps_the_unit_and_names_the_file(folder):
