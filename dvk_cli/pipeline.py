@@ -595,7 +595,7 @@ def _read_returns(files: list[Path], catalog: Catalog, config: Config, limits,
     reused: set[int] = set()
     returns = read_all(files, catalog, workers=workers, progress=hook, mappings=mappings,
                        sheet=sheet, started=started, known=found.known, reuse=decode,
-                       reused=reused)
+                       reused=reused, shown=shown)
     fresh = [i for i in range(len(files)) if i not in reused]
     cache.save(files, shown, mappings, [returns[i] for i in fresh], found.stats, fresh)
     return returns, cache, {"reused": len(reused), "read": len(fresh)}

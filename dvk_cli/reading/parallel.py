@@ -36,7 +36,8 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
              started: Callable[[], None] | None = None,
              known: dict[int, Known] | None = None,
              reuse: Reuse | None = None,
-             reused: set[int] | None = None) -> list[ReturnData]:
+             reused: set[int] | None = None,
+             shown: list[str] | None = None) -> list[ReturnData]:
     """Read every file in worker processes, under dvk.toml [limits]; the
     results keep the files' order. `progress(done, total)` is called after
     each file; `mappings` gives the mapping file that applies to a file;
@@ -46,7 +47,8 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
     `known` gives, by position, what a file gave when it was read before (a
     read-cache entry and the SHA-256 the file had): a worker takes it
     (`reuse`) instead of reading the file when the file still has those
-    bytes, and its position goes into `reused`.
+    bytes, and its position goes into `reused`. `shown`: how each file is
+    named (`display_path`), when the caller has it already.
 
     Never raises for a file: one that kills its reader (memory, time, a
     crash) gives a finding and the others are read. Only KeyboardInterrupt
@@ -56,7 +58,9 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
         return []
     mappings = mappings or {}
     known = known or {}
-    items = [(str(p), display_path(p), mappings.get(p), sheet, known.get(i))
-             for i, p in enumerate(files)]
+    if shown is None:
+        shown = [display_path(p) for p in files]
+    items = [(str(p), name, mappings.get(p), sheet, known.get(i))
+             for i, (p, name) in enumerate(zip(files, shown, strict=True))]
     return read_in_workers(items, catalog, current_limits(), worker_count(len(files), workers),
                            progress, started, reuse=reuse, reused=reused)

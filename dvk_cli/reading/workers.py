@@ -58,6 +58,11 @@ Reuse = Callable[[bytes], ReturnData]
 ProgressHook = Callable[[int, int], None]
 
 IN_FLIGHT = 2  # files queued to one worker: the next is there when one ends
+# Files queued to one worker when they come with what they gave before
+# (`Known`): taking an entry takes a fraction of a millisecond, less than dvk
+# may need to answer a message while it imports pandas, so two would leave
+# the worker waiting (one file changed, N = 3,321: 3.8 s → 3.65 s with 8).
+IN_FLIGHT_KNOWN = 8
 START_TIMEOUT = 60.0  # seconds for a new worker to report ready
 STOP_TIMEOUT = 2.0  # seconds for a worker to exit after its pipe closes
 STDERR_KEPT = 8192  # bytes kept of the start and of the end of a worker's stderr
@@ -404,7 +409,8 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             return pickle.loads(view)
 
     def feed(worker: _Worker) -> None:
-        while pending and len(worker.tasks) < IN_FLIGHT:
+        while pending and len(worker.tasks) < (
+                IN_FLIGHT if items[pending[0]][4] is None else IN_FLIGHT_KNOWN):
             i = pending.popleft()
             if not worker.tasks:
                 worker.since = time.monotonic()

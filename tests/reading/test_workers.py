@@ -311,3 +311,38 @@ def test_a_fifo_in_place_of_a_known_file_is_not_waited_on(tmp_path):
     start = time.monotonic()
     assert _reused(str(fifo), ("0" * 64, b"entry"), lambda entry: None, current_limits()) is None
     assert time.monotonic() - start < 5
+
+
+def test_known_files_queued_deep_survive_a_changed_one_that_kills_its_reader(
+        tmp_path, returns, hostile, limits):
+    """A worker holds up to IN_FLIGHT_KNOWN files that come with a cache
+    entry. One that changed (its SHA-256 differs) is read, and when its read
+    hangs or aborts, it alone gets the finding: every file queued behind it
+    is taken from its entry by another worker."""
+    from dvk_cli.history.readcache import decode, encode
+
+    limits(max_seconds=0.5)
+    catalog = default_catalog()
+    copies = [Path(shutil.copy(returns[k % 5], tmp_path / f"known{k}.xlsx")) for k in range(14)]
+    hang, abort = named(tmp_path, returns[0], "hang", "abort")
+    files = [*copies[:3], hang, *copies[3:9], abort, *copies[9:]]
+    assert workers.IN_FLIGHT_KNOWN > 3  # the killers wait in a queue of known files
+    known = {}
+    for i, path in enumerate(files):
+        data = read_return(path, catalog, str(path))
+        changed = path in (hang, abort)
+        known[i] = ("0" * 64 if changed else data.sha256, encode(data))
+    reused: set[int] = set()
+    got = read_all(files, catalog, workers=1, known=known, reuse=decode, reused=reused)
+    assert [r.path for r in got] == [str(p) for p in files]
+    assert reused == {i for i, p in enumerate(files) if p not in (hang, abort)}
+    found = by_file(got)
+    assert [rule for rule, _ in found["hang"]] == ["read_time_limit"]
+    assert [rule for rule, _ in found["abort"]] == ["read_crashed"]
+    for path, data in zip(files, got, strict=True):
+        if path not in (hang, abort):
+            alone = read_return(path, catalog, str(path))
+            assert data.readable and not data.findings
+            assert [(v.code, v.value, v.cell) for v in data.values] == \
+                   [(v.code, v.value, v.cell) for v in alone.values]
+    assert not any(map(_alive, hostile()))
