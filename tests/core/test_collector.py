@@ -88,3 +88,34 @@ def test_a_run_freezes_what_it_read_and_gives_it_back(tmp_path, monkeypatch):
     result = api.aggregate([folder / "2024"], period="2024", out=tmp_path / "ra", no_store=True)
     assert result.totals and seen and seen[0] > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_returns_are_frozen_before_the_collector_comes_back_after_the_read(
+        tmp_path, monkeypatch):
+    """read_in_workers keeps the collector off while returns come in; it
+    freezes them (within a run) before turning it on again, or the first
+    pass after the read would walk every object unpickled."""
+    from dvk_cli.reading import workers
+
+    passes: list[int] = []
+
+    def first_pass(phase: str, info: dict) -> None:
+        if phase == "start" and not passes:
+            passes.append(gc.get_freeze_count())
+
+    enable = gc.enable
+
+    def watched_enable() -> None:
+        enable()
+        gc.callbacks.append(first_pass)
+
+    monkeypatch.setattr(workers.gc, "enable", watched_enable)
+    folder = copy_sample(tmp_path / "tinh")
+    try:
+        result = api.aggregate([folder / "2024"], period="2024", out=tmp_path / "ra",
+                               no_store=True)
+    finally:
+        if first_pass in gc.callbacks:
+            gc.callbacks.remove(first_pass)
+    assert result.totals and passes and passes[0] > 0
+    assert gc.get_freeze_count() == 0
