@@ -34,7 +34,13 @@ from dvk_cli.core.text import fold_label_str
 from dvk_cli.reading.header import read_header
 from dvk_cli.reading.long import long_layout, read_table
 from dvk_cli.reading.models import MODEL_NAME_HEADERS, read_any_models
-from dvk_cli.reading.returns import VALUE_HEADERS, ReturnData, label_index, unreadable
+from dvk_cli.reading.returns import (
+    VALUE_HEADERS,
+    ReturnData,
+    find_header_row,
+    label_index,
+    unreadable,
+)
 
 if TYPE_CHECKING:
     from dvk_cli.reading.mapping import Mapping
@@ -370,6 +376,15 @@ def _parse(path: Path, catalog: Catalog, data: ReturnData, mapping: Mapping | No
             return unreadable(
                 data, "no_value_column",
                 "có mã chỉ tiêu nhưng không tìm thấy hàng tiêu đề có cột “Mã” và cột “Số liệu”.",
+            )
+        if any(not MODEL_NAME_HEADERS.isdisjoint(said.heads) if said is not None
+               else find_header_row(rows, [MODEL_NAME_HEADERS]) is not None
+               for (_, rows), said in zip(sheets, texts, strict=True)):
+            return unreadable(
+                data, "no_indicator_codes",
+                "tệp chỉ có danh sách mô hình, không có bảng số liệu (cột “Mã” hoặc “Chỉ tiêu” "
+                "và cột “Số liệu”). Đề nghị đơn vị gửi biểu đủ cả trang số liệu (lệnh dvk "
+                "template tạo biểu mẫu có cả hai trang).",
             )
         return unreadable(
             data, "no_indicator_codes",

@@ -17,7 +17,8 @@ from dvk_cli.core.findings import Finding
 from dvk_cli.core.numbers import NotANumber, fmt_number, parse_number
 from dvk_cli.core.text import fold_label
 from dvk_cli.reading.labels import LabelIndex
-from dvk_cli.reading.returns import ReturnData, take_value
+from dvk_cli.reading.models import MODEL_NAME_HEADERS
+from dvk_cli.reading.returns import ReturnData, find_header_row, take_value
 
 UNIT_COLUMN_HEADERS = {
     "đơn vị", "tên đơn vị", "đơn vị báo cáo", "địa phương", "địa phương, đơn vị", "đơn vị, địa phương",
@@ -116,11 +117,21 @@ def _unit_column(rows: list[list], header_rows: list[int], first_data: int,
     return name_col, code_col
 
 
+def _above_models(rows: list[list]) -> list[list]:
+    """The rows above a models list's header ("Tên mô hình" …), all of them
+    when the sheet has none. A models list is never a wide table: its
+    "Lĩnh vực" and "Loại" over a first model's "Kinh tế" and "Tập thể" read
+    as two indicator columns, and each model as a unit with no figure."""
+    found = find_header_row(rows, [MODEL_NAME_HEADERS])
+    return rows if found is None else rows[:found[0]]
+
+
 def read_wide(data: ReturnData, sheets: list[tuple[str, list[list]]], catalog: Catalog,
               index: LabelIndex) -> bool:
     """Read the first sheet holding a wide table into data.parts; False if none."""
     best = None
     for name, rows in sheets:
+        rows = _above_models(rows)
         for r in range(min(len(rows), _HEADER_SEARCH_ROWS)):
             for two in (False, True):
                 cols, amb = _columns(rows, r, two, catalog, index)

@@ -188,6 +188,51 @@ def test_wide_table_two_row_header_and_total_row(tmp_path, total_tn, mismatch):
     assert not result.errors
 
 
+MODEL_ROWS = [["STT", "Tên mô hình", "Lĩnh vực", "Loại", "Tiêu biểu", "Đơn vị, người thực hiện"],
+              *([k, f"Mô hình số {k}", "Kinh tế", "Tập thể", None, "Hội Nông dân"]
+                for k in range(1, 6))]
+
+
+def _codes_without_header(values: dict[str, float]) -> list[list]:
+    return [["Đơn vị báo cáo", "Huyện Bù Đăng"], ["Kỳ báo cáo", "Năm 2024"],
+            *([k, CAT[code].label, code, CAT[code].unit, value]
+              for k, (code, value) in enumerate(values.items(), start=1))]
+
+
+@pytest.mark.parametrize("grid, rule, said", [
+    # its headers over a first model ("Lĩnh vực" – "Kinh tế", "Loại" – "Tập thể") once
+    # read as two indicator columns, and each model as a unit with no figure, no finding
+    ({"Danh sách mô hình": MODEL_ROWS}, "no_indicator_codes", "chỉ có danh sách mô hình"),
+    ({"Danh sách mô hình": MODEL_ROWS,
+      "Số liệu": _codes_without_header({"MH_TONG": 5, "TT_BUOI": 3})},
+     "no_value_column", "có mã chỉ tiêu nhưng không tìm thấy hàng tiêu đề"),
+])
+def test_a_models_list_is_never_read_as_a_wide_table(tmp_path, grid, rule, said):
+    from dvk_cli.reading.dispatch import read_return
+
+    data = read_return(write_xlsx(grid, tmp_path / "bu-dang.xlsx"), CAT)
+    assert not data.readable and not data.parts and not data.values
+    [finding] = data.findings
+    assert (finding.rule, finding.severity) == (rule, "error") and said in finding.message
+
+
+def test_a_wide_table_above_a_models_list_on_its_sheet_ends_where_the_list_begins(tmp_path):
+    from dvk_cli.reading.dispatch import read_return
+
+    path = _wide(tmp_path / "tong-hop-xa.xlsx", 230_000)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.append([])
+    for row in MODEL_ROWS:
+        ws.append(row)
+    wb.save(path)
+    data = read_return(path, CAT)
+    assert data.readable and data.layout == "bảng ngang"
+    assert [p.unit_text for p in data.parts] == ["Thị trấn Đức Phong", "Xã Đoàn Kết",
+                                                  "Xã Minh Hưng"]
+    assert not [f for f in data.findings if f.severity != "info"]
+
+
 # ------------------------------------------------------------ mapping files
 
 def _odd_layout(path):
