@@ -2,7 +2,9 @@
 parser of Apache Tika): a parser that aborts, panics, loops or allocates
 without bound takes only its own file down.
 
-Each worker reads files one at a time under the limits of dvk.toml [limits]:
+Each worker reads files one at a time under the limits of dvk.toml [limits]
+(files that come with a read-cache entry go in batches: taking an entry
+reads no workbook):
 its data segment may grow by `max_memory_mb` at most (RLIMIT_DATA: a huge
 allocation fails inside the worker instead of exhausting the machine), and
 the parent kills a worker whose file takes longer than `max_seconds`. A
@@ -58,12 +60,12 @@ Task = tuple[str, str, "Mapping | None", "str | None", "Known | None"]
 Reuse = Callable[[bytes], ReturnData]
 ProgressHook = Callable[[int, int], None]
 
-IN_FLIGHT = 2  # files queued to one worker: the next is there when one ends
-# Files queued to one worker when they come with what they gave before
-# (`Known`): taking an entry takes a fraction of a millisecond, less than dvk
-# may need to answer a message while it imports pandas, so two would leave
-# the worker waiting (one file changed, N = 3,321: 3.8 s → 3.65 s with 8).
-IN_FLIGHT_KNOWN = 8
+IN_FLIGHT = 2  # tasks queued to one worker: the next is there when one ends
+# Files that come with what they gave before (`Known`) go to a worker this
+# many at once, and come back in one message: taking an entry costs a
+# fraction of a millisecond, less than dvk's own handling of a message per
+# file (a re-run after one file changed, N = 3,321: 3,320 entries).
+REUSE_BATCH = 16
 START_TIMEOUT = 60.0  # seconds for a new worker to report ready
 STOP_TIMEOUT = 2.0  # seconds for a worker to exit after its pipe closes
 STDERR_KEPT = 8192  # bytes kept of the start and of the end of a worker's stderr
@@ -150,12 +152,13 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
           reuse: Reuse | None = None) -> None:
     """A worker's life: read the files the parent sends until its pipe ends.
 
-    `close`: descriptors inherited from dvk that are not this worker's. A
-    task that comes with what its file gave before (`Known`) takes that
-    (`reuse`) when the file's bytes are still the same, and reads the file
-    otherwise. Messages to the parent: ("ready", pid), ("done", i,
-    ReturnData, reused) and ("failed", i, "memory" | "crash", detail) just
-    before exiting.
+    `close`: descriptors inherited from dvk that are not this worker's.
+    Tasks: (i, path, shown, mapping, sheet), a file to read; ("reuse",
+    [(i, path, Known), ...]), files whose entries are taken (`reuse`) when
+    their bytes are still the same; nothing is read for the others, which
+    the parent sends again to be read. Messages to the parent: ("ready",
+    pid), ("done", i, ReturnData), ("reused", [(i, ReturnData | None), ...])
+    and ("failed", "memory" | "crash", detail) just before exiting.
     """
     _die_with_parent(parent_pid)
     for fd in close:
@@ -180,16 +183,14 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
             break
         if task is None:
             break
-        i, path, shown, mapping, sheet, known = task
         failure: tuple[str, str] | None = None
         try:
-            data = None
-            if known is not None and reuse is not None:
-                data = _reused(path, known, reuse, limits)
-            reused = data is not None
-            if data is None:
-                data = read_return(Path(path), catalog, shown, mapping, sheet=sheet)
-            conn.send(("done", i, data, reused))
+            if task[0] == "reuse":
+                conn.send(("reused", [(i, None if reuse is None else _reused(path, known, reuse, limits))
+                                      for i, path, known in task[1]]))
+            else:
+                i, path, shown, mapping, sheet = task
+                conn.send(("done", i, read_return(Path(path), catalog, shown, mapping, sheet=sheet)))
         except MemoryError:
             failure = ("memory", "MemoryError")
         except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
@@ -197,7 +198,7 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
         if failure is not None:  # (the traceback and the file's data are freed by now)
             code = _EXIT_MEMORY if failure[0] == "memory" else _EXIT_CRASH
             try:
-                conn.send(("failed", i, *failure))
+                conn.send(("failed", *failure))
             except BaseException:
                 os._exit(code)
             os._exit(code)
@@ -248,8 +249,10 @@ class _Worker:
     err: Connection
     started: float
     ready: bool = False
-    tasks: collections.deque = field(default_factory=collections.deque)  # indices sent, in order
-    since: float = 0.0  # when the file at the head of `tasks` began
+    # what it was sent, in order: a file's index, or a tuple of the indices
+    # of a batch of cache entries (REUSE_BATCH)
+    tasks: collections.deque = field(default_factory=collections.deque)
+    since: float = 0.0  # when the task at the head of `tasks` began
     files_read: int = 0
     killed_for_time: bool = False
     exitcode: int | None = None
@@ -352,12 +355,14 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     """Read `items` in `workers` worker processes; the results keep their order.
     `started()` is called once the first workers are forked and fed (the
     process may then start threads of its own). An item's `Known` entry is
-    taken (`reuse`, in the worker) instead of reading its file when the file
-    is unchanged; the positions of those go into `reused`.
+    taken (`reuse`, in the worker, REUSE_BATCH items at once) instead of
+    reading its file when the file is unchanged; the positions of those go
+    into `reused`. A file whose entry is not taken is read like the others.
 
     Never raises for a file: a worker that dies gives the finding on the file
-    it was reading. KeyboardInterrupt (and any error of the parent) kills and
-    reaps the workers before propagating.
+    it was reading. One that dies taking entries was reading no file: the
+    files of that batch are read, one by one. KeyboardInterrupt (and any
+    error of the parent) kills and reaps the workers before propagating.
     """
     n = len(items)
     results: list[ReturnData | None] = [None] * n
@@ -370,6 +375,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     done = 0
     start_failures = 0
     retried: set[int] = set()
+    unknown: set[int] = set()  # files whose entry was not taken: read as any other
     shared: dict[str, str] = {}
     workers = max(1, min(workers, n))
 
@@ -409,17 +415,51 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         with memoryview(buffer)[:size] as view:
             return pickle.loads(view)
 
+    def known(i: int) -> bool:
+        return reuse is not None and items[i][4] is not None and i not in unknown
+
     def feed(worker: _Worker) -> None:
-        while pending and len(worker.tasks) < (
-                IN_FLIGHT if items[pending[0]][4] is None else IN_FLIGHT_KNOWN):
+        while pending and len(worker.tasks) < IN_FLIGHT:
             i = pending.popleft()
+            task: int | tuple[int, ...]
+            if known(i):  # with the files after it that have an entry too
+                batch = [i]
+                while pending and len(batch) < REUSE_BATCH and known(pending[0]):
+                    batch.append(pending.popleft())
+                task = tuple(batch)
+                message: tuple = ("reuse", [(j, items[j][0], items[j][4]) for j in batch])
+            else:
+                task = i
+                message = (i, *items[i][:4])
             if not worker.tasks:
                 worker.since = time.monotonic()
-            worker.tasks.append(i)
+            worker.tasks.append(task)
             try:
-                worker.conn.send((i, *items[i]))
+                worker.conn.send(message)
             except OSError:  # it died: the main loop buries it and sends its files elsewhere
                 return
+
+    def give_back(tasks: collections.deque) -> None:
+        """Tasks a dead worker held go back to `pending` (batches as their files)."""
+        for task in reversed(tasks):
+            if isinstance(task, tuple):
+                pending.extendleft(reversed(task))
+            else:
+                pending.appendleft(task)
+
+    def taken(got: list) -> None:
+        """A batch's answer: each file whose entry was taken is done; the
+        others (changed, or an entry that did not decode) are read."""
+        for i, data in reversed(got):
+            if data is None:
+                unknown.add(i)
+                pending.appendleft(i)
+        for i, data in got:
+            if data is not None:
+                share_strings(data, shared)
+                if reused is not None:
+                    reused.add(i)
+                finish(i, data)
 
     def finish(i: int, data: ReturnData) -> None:
         nonlocal done
@@ -437,7 +477,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         _stop(worker, kill=True)
         if not worker.ready and cause is None:
             start_failures += 1
-            pending.extendleft(reversed(worker.tasks))
+            give_back(worker.tasks)
             if start_failures >= 3:
                 raise WorkerStartError(
                     "Không khởi động được tiến trình đọc biểu (lỗi hệ thống, không phải do tệp"
@@ -445,7 +485,11 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             return
         if cause is None:
             cause, detail = _cause_of_death(worker)
-        if worker.tasks:
+        if worker.tasks and isinstance(worker.tasks[0], tuple):
+            # It died taking cache entries: its files are read as any other,
+            # each then the one a reader that dies is reading.
+            unknown.update(worker.tasks[0])
+        elif worker.tasks:
             i = worker.tasks.popleft()
             if cause != "time" and worker.files_read and i not in retried:
                 # What earlier files left in the worker (memory it kept, a
@@ -454,7 +498,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                 worker.tasks.appendleft(i)
             else:
                 finish(i, died(items[i][1], limits, cause=cause, detail=detail))
-        pending.extendleft(reversed(worker.tasks))
+        give_back(worker.tasks)
 
     # The results hold no reference cycles: the cyclic collector, which would
     # walk every object kept so far again and again as thousands of returns
@@ -509,18 +553,23 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                         worker.ready = True
                         worker.since = time.monotonic()
                         start_failures = 0
-                    elif kind == "done":
-                        worker.tasks.popleft()
+                    elif kind in ("done", "reused") and not _answers(worker.tasks, message):
+                        bury(worker, "crash", "trả lời không đúng việc được giao")
+                        alive = False
+                    elif kind in ("done", "reused"):
+                        task = worker.tasks.popleft()
                         worker.since = time.monotonic()
-                        worker.files_read += 1
                         worker.stderr.clear()  # what it says next is about the next file
                         worker.stderr_tail.clear()
-                        share_strings(message[2], shared)
-                        if message[3] and reused is not None:
-                            reused.add(message[1])
-                        finish(message[1], message[2])
+                        if kind == "done":
+                            worker.files_read += 1
+                            share_strings(message[2], shared)
+                            finish(message[1], message[2])
+                        else:
+                            worker.files_read += len(task)
+                            taken(message[1])
                     else:  # "failed": the worker exits after saying why
-                        bury(worker, message[2], message[3] if len(message) > 3 else "")
+                        bury(worker, message[1], message[2])
                         alive = False
                 if worker not in pool:
                     continue
@@ -553,6 +602,17 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             gc.enable()
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
+
+
+def _answers(tasks: collections.deque, message: tuple) -> bool:
+    """Whether a worker's "done" or "reused" message answers the task at the
+    head of its queue (a worker is dvk's own code: this is a bug's net)."""
+    if not tasks:
+        return False
+    head = tasks[0]
+    if message[0] == "done":
+        return head == message[1]
+    return isinstance(head, tuple) and [i for i, _ in message[1]] == list(head)
 
 
 def _stop(worker: _Worker, *, kill: bool) -> None:

@@ -313,36 +313,103 @@ def test_a_fifo_in_place_of_a_known_file_is_not_waited_on(tmp_path):
     assert time.monotonic() - start < 5
 
 
-def test_known_files_queued_deep_survive_a_changed_one_that_kills_its_reader(
-        tmp_path, returns, hostile, limits):
-    """A worker holds up to IN_FLIGHT_KNOWN files that come with a cache
-    entry. One that changed (its SHA-256 differs) is read, and when its read
-    hangs or aborts, it alone gets the finding: every file queued behind it
-    is taken from its entry by another worker."""
-    from dvk_cli.history.readcache import decode, encode
+def _known_copies(tmp_path: Path, returns: list[Path], count: int) -> list[Path]:
+    return [Path(shutil.copy(returns[k % 5], tmp_path / f"known{k}.xlsx")) for k in range(count)]
 
-    limits(max_seconds=0.5)
-    catalog = default_catalog()
-    copies = [Path(shutil.copy(returns[k % 5], tmp_path / f"known{k}.xlsx")) for k in range(14)]
-    hang, abort = named(tmp_path, returns[0], "hang", "abort")
-    files = [*copies[:3], hang, *copies[3:9], abort, *copies[9:]]
-    assert workers.IN_FLIGHT_KNOWN > 3  # the killers wait in a queue of known files
+
+def _entries(files: list[Path], catalog, changed=(), entry=None) -> dict:
+    """Cache entries as the store keeps them (`entry(path, blob)` may replace
+    one); a file in `changed` has another SHA-256 than its entry's."""
+    from dvk_cli.history.readcache import encode
+
     known = {}
     for i, path in enumerate(files):
         data = read_return(path, catalog, str(path))
-        changed = path in (hang, abort)
-        known[i] = ("0" * 64 if changed else data.sha256, encode(data))
-    reused: set[int] = set()
-    got = read_all(files, catalog, workers=1, known=known, reuse=decode, reused=reused)
+        blob = encode(data)
+        if entry is not None:
+            blob = entry(path, blob)
+        known[i] = ("0" * 64 if path in changed else data.sha256, blob)
+    return known
+
+
+def _same_as_read(files: list[Path], got, catalog, skip=()) -> None:
     assert [r.path for r in got] == [str(p) for p in files]
-    assert reused == {i for i, p in enumerate(files) if p not in (hang, abort)}
-    found = by_file(got)
-    assert [rule for rule, _ in found["hang"]] == ["read_time_limit"]
-    assert [rule for rule, _ in found["abort"]] == ["read_crashed"]
     for path, data in zip(files, got, strict=True):
-        if path not in (hang, abort):
+        if path not in skip:
             alone = read_return(path, catalog, str(path))
             assert data.readable and not data.findings
             assert [(v.code, v.value, v.cell) for v in data.values] == \
                    [(v.code, v.value, v.cell) for v in alone.values]
+
+
+def test_known_files_go_in_batches_and_a_changed_one_that_kills_its_reader_is_its_own_finding(
+        tmp_path, returns, hostile, limits):
+    """Files with a cache entry go to a worker REUSE_BATCH at once. One that
+    changed (its SHA-256 differs) is read on its own, and when its read hangs
+    or aborts, it alone gets the finding: every other file is taken from its
+    entry."""
+    from dvk_cli.history.readcache import decode
+
+    limits(max_seconds=0.5)
+    catalog = default_catalog()
+    copies = _known_copies(tmp_path, returns, 2 * workers.REUSE_BATCH + 3)
+    hang, abort = named(tmp_path, returns[0], "hang", "abort")
+    files = [*copies[:3], hang, *copies[3:20], abort, *copies[20:]]
+    known = _entries(files, catalog, changed=(hang, abort))
+    reused: set[int] = set()
+    got = read_all(files, catalog, workers=1, known=known, reuse=decode, reused=reused)
+    assert reused == {i for i, p in enumerate(files) if p not in (hang, abort)}
+    found = by_file(got)
+    assert [rule for rule, _ in found["hang"]] == ["read_time_limit"]
+    assert [rule for rule, _ in found["abort"]] == ["read_crashed"]
+    _same_as_read(files, got, catalog, skip=(hang, abort))
     assert not any(map(_alive, hostile()))
+
+
+@pytest.mark.parametrize("how", ["abort", "hang", "sigkill"])
+def test_a_worker_that_dies_taking_entries_leaves_their_files_to_be_read(
+        tmp_path, returns, hostile, limits, how):
+    """Taking an entry that kills the worker (or takes longer than the time
+    limit) is no file's fault: the files of that batch are read as any other,
+    and give what a read gives, without a finding; the other batches are
+    taken from their entries."""
+    from dvk_cli.history.readcache import decode
+
+    limits(max_seconds=0.5)
+    catalog = default_catalog()
+    files = _known_copies(tmp_path, returns, 2 * workers.REUSE_BATCH + 5)
+    bad = files[workers.REUSE_BATCH + 2]  # in the second batch
+
+    def entry(path: Path, blob: bytes) -> bytes:
+        return how.encode() if path == bad else blob
+
+    def taker(blob: bytes):
+        if blob == b"abort":
+            os.abort()
+        if blob == b"sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if blob == b"hang":
+            time.sleep(3600)
+        return decode(blob)
+
+    known = _entries(files, catalog, entry=entry)
+    reused: set[int] = set()
+    got = read_all(files, catalog, workers=1, known=known, reuse=taker, reused=reused)
+    second = set(range(workers.REUSE_BATCH, 2 * workers.REUSE_BATCH))
+    assert reused == set(range(len(files))) - second
+    _same_as_read(files, got, catalog)
+    assert not any(map(_alive, hostile()))
+
+
+def test_an_answer_about_other_files_is_not_taken():
+    from collections import deque
+
+    from dvk_cli.reading.workers import _answers
+
+    assert _answers(deque([3, (4, 5)]), ("done", 3, None))
+    assert not _answers(deque([3]), ("done", 4, None))
+    assert _answers(deque([(4, 5), 6]), ("reused", [(4, None), (5, None)]))
+    assert not _answers(deque([(4, 5)]), ("reused", [(5, None), (4, None)]))
+    assert not _answers(deque([(4, 5)]), ("reused", [(4, None)]))
+    assert not _answers(deque([4]), ("reused", [(4, None)]))
+    assert not _answers(deque(), ("done", 4, None))
