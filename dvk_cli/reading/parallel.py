@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dvk_cli.core.catalog import Catalog
-from dvk_cli.core.files import display_path
 from dvk_cli.reading.guards import current_limits
 from dvk_cli.reading.mapping import Mapping
 from dvk_cli.reading.returns import ReturnData
@@ -58,9 +57,10 @@ def read_all(files: list[Path], catalog: Catalog, *, workers: int | None = None,
         return []
     mappings = mappings or {}
     known = known or {}
-    if shown is None:
-        shown = [display_path(p) for p in files]
+    # Without `shown`, each worker names its files (display_path): the names
+    # are not made one after the other before any worker starts.
+    names: list[str] | list[None] = [None] * len(files) if shown is None else shown
     items = [(str(p), name, mappings.get(p), sheet, known.get(i))
-             for i, (p, name) in enumerate(zip(files, shown, strict=True))]
+             for i, (p, name) in enumerate(zip(files, names, strict=True))]
     return read_in_workers(items, catalog, current_limits(), worker_count(len(files), workers),
                            progress, started, reuse=reuse, reused=reused)

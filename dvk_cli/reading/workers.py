@@ -45,6 +45,7 @@ from typing import Any
 
 from dvk_cli.core import collector
 from dvk_cli.core.catalog import Catalog
+from dvk_cli.core.files import display_path
 from dvk_cli.reading.dispatch import read_return
 from dvk_cli.reading.guards import Limits, set_limits
 from dvk_cli.reading.mapping import Mapping
@@ -54,8 +55,9 @@ MB = 1024 * 1024
 # What a file read before gave (a cache entry), taken instead of reading the
 # file when its bytes still have that SHA-256: (sha256 hex, entry).
 Known = tuple[str, bytes]
-# path, as shown, mapping file, sheet, what it gave before (or None)
-Task = tuple[str, str, "Mapping | None", "str | None", "Known | None"]
+# path, as shown (None: the worker names it, display_path), mapping file,
+# sheet, what it gave before (or None)
+Task = tuple[str, "str | None", "Mapping | None", "str | None", "Known | None"]
 # An entry back to the return it holds; raises for anything that is not one.
 Reuse = Callable[[bytes], ReturnData]
 ProgressHook = Callable[[int, int], None]
@@ -190,7 +192,9 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
                                       for i, path, known in task[1]]))
             else:
                 i, path, shown, mapping, sheet = task
-                conn.send(("done", i, read_return(Path(path), catalog, shown, mapping, sheet=sheet)))
+                file = Path(path)
+                shown = display_path(file) if shown is None else shown
+                conn.send(("done", i, read_return(file, catalog, shown, mapping, sheet=sheet)))
         except MemoryError:
             failure = ("memory", "MemoryError")
         except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
@@ -497,7 +501,10 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                 retried.add(i)
                 worker.tasks.appendleft(i)
             else:
-                finish(i, died(items[i][1], limits, cause=cause, detail=detail))
+                shown = items[i][1]
+                if shown is None:
+                    shown = display_path(Path(items[i][0]))
+                finish(i, died(shown, limits, cause=cause, detail=detail))
         give_back(worker.tasks)
 
     # The results hold no reference cycles: the cyclic collector, which would

@@ -413,3 +413,18 @@ def test_an_answer_about_other_files_is_not_taken():
     assert not _answers(deque([(4, 5)]), ("reused", [(4, None)]))
     assert not _answers(deque([4]), ("reused", [(4, None)]))
     assert not _answers(deque(), ("done", 4, None))
+
+
+def test_workers_name_their_files_as_dvk_shows_them(tmp_path, returns, hostile, monkeypatch):
+    """Without names from the caller, each worker names its files
+    (display_path: relative to the working folder), also on the finding of a
+    file that killed its reader."""
+    from dvk_cli.core.files import display_path
+
+    (abort,) = named(tmp_path, returns[0], "abort")
+    monkeypatch.chdir(tmp_path)
+    files = [returns[0], abort, returns[1]]
+    got = read_all(files, default_catalog(), workers=2)
+    assert [r.path for r in got] == ["ok0.xlsx", "abort.xlsx", "ok1.xlsx"]
+    assert [r.path for r in got] == [display_path(p) for p in files]
+    assert got[1].findings[0].message.startswith("Tệp abort.xlsx: không đọc được")
