@@ -115,10 +115,14 @@ _COLUMNS = ("file", "sheet", "row", "field", "kind", "exemplary")
 
 def check_unit_models(models: pd.DataFrame | dict[str, list], summary: dict[str, float],
                       cells: dict[str, tuple[str, str, str]], catalog: Catalog, *,
-                      unit: str = "", locate: bool = True) -> list[Finding]:
+                      unit: str = "", locate: bool = True,
+                      matched: dict[tuple[str, str], CategoryMatch] | None = None) -> list[Finding]:
     """Findings for one unit's model list (`models`: its rows of
     Consolidation.models) against its summary values (`summary`: code ->
-    value, reported codes only; `cells`: code -> (file, sheet, cell))."""
+    value, reported codes only; `cells`: code -> (file, sheet, cell)).
+    `matched`: (field or kind, text) -> its category match, kept by the
+    caller across the units of one catalog (a run lists 43,000 texts, a few
+    hundred of them distinct)."""
     if not isinstance(models, dict):  # a DataFrame: its columns as plain lists
         models = {key: models[key].tolist() for key in _COLUMNS}
     if not models["row"] or not catalog.model_total:
@@ -151,7 +155,11 @@ def check_unit_models(models: pd.DataFrame | dict[str, list], summary: dict[str,
             text = str(text).strip()
             if not text:
                 continue
-            m = match_category(text, categories)
+            m = matched.get((key, text)) if matched is not None else None
+            if m is None:
+                m = match_category(text, categories)
+                if matched is not None:
+                    matched[key, text] = m
             if m.category is not None:
                 counts[key][m.category.code] += 1
                 continue
@@ -226,19 +234,33 @@ def check_model_lists(c: Consolidation, *, locate: bool = True) -> list[Finding]
                                 v["sheet"].tolist(), v["cell"].tolist(), strict=True):
         where.setdefault(u, {})[i] = (f, s, cell)
     # Plain lists per unit: a DataFrame per unit costs more than the check itself.
+    # A unit's rows follow each other (the run lists them return by return):
+    # they are taken a run of rows at a time, not row by row.
     by_unit: dict[str, dict[str, list]] = {}
     columns = {key: c.models[key].tolist() for key in ("unit", *_COLUMNS)}
-    for i, unit in enumerate(columns["unit"]):
-        lists = by_unit.get(unit)
+    units = columns["unit"]
+    start = 0
+    for end in range(1, len(units) + 1):
+        if end < len(units) and units[end] == units[start]:
+            continue
+        lists = by_unit.get(units[start])
         if lists is None:
-            lists = by_unit[unit] = {key: [] for key in _COLUMNS}
+            lists = by_unit[units[start]] = {key: [] for key in _COLUMNS}
         for key in _COLUMNS:
-            lists[key].append(columns[key][i])
-    per_unit = c.per_unit.to_dict("index")
+            lists[key].extend(columns[key][start:end])
+        start = end
+    # The summary figures a list is compared with: only the model codes'
+    # (all check_unit_models reads), not every indicator of every unit.
+    compared = [code for code in c.per_unit.columns if code in codes]
+    figures = c.per_unit[compared]
+    per_unit = dict(zip(figures.index.tolist(),
+                        figures.to_numpy(dtype="float64").tolist(), strict=True))
+    matched: dict[tuple[str, str], CategoryMatch] = {}
     findings: list[Finding] = []
     for unit, models in by_unit.items():
         row = per_unit.get(unit)
-        summary = {} if row is None else {k: float(v) for k, v in row.items() if not math.isnan(v)}
+        summary = {} if row is None else {k: v for k, v in zip(compared, row, strict=True)
+                                          if not math.isnan(v)}
         findings.extend(check_unit_models(models, summary, where.get(unit, {}), c.catalog,
-                                          unit=str(unit), locate=locate))
+                                          unit=str(unit), locate=locate, matched=matched))
     return findings

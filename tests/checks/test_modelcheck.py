@@ -130,3 +130,82 @@ def test_severity_of_model_checks_from_dvk_toml(folder):
     write_xlsx(return_grid(summary(), models=model_list(n_kt=5)), folder / "returns" / "a.xlsx")
     result = run([folder / "returns"], period="2024")
     assert [(f.rule, f.severity) for f in model_findings(result)] == [("model_list_longer", "error")]
+
+
+# ------------------------------------------------ the whole run at once
+
+def _generated_run(seed: int):
+    """A consolidation-like record of random model lists and summaries: texts
+    known, misspelt, ambiguous or blank, totals equal to the list's length or
+    not, figures missing, and the units' rows interleaved."""
+    import random
+    import types
+
+    import numpy as np
+    import pandas as pd
+
+    rng = random.Random(seed)
+    fields = ["Kinh tế", "kinh te", "VH-XH", "QP-AN", "XD HTCT", "Xây dựng", "Khác", "", "  ",
+              "Văn hóa – xã hội"]
+    kinds = ["Tập thể", "Cá nhân", "tap the", "Hộ gia đình", "", "Khác", "Kinh tế"]
+    units = [f"U{i:03d}" for i in range(rng.randint(1, 40))]
+    model_rows, value_rows, per_unit = [], [], {}
+    codes = list(CAT.indicators)
+    for unit in units:
+        n = rng.randint(0, 12)
+        file = f"/tmp/{unit}.xlsx"
+        for r in range(n):
+            model_rows.append((unit, rng.choice(fields), rng.choice(kinds), rng.random() < 0.3,
+                               file, "Danh sách mô hình", 10 + r))
+        figures = {code: float(rng.randint(0, 9)) if rng.random() < 0.8 else np.nan
+                   for code in codes}
+        figures["MH_TONG"] = rng.choice([float(n), float(n), float(n + 1), float(max(n - 1, 0)),
+                                         np.nan])
+        per_unit[unit] = figures
+        for code, value in figures.items():
+            if value == value and rng.random() < 0.9:
+                value_rows.append((unit, code, file, "Biểu", f"C{rng.randint(5, 60)}"))
+    rng.shuffle(model_rows)  # a unit's rows need not follow each other
+    models = pd.DataFrame(model_rows, columns=["unit", "field", "kind", "exemplary", "file",
+                                               "sheet", "row"])
+    for column in ("unit", "field", "kind", "file", "sheet"):
+        models[column] = models[column].astype("category")
+    values = pd.DataFrame(value_rows, columns=["unit", "indicator", "file", "sheet", "cell"])
+    return types.SimpleNamespace(catalog=CAT, models=models, values=values.astype("category"),
+                                 per_unit=pd.DataFrame.from_dict(per_unit, orient="index"))
+
+
+def _model_findings_one_by_one(c):
+    """check_model_lists the straightforward way: each unit's rows as a
+    DataFrame, its whole row of figures, each text matched afresh."""
+    import math
+
+    from dvk_cli.checks.models import check_unit_models
+
+    cat = c.catalog
+    codes = {cat.model_total, cat.model_exemplary,
+             *(m.code for m in (*cat.model_fields, *cat.model_kinds))}
+    where: dict = {}
+    for _, v in c.values.iterrows():
+        if v["indicator"] in codes:
+            where.setdefault(v["unit"], {})[v["indicator"]] = (v["file"], v["sheet"], v["cell"])
+    findings = []
+    for unit in dict.fromkeys(c.models["unit"].tolist()):
+        rows = c.models[(c.models["unit"] == unit).to_numpy()]
+        row = c.per_unit.loc[unit] if unit in c.per_unit.index else None
+        summary = {} if row is None else {k: float(v) for k, v in row.items() if not math.isnan(v)}
+        findings += check_unit_models(rows, summary, where.get(unit, {}), cat, unit=unit,
+                                      locate=False)
+    return findings
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_the_run_at_once_finds_what_unit_by_unit_finds(seed):
+    from dvk_cli.checks.models import check_model_lists
+
+    c = _generated_run(seed)
+    expected = _model_findings_one_by_one(c)
+    assert check_model_lists(c, locate=False) == expected  # the same findings, in the same order
+    if seed == 0:
+        assert {f.rule for f in expected} >= {"model_category", "model_list_mismatch",
+                                              "model_list_longer"}
