@@ -387,3 +387,37 @@ def test_models_by_kind_off_is_caught_by_the_catalog(tmp_path):
     p = write_province(tmp_path, years=[2026], faults=[Fault.kinds_off("BUDOP")])
     result = api.run(p.returns[2026], period="2026", config=p.config)
     assert summary(result.findings) == [("warning", "MH_LOAI", "BUDOP", "MH_TONG")]
+
+
+def _size_factors_row_by_row(ratios: pd.DataFrame) -> pd.DataFrame:
+    """size_factors the straightforward way: medians_of_others row by row."""
+    import numpy as np
+
+    from dvk_cli.checks.expected import MIN_SIZE_BASIS, medians_of_others
+
+    values = ratios.to_numpy(dtype="float64")
+    sizes = np.full(values.shape, np.nan)
+    for i, row in enumerate(values):
+        present = ~np.isnan(row)
+        if present.sum() - 1 >= MIN_SIZE_BASIS:
+            sizes[i, present] = medians_of_others(row[present])
+    return pd.DataFrame(sizes, index=ratios.index, columns=ratios.columns)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_size_factors_of_all_rows_at_once_are_those_row_by_row(seed):
+    """Exactly the same floats: ratios that are not whole, ties, rows with
+    1 to all of their indicators, rows too short to be sized."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_units, n_codes = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+    ratios = rng.lognormal(0, 1.5, (n_units, n_codes))
+    ratios[rng.random(ratios.shape) < 0.3] = 1.0 / 3  # ties
+    ratios[rng.random(ratios.shape) < rng.random()] = np.nan
+    ratios[: n_units // 4] = np.where(rng.random((n_units // 4, n_codes)) < 0.8, np.nan, 7.1)
+    frame = pd.DataFrame(ratios, index=[f"U{i}" for i in range(n_units)],
+                         columns=[f"C{j}" for j in range(n_codes)])
+    got, expected = size_factors(frame), _size_factors_row_by_row(frame)
+    assert np.array_equal(got.to_numpy(), expected.to_numpy(), equal_nan=True)
+    assert got.index.equals(expected.index) and got.columns.equals(expected.columns)
