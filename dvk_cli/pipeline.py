@@ -24,7 +24,7 @@ from dvk_cli.aggregation import (
     pick_copy,
 )
 from dvk_cli.checks.marks import part_findings
-from dvk_cli.checks.per_unit import check_unit
+from dvk_cli.checks.per_unit import check_unit, failed_checks
 from dvk_cli.checks.rules import Checking, prepare
 from dvk_cli.core import collector
 from dvk_cli.core.catalog import Catalog, catalog_for
@@ -506,13 +506,16 @@ def check(admitted: list[tuple[ReturnData, UnitInfo]], requested: Period, catalo
     tidy_rows: list[tuple] = []
     model_rows: list[tuple] = []
     period = requested.code  # (a property: made once, not for each of 110,000 rows)
-    for data, unit in admitted:
+    figures = [{v.code: v.value for v in data.values} for data, _ in admitted]
+    # the catalog's rules run over the whole run's figures at once
+    failed = failed_checks(catalog.checks, figures)
+    for (data, unit), values, unit_failed in zip(admitted, figures, failed, strict=True):
         code = unit.code
-        values = {v.code: v.value for v in data.values}
-        cells = {v.code: (v.sheet, v.cell) for v in data.values}
+        # the cells a rule's finding names (only a unit with one needs them)
+        cells = {v.code: (v.sheet, v.cell) for v in data.values} if unit_failed else {}
         typed = {v.code: (v.value, v.sheet, v.cell) for v in data.computed}
         findings.extend(check_unit(catalog, values, cells, unit=code, file=data.path,
-                                   computed_typed=typed))
+                                   computed_typed=typed, failed=unit_failed))
         for v in data.values:
             tidy_rows.append((code, period, v.code, v.value, data.path, v.sheet, v.cell,
                               v.how, v.note))

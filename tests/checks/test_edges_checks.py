@@ -403,3 +403,89 @@ def test_typed_value_message(values, code, typed, shown):
     assert f.message.startswith(f"{CAT[code].label} ({code}) là chỉ tiêu tính toán; ")
     assert shown in f.message
     assert f.message.endswith("dvk dùng số tính lại.")
+
+
+# ------------------------------------------------------------------ a whole run's rules at once
+
+OPERATORS = ["==", "!=", "<=", ">=", "<", ">"]
+
+
+def _random_side(rng, codes):
+    terms = []
+    for k in range(rng.randint(1, 4)):
+        sign = rng.choice(["+", "-"]) if k else rng.choice(["", "-"])
+        kind = rng.random()
+        number = rng.choice(["2", "0.1", "0.3", "10", "1.5", "1000000"])
+        if kind < 0.15:
+            body = number
+        elif kind < 0.35:
+            body = f"{number} * {rng.choice(codes)}"
+        elif kind < 0.45:
+            body = f"{rng.choice(codes)} * {number}"
+        else:
+            body = rng.choice(codes)
+        terms.append(f"{sign} {body}" if sign else body)
+    return " ".join(terms)
+
+
+def _random_run(seed):
+    """Rules of every shape (constants, factors that are not whole, a code
+    twice, a one-letter code, every operator, conditions, every missing
+    strategy) and units' figures (not whole, zero, NaN, None, missing, int)."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    codes = ["A_X", "B_Y", "C_Z", "D", "E_W", "F_V"]
+    checks = []
+    for n in range(rng.randint(1, 12)):
+        expr = f"{_random_side(rng, codes)} {rng.choice(OPERATORS)} {_random_side(rng, codes)}"
+        when = (f"{_random_side(rng, codes)} {rng.choice(OPERATORS)} {_random_side(rng, codes)}"
+                if rng.random() < 0.4 else None)
+        checks.append(Check(f"R{n}", rng.choice(["error", "warning"]), expr,
+                            "{left} / {right}", when=when,
+                            missing=rng.choice(["skip_any", "skip_all", "zero"])))
+    figures = []
+    for _ in range(rng.randint(0, 40)):
+        values = {}
+        for code in codes:
+            kind = rng.random()
+            if kind < 0.2:
+                continue
+            values[code] = (math.nan if kind < 0.25 else None if kind < 0.28 else
+                            rng.randint(0, 5) if kind < 0.5 else
+                            round(rng.uniform(0, 100), rng.randint(0, 3)) if kind < 0.9 else
+                            rng.choice([0.1, 0.2, 0.3, 1e14, 0.0]))
+        figures.append(values)
+    return checks, figures
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_rules_of_a_whole_run_at_once_fail_where_unit_by_unit_they_fail(seed):
+    from dvk_cli.checks.per_unit import failed_checks
+
+    checks, figures = _random_run(seed)
+    expected = []
+    for values in figures:
+        found = []
+        for check in checks:
+            result = check_rule(check, values)
+            if result is not None:
+                found.append((check, *result))
+        expected.append(found)
+    got = failed_checks(checks, figures)
+    assert got == expected  # the same checks, sides equal float for float
+    assert all(type(x) is float for unit in got for _, *sides in unit for x in sides)
+
+
+def test_a_run_s_findings_are_those_of_each_unit_alone():
+    from dvk_cli.checks.per_unit import failed_checks
+
+    figures = [{"DON_NHAN": 20, "DON_GQ": 25, "HS_NHAN": 10, "HS_DUNGHAN": 11},
+               {"MH_TONG": 10, "MH_TAPTHE": 5, "MH_CANHAN": 5, "DON_NHAN": 20, "DON_GQ": 18},
+               {"NHA_DDK_TIEN": 100.5}, {}]
+    failed = failed_checks(CAT.checks, figures)
+    assert sum(map(len, failed)) == 3
+    for values, unit_failed in zip(figures, failed, strict=True):
+        assert (check_unit(CAT, values, CELLS, unit="U", file="a.xlsx", failed=unit_failed)
+                == check_unit(CAT, values, CELLS, unit="U", file="a.xlsx"))
