@@ -341,11 +341,29 @@ def find_outliers(c: Consolidation, settings: OutlierSettings | None = None,
 def _cells_of(wanted: set[tuple[str, str]], v: pd.DataFrame
               ) -> dict[tuple[str, str], tuple[str, str, str]]:
     """(file, sheet, cell) of each (unit, indicator) in `wanted`, from the
-    tidy table `v`: only the flagged units' rows are walked."""
-    units = v["unit"].astype(str)
-    mask = units.isin({unit for unit, _ in wanted}).to_numpy()
-    rows = v[mask]
-    return {key: (f, s, cell) for key, f, s, cell in zip(
-        zip(units[mask].tolist(), rows["indicator"].tolist(), strict=True),
-        rows["file"].tolist(), rows["sheet"].tolist(), rows["cell"].tolist(), strict=True)
-        if key in wanted}
+    tidy table `v`: only the wanted rows are turned into Python values."""
+    units, indicators = v["unit"], v["indicator"]
+    if isinstance(units.dtype, pd.CategoricalDtype) and isinstance(indicators.dtype,
+                                                                     pd.CategoricalDtype):
+        # (as a run makes it) the wanted pairs are found by their categories'
+        # codes, not by making a pair of texts for each of 110,000 rows
+        unit_at: dict[str, list[int]] = {}
+        for i, name in enumerate(units.cat.categories.astype(str).tolist()):
+            unit_at.setdefault(name, []).append(i)
+        indicator_at = {code: j for j, code in enumerate(indicators.cat.categories.tolist())}
+        width = len(indicator_at)
+        pairs = [i * width + indicator_at[code] for unit, code in wanted
+                 for i in unit_at.get(unit, ()) if code in indicator_at]
+        unit_codes = units.cat.codes.to_numpy().astype(np.int64)
+        indicator_codes = indicators.cat.codes.to_numpy().astype(np.int64)
+        mask = (np.isin(unit_codes * width + indicator_codes, pairs)
+                & (unit_codes >= 0) & (indicator_codes >= 0))
+        unit_of = units.cat.categories.astype(str).to_numpy()[unit_codes[mask]].tolist()
+    else:
+        text = units.astype(str)
+        mask = text.isin({unit for unit, _ in wanted}).to_numpy()
+        unit_of = text[mask].tolist()
+    indicator, file, sheet, cell = (v[column][mask].tolist()
+                                    for column in ("indicator", "file", "sheet", "cell"))
+    return {key: (f, s, c) for key, f, s, c in zip(
+        zip(unit_of, indicator, strict=True), file, sheet, cell, strict=True) if key in wanted}

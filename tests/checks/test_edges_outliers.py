@@ -561,3 +561,46 @@ def test_find_outliers_names_the_group_of_the_peers():
     c = consolidation(t, rows_for(t, "TT_BUOI"), groups=dict.fromkeys("ABCDE", "Địa phương"))
     (f,) = find_outliers(c)
     assert "mức trung vị của 4 đơn vị khác cùng nhóm “Địa phương” (105 buổi)" in f.message
+
+
+# ------------------------------------------------------------------ the cells of the flags
+
+def _cells_row_by_row(wanted, v):
+    """_cells_of the straightforward way: every row's (unit as text, indicator)."""
+    found = {}
+    for unit, code, file, sheet, cell in zip(v["unit"].astype(str).tolist(),
+                                             v["indicator"].tolist(), v["file"].tolist(),
+                                             v["sheet"].tolist(), v["cell"].tolist(), strict=True):
+        if (unit, code) in wanted:
+            found[unit, code] = (file, sheet, cell)  # a later row wins, as in a dict display
+    return found
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("categories", [True, False], ids=["categories", "plain"])
+def test_the_cells_of_flags_are_those_row_by_row(seed, categories):
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from dvk_cli.checks.peers import _cells_of
+
+    rng = random.Random(seed)
+    units = [f"U{i}" for i in range(rng.randint(1, 30))] + ["nan"]
+    codes = [f"C{j}" for j in range(rng.randint(1, 12))]
+    rows = []
+    for _ in range(rng.randint(0, 300)):  # a pair may come twice, a unit may be missing
+        unit = rng.choice(units + [None]) if rng.random() < 0.05 else rng.choice(units)
+        code = rng.choice(codes + [None]) if rng.random() < 0.05 else rng.choice(codes)
+        rows.append((unit, code, f"f{rng.randint(0, 3)}.xlsx", "Biểu", f"E{rng.randint(1, 99)}"))
+    v = pd.DataFrame(rows, columns=["unit", "indicator", "file", "sheet", "cell"])
+    if categories:
+        v = v.astype("category")
+    wanted = {(rng.choice(units + ["ZZ"]), rng.choice(codes + ["ZZ"]))
+              for _ in range(rng.randint(0, 40))}
+    got = _cells_of(wanted, v)
+    assert got == _cells_row_by_row(wanted, v)
+    assert list(got) == list(_cells_row_by_row(wanted, v))
+    assert all(type(x) is str for key, where in got.items() for x in (*key, *where))
+    assert np.isin(list(got), list(wanted)).all() if got else True
