@@ -139,3 +139,59 @@ def test_parallel_and_serial_reads_agree(folder):
     parallel = read_all(files, default_catalog(), workers=2)
     assert [(d.path, [(v.code, v.value, v.cell) for v in d.values]) for d in serial] == \
            [(d.path, [(v.code, v.value, v.cell) for v in d.values]) for d in parallel]
+
+
+# ------------------------------------------------------------------ the tidy table
+
+def _tidy_the_plain_way(returns, period):
+    """The tidy table as a frame of whole rows, every text column made a
+    category afterwards: what TidyRows.frame must give."""
+    import pandas as pd
+
+    from dvk_cli.aggregation import TIDY_COLUMNS
+
+    rows = [(unit, period, v.code, v.value, file, v.sheet, v.cell, v.how, v.note)
+            for unit, file, values in returns for v in values]
+    frame = pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    frame["value"] = frame["value"].astype("float64")
+    for column in TIDY_COLUMNS:
+        if column != "value":
+            frame[column] = frame[column].astype("category")
+    return frame
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_tidy_table_gathered_by_return_is_the_table_of_whole_rows(seed):
+    """Returns without values (first, last, all of them), a unit or file that
+    comes back, values int or not whole, notes empty or not: the same frame,
+    dtypes and categories included."""
+    import pickle
+    import random
+
+    import pandas as pd
+
+    from dvk_cli.pipeline import TidyRows
+    from dvk_cli.reading.returns import CellValue
+
+    rng = random.Random(seed)
+    returns = []
+    for r in range(rng.choice([0, 1, 2, 5, 30])):
+        values = [CellValue(rng.choice(["B_A", "A_B", "TT_BUOI", "Z"]),
+                            rng.choice([rng.randint(0, 9), rng.uniform(0, 1e6), 0.1]),
+                            rng.choice(["Biểu", "Sheet1"]), f"E{rng.randint(1, 40)}",
+                            how=rng.choice(["mã", "nhãn"]), note=rng.choice(["", "", "nghìn đồng"]))
+                  for _ in range(rng.choice([0, 0, 1, 3, 12]))]
+        returns.append((rng.choice(["X02", "X01", "Xã Đông"]) if rng.random() < 0.3 else f"U{r}",
+                        rng.choice(["/a/b.xlsx", f"/r/{r}.xlsx"]), values))
+    tidy = TidyRows()
+    for unit, file, values in returns:
+        tidy.add(unit, file, values)
+    got, expected = tidy.frame("2024-H1"), _tidy_the_plain_way(returns, "2024-H1")
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_categorical=True)
+    assert got.dtypes.to_dict() == expected.dtypes.to_dict()
+    for column in expected:  # down to the codes' dtype (the frames' blocks may be in another order)
+        assert pickle.dumps(got[column], 5) == pickle.dumps(expected[column], 5)
+    if len(got):
+        assert pickle.dumps(got, 5) == pickle.dumps(expected, 5)
+    tidy.clear()
+    assert not (tidy.units or tidy.files or tidy.counts or tidy.rows)
