@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dvk_cli.core.text import fold
 
@@ -79,7 +80,12 @@ def parse_period(value: object) -> Period | None:
         return None
     if isinstance(value, (int, float)) and float(value).is_integer():
         value = str(int(value))
-    text = fold(str(value))
+    return _parse_text(str(value))
+
+
+@lru_cache(maxsize=1024)  # a run's returns write their period alike: 3,321 x "Năm 2024"
+def _parse_text(value: str) -> Period | None:
+    text = fold(value)
     if not text:
         return None
     m = _CODE_RE.match(text.upper())

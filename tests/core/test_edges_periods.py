@@ -257,3 +257,27 @@ FILENAMES = [
 @pytest.mark.parametrize("stem, expected", FILENAMES)
 def test_period_from_filename(stem, expected):
     assert _parts(period_from_filename(stem)) == expected
+
+
+def test_a_text_read_again_is_the_same_period():
+    """parse_period remembers the texts it parsed (a run's returns write their
+    period alike): each value, asked in any order and again, gives what a
+    fresh parse gives; texts alike but not the same are parsed on their own."""
+    import random
+
+    from dvk_cli.core import periods
+
+    texts = ["Năm 2024", "năm 2024", " Năm  2024 ", unicodedata.normalize("NFD", "Năm 2024"),
+             "Năm 2023", "6 tháng đầu năm 2024", "Quý I/2024", "Quý V/2024", "tháng 13 năm 2024",
+             "2024-H1", "2024-h2", "2024-Q3", "2024-9M", "2024-05", "2024-13", "", "  ", "abc"]
+    values = [*texts, 2024, 2024.0, 2024.5, 2023, None, "2024", "2024.0"]
+    fresh = {}
+    for v in values:
+        periods._parse_text.cache_clear()
+        fresh[repr(v)] = parse_period(v)
+    for _ in range(3):
+        random.Random(_).shuffle(values)
+        for v in values:
+            assert parse_period(v) == fresh[repr(v)], v
+    assert parse_period("Năm 2024") == Period(2024, "Y") and parse_period(2024.0) == Period(2024, "Y")
+    assert parse_period(2024.5) is None and parse_period("2024.0") is None
