@@ -206,18 +206,20 @@ def _units_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
              for ind in indicators]
     n_fmt = book.format(horizontal="center")
     looks = [book.look(horizontal="center", size=11), book.look()]  # Mã đơn vị, Đơn vị
+    record = (_stt_formats(n_fmt), *looks, *plain)  # a unit's row without marks
     r = code_row
     for n, (unit_code, info) in enumerate(c.units.items(), start=1):
         r += 1
+        row = per_unit[unit_code]
+        if unit_code not in marked_units:
+            sh.write_record(r, 1, (n, unit_code, info.name, *[row[code] for code in codes]),
+                            record)
+            continue
         sh.raw_number(r, 1, n, n_fmt)
         texts = list(enumerate(sh.write_texts(r, 2, (unit_code, info.name), looks), start=2))
-        row = per_unit[unit_code]
-        if unit_code in marked_units:
-            for j, ind in enumerate(indicators, start=nfixed + 1):
-                texts.append((j, _unit_cell(sh, r, j, row[ind.code], marks, reasons,
-                                            unit_code, ind)))
-        else:
-            sh.write_numbers(r, nfixed + 1, [row[code] for code in codes], plain)
+        for j, ind in enumerate(indicators, start=nfixed + 1):
+            texts.append((j, _unit_cell(sh, r, j, row[ind.code], marks, reasons,
+                                        unit_code, ind)))
         # a value not used is text ("bị loại: …"): the row grows to show it
         sh.fit_row(r, texts)
 
@@ -241,6 +243,12 @@ def _units_sheet(sh: Sheet, c: Consolidation, marks: Marks) -> None:
 
     sh.freeze(code_row + 1, nfixed + 1)
     sh.print_setup(landscape=True, title_rows=(group_row, code_row), title_cols=(1, nfixed))
+
+
+def _stt_formats(fmt: Any) -> tuple[Any, Any, Any]:
+    """An STT's formats for Sheet.write_record (a figure's when empty, whole,
+    not whole): a whole number in `fmt`, as Sheet.raw_number writes it."""
+    return (fmt, fmt, fmt)
 
 
 def _unit_cell(sh: Sheet, r: int, j: int, value: object, marks: Marks,
@@ -373,15 +381,14 @@ def _models_sheet(sh: Sheet, c: Consolidation) -> None:
 
     center = {"kind", "exemplary"}
     n_fmt = sh.book.format(horizontal="center")
-    looks = [sh.book.look(horizontal="center" if key in center else None) for key in MODEL_KEYS]
+    looks = (_stt_formats(n_fmt),
+             *[sh.book.look(horizontal="center" if key in center else None) for key in MODEL_KEYS])
     r = first - 1
     for i, model in enumerate(records):
         r = first + i
-        sh.raw_number(r, 1, i + 1, n_fmt)
-        texts = sh.write_texts(r, 2, model, looks)
+        sh.write_record(r, 1, (i + 1, *model), looks)
         for col, label in lists.pop(r, {}).items():
             sh.plain_text(r, col, label)
-        sh.fit_row(r, enumerate(texts, start=2))
     for row in sorted(lists):
         for col, label in lists[row].items():
             sh.plain_text(row, col, label)
@@ -431,9 +438,9 @@ def _checks_sheet(sh: Sheet, c: Consolidation) -> None:
         return sh.book.look(bold=j == 2, horizontal="center" if j in (2, 6, 11) else None,
                             size=11 if j in (4, 5) else None, shade=shade)
 
-    # the looks of columns 2 to 10; an open error's or warning's Mức độ is shaded
-    looks = [look(j) for j in range(2, ncols + 1)]
-    shaded = {severity: [look(2, fill), *looks[1:]]
+    # the looks of columns 1 to 10; an open error's or warning's Mức độ is shaded
+    looks = (_stt_formats(n_fmt), *[look(j) for j in range(2, ncols + 1)])
+    shaded = {severity: (looks[0], look(2, fill), *looks[2:])
               for severity, fill in (("error", styles.ERROR_FILL),
                                      ("warning", styles.WARNING_FILL))}
     r = header
@@ -451,10 +458,8 @@ def _checks_sheet(sh: Sheet, c: Consolidation) -> None:
             status_text(f),
             fmt_percent(f.impact * 100) if f.impact is not None else None,
         ]
-        sh.raw_number(r, 1, n, n_fmt)
         row_looks = shaded.get(f.severity, looks) if f.status == Status.OPEN else looks
-        written = sh.write_texts(r, 2, [value or None for value in values], row_looks)
-        sh.fit_row(r, enumerate(written, start=2))
+        sh.write_record(r, 1, (n, *[value or None for value in values]), row_looks)
     if not findings:
         r += 1
         sh.blank(r, 1, horizontal="center")
@@ -514,22 +519,19 @@ def _sources_sheet(sh: Sheet, c: Consolidation) -> None:
              book.look(horizontal="center", size=11), book.look(),
              book.look(horizontal="center")]
     status_looks = {True: book.look(shade=None), False: book.look(shade=styles.WARNING_FILL)}
+    stt = _stt_formats(center)  # STT, Số chỉ tiêu đọc được, Số mô hình
+    records = {used: (stt, *looks, stt, stt, status) for used, status in status_looks.items()}
     periods: dict[str, str] = {}  # the same period on most files: its title worked out once
     r = header
     for n, s in enumerate(c.sources, start=1):
         r += 1
-        sh.raw_number(r, 1, n, center)
         period = periods.get(s.period)
         if period is None:
             period = periods[s.period] = _period_text(s.period)
-        texts = list(enumerate(sh.write_texts(
-            r, 2, [s.path, s.sha256 or None, s.unit or None, s.unit_name or None,
-                   period or None], looks), start=2))
-        sh.raw_number(r, 7, int(s.values), center)
-        sh.raw_number(r, 8, int(s.models), center)
-        texts.append((9, sh.put_text(r, 9, _status_text(s, states) or None,
-                                     status_looks[bool(s.used)])))
-        sh.fit_row(r, texts)
+        sh.write_record(r, 1, (n, s.path, s.sha256 or None, s.unit or None,
+                               s.unit_name or None, period or None, int(s.values),
+                               int(s.models), _status_text(s, states) or None),
+                        records[bool(s.used)])
     if not c.sources:
         r += 1
         for j in range(1, ncols + 1):

@@ -18,7 +18,8 @@ when this XlsxWriter has them: the public write_number/write_string/
 write_blank only add the parsing of "A1" notation, which dvk never uses,
 and they are called once for every cell of the workbook. The big sheets
 make their looks once (Book.look) and write a row's texts with one call
-(Sheet.write_texts).
+(Sheet.write_texts), or a table's whole row — its texts, figures and
+height — with one (Sheet.write_record).
 
 In constant-memory mode (the default) the rows themselves are written
 by dvk when this XlsxWriter is the one it was checked against (_fast_rows): a
@@ -144,16 +145,25 @@ class _Rows:
     XlsxWriter's _write_row writes it (made by it once per kind of row), then
     the cells in column order — dvk's, (format, XML after the style), with
     their reference and style; any other cell by XlsxWriter's _write_cell —
-    and the row's XML written at once."""
+    and the row's XML written at once. The cells of a Sheet.write_record are
+    kept out of the table, as their XML (`record`, of row `record_row` from
+    column `record_first` on): a row of them only is written in one piece."""
 
-    __slots__ = ("ws", "names", "styles", "tags", "defaults")
+    __slots__ = ("ws", "names", "starts", "styles", "tags", "defaults", "record", "record_row",
+                 "record_first")
 
     def __init__(self, ws: Any):
         self.ws = ws
         self.names: list[str] = []  # column letters
+        self.starts: list[str] = []  # '<c r="B' of each column
         self.styles: dict[Any, str] = {}  # format -> ' s="N"'
         self.tags: dict[tuple, str | None] = {}  # row properties -> the <row> tag after r
         self.defaults: tuple = ()
+        # a cell's XML, or None where the record's cell is in the table (its
+        # format not numbered yet, a text or number XlsxWriter writes)
+        self.record: list[str | None] = []
+        self.record_row = -1
+        self.record_first = 0
         ws._write_single_row = self.write_single_row
 
     def write_single_row(self, current_row_num: int = 0) -> None:
@@ -163,13 +173,49 @@ class _Rows:
         row_num = ws.previous_row
         ws.previous_row = current_row_num
         table = ws.table
-        if row_num in ws.row_info or row_num in ws.comments or table[row_num]:
+        if row_num == self.record_row:
+            self._write_record(row_num, table[row_num])
+        elif row_num in ws.row_info or row_num in ws.comments or table[row_num]:
             cells = table[row_num]
             if cells:
                 self._write(row_num, cells)
             else:  # row properties or comments only
                 ws._write_empty_row(row_num, None, ws.row_info[row_num])
         table.clear()
+
+    def keep_record(self, cells: dict[int, Any]) -> None:
+        """Put the record's cells in the row's table `cells`, where no cell
+        written after them is, and forget it."""
+        for col, xml in enumerate(self.record, start=self.record_first):
+            if xml is not None:
+                cells.setdefault(col, xml)
+        self.record, self.record_row = [], -1
+
+    def _write_record(self, row_num: int, cells: dict[int, Any]) -> None:
+        if cells:  # cells in the table too: all in column order
+            self.keep_record(cells)
+            self._write(row_num, cells)
+            return
+        ws = self.ws
+        info = ws.row_info.get(row_num)
+        tag = self._tag(info)
+        # (the record's columns are in the dimensions: _open put them there;
+        # with no cell in the table, none of them is None)
+        xml = "".join(self.record)  # type: ignore[arg-type]
+        self.record, self.record_row = [], -1
+        if tag is None:
+            ws._write_row(row_num, None, info)
+            ws.fh.write(f"{xml}</row>")
+        else:
+            ws.fh.write(f'<row r="{row_num + 1}"{tag}{xml}</row>')
+
+    def name_to(self, col: int) -> None:
+        """The column letters (and starts of a cell's XML) up to column `col`."""
+        from xlsxwriter.utility import xl_col_to_name
+
+        names = self.names
+        names.extend(xl_col_to_name(c) for c in range(len(names), col + 1))
+        self.starts.extend(f'<c r="{name}' for name in names[len(self.starts):])
 
     def _tag(self, info: Any) -> str | None:
         """What _write_row writes for a row with properties `info` after
@@ -217,14 +263,14 @@ class _Rows:
             cols = [col for col in cols if low <= col <= high]
         names = self.names
         if cols and cols[-1] >= len(names):
-            from xlsxwriter.utility import xl_col_to_name
-
-            names.extend(xl_col_to_name(col) for col in range(len(names), cols[-1] + 1))
+            self.name_to(cols[-1])
         style_of = self.styles.get
         append = parts.append
         for col in cols:
             cell = cells[col]
-            if cell.__class__ is tuple:  # dvk's (format, XML after the style)
+            if cell.__class__ is str:  # a record's, whole (keep_record)
+                append(cell)
+            elif cell.__class__ is tuple:  # dvk's (format, XML after the style)
                 style = style_of(cell[0])
                 if style is None:
                     # the format's index is given when its first cell is written,
@@ -276,9 +322,15 @@ def _probe(fast: bool) -> tuple:
         ws.fh = io.StringIO()
         _probe_fill(sh)
         ws._write_single_row()  # as the workbook's close does
+        # the rows' properties as set_row keeps them (write_record sets them
+        # itself): row_sizes places the comments' boxes
+        infos = {r: (info.row_format is None,
+                     [(k, v) for k, v in vars(info).items() if k != "row_format"])
+                 for r, info in ws.row_info.items()}
         return (ws.fh.getvalue(), ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax,
-                ws.previous_row, sorted(ws.row_info), sorted(ws.comments),
-                [f.xf_index for f in book.wb.formats], dict(book.wb.xf_format_indices))
+                ws.previous_row, infos, dict(ws.row_sizes), ws.outline_row_level,
+                sorted(ws.comments), [f.xf_index for f in book.wb.formats],
+                dict(book.wb.xf_format_indices))
     finally:
         with contextlib.suppress(Exception):
             ws.row_data_fh.close()
@@ -314,6 +366,27 @@ def _probe_fill(sh: Sheet) -> None:
     sh.set_height(r + 2, 30)
     sh.text(r + 3, 1, "after a row of height only")
     sh.set_height(r + 3, 45)
+    # records (write_record): texts and figures, formats numbered or not yet,
+    # the same heights again, cells written before, within and after them
+    stt = (formats[1],) * 3
+    record = (stt, look, center, formats, look)
+    r += 4
+    records: list[tuple] = [(1, "a", "b", 2.5, "c"), (2, "x" * 40, None, float("nan"), "y"),
+                            (3, "<r>r</r>", "=1+1", 7, "dòng\nhai\nba"),
+                            (4, " lead", "\x01", None, "x" * 17000),
+                            (5, "plain", "", 1e17, -0.0), (6, "a", "b", True, "c")]
+    for i, cells in enumerate(records):
+        sh.write_record(r + i, 1, cells, record)
+    r += 6
+    sh.text(r, 3, "before")
+    sh.write_record(r, 2, ("after", "b", 3.0), record[1:4])
+    sh.text(r, 3, "over")
+    sh.write_record(r, 5, (8, "second"), record[3:])
+    sh.comment(r, 2, "note")
+    sh.write_record(r + 1, 1, (1, "new look", "z", 0.5, "w"),
+                    (stt, book.look(italic=True), center, formats, book.look(italic=True)))
+    sh.write_record(r + 2, 1, (1, "a", "b", 2.5, "c"), record)
+    sh.set_height(r + 2, 50)
 
 
 # The deflate level of the workbook's parts. XlsxWriter zips them at zlib's
@@ -534,6 +607,12 @@ class Sheet:
         # fit_row's (width, characters per line) of a column, by font size;
         # forgotten when widths change
         self._fits: dict[float, dict[int, tuple[float, float]]] = {}
+        # write_record's looks whose figure formats are all made, checked once
+        self._record_looks: list[tuple] = []
+        # what XlsxWriter's set_row keeps for a row of a given height (its
+        # row_info and row_sizes entries): write_record makes the row heights
+        # of a table from a handful of line counts
+        self._row_heights: dict[float, tuple[Any, list]] = {}
 
     # ---------------------------------------------------------- geometry
 
@@ -562,20 +641,14 @@ class Sheet:
                 size: float = styles.FONT_SIZE, indent: Mapping[int, int] | None = None) -> None:
         """styles.fit_row_height for the texts of a row (column, value) as written."""
         lines = 1
-        fits = self._fits.get(size)
-        if fits is None:
-            fits = self._fits[size] = {}
+        fits = self._fits_of(size)
         for col, value in texts:
             if isinstance(value, str) and value and not value.startswith("="):
                 if indent and indent.get(col):
                     width = self.width(col) - 2 * indent[col]
                     per_line = styles.chars_per_line(width, size)
                 else:  # a column's width and line length, worked out once
-                    fit = fits.get(col)
-                    if fit is None:
-                        width = self.width(col)
-                        fit = fits[col] = (width, styles.chars_per_line(width, size))
-                    width, per_line = fit
+                    width, per_line = fits.get(col) or self._fit(fits, col, size)
                 # a text shorter than a line of its column is one line; one
                 # longer, of one paragraph, is styles.estimate_lines' count inline
                 if "\n" in value:
@@ -583,6 +656,19 @@ class Sheet:
                 elif len(value) > per_line:
                     lines = max(lines, math.ceil(len(value) / per_line))
         self.set_height(row, styles.row_height(lines, size))
+
+    def _fits_of(self, size: float) -> dict[int, tuple[float, float]]:
+        fits = self._fits.get(size)
+        if fits is None:
+            fits = self._fits[size] = {}
+        return fits
+
+    def _fit(self, fits: dict[int, tuple[float, float]], col: int,
+             size: float) -> tuple[float, float]:
+        """A column's (width, characters per line) for fit_row, kept in `fits`."""
+        width = self.width(col)
+        fit = fits[col] = (width, styles.chars_per_line(width, size))
+        return fit
 
     def _in_order(self, row: int) -> None:
         """Refuse to write above the current row (XlsxWriter would drop it silently)."""
@@ -641,6 +727,138 @@ class Sheet:
             written.append(text)
             c += 1
         return written
+
+    def write_record(self, row: int, col: int, values: Sequence[object],
+                     looks: Sequence[Any]) -> None:
+        """A row of a table from column `col` on, as tall as its texts: each
+        value a text in its Look (Sheet.put_text) or a figure in its formats
+        (a tuple, Book.figure_formats: Sheet.put_number), then Sheet.fit_row
+        over the texts written, in the default font. It writes what those
+        calls write (_record_by_cells), in one pass: on the sheets of a row
+        per unit, model or finding the calls cost more than the cells."""
+        last = col + len(values) - 1
+        self._seen(row, last)
+        r = row - 1
+        cells = None
+        if len(values) == len(looks) and self._looks_made(looks):
+            cells = self._open(r, col - 1, last - 1)
+        if cells is None:
+            self._record_by_cells(row, col, values, looks)
+            return
+        rows = self.rows
+        assert rows is not None  # (_open gave the row)
+        if rows.record_row == r:  # a second record on the row
+            rows.keep_record(cells)
+        if cells:  # cells written before in the record's columns: the record's replace them
+            for k in range(col - 1, last):
+                cells.pop(k, None)
+        if last > len(rows.starts):
+            rows.name_to(last - 1)
+        # a cell whose format is numbered already is kept as its XML, whole;
+        # one that is not yet as _Rows keeps it in the table: its format gets
+        # its number when the row is written, in the order XlsxWriter numbers formats
+        starts, style_of, ref = rows.starts, rows.styles.get, f'{row}"'
+        record: list[str | None] = []
+        add = record.append
+        book = self.book
+        text_cell, known = book.text_cell, book._text_cells
+        size = styles.FONT_SIZE
+        fits = self._fits_of(size)
+        isfinite = math.isfinite
+        lines = 1
+        c = col - 1
+        for value, look in zip(values, looks, strict=False):  # (their lengths checked)
+            if look.__class__ is Look:
+                # write_texts' cell (Book.text_cell, its lookup inline) ...
+                if value.__class__ is str:
+                    text, xml, quoted = known.get(value) or text_cell(value)
+                else:
+                    text, xml, quoted = _NO_TEXT if value is None else text_cell(value)
+                fmt = look.quoted if quoted else look.fmt
+                # ... and fit_row's lines for it
+                if text and not text.startswith("="):
+                    width, per_line = fits.get(c + 1) or self._fit(fits, c + 1, size)
+                    if "\n" in text:
+                        lines = max(lines, styles.estimate_lines(text, width, size))
+                    elif len(text) > per_line:
+                        lines = max(lines, math.ceil(len(text) / per_line))
+                if xml is None:  # a text XlsxWriter writes itself
+                    assert text is not None  # (a blank has its XML)
+                    self._string(r, c, text, fmt)
+                    add(None)
+                    c += 1
+                    continue
+            # Sheet._put_figure's cell for most figures: a float (NaN, an
+            # infinity: a blank), an int (an STT, a count), None
+            elif value.__class__ is float:
+                if not isfinite(value):
+                    fmt, xml = look[0], _BLANK_XML
+                elif value.is_integer():
+                    fmt, xml = look[1], f"><v>{int(value):.16G}</v></c>"
+                else:
+                    fmt, xml = look[2], f"><v>{value:.16G}</v></c>"
+            elif value.__class__ is int:
+                fmt, xml = look[1], f"><v>{value:.16G}</v></c>"
+            elif value is None:
+                fmt, xml = look[0], _BLANK_XML
+            else:
+                self._put_figure(cells, r, c, value, look)
+                add(None)
+                c += 1
+                continue
+            style = style_of(fmt)
+            if style is None:
+                cells[c] = (fmt, xml)
+                add(None)
+            else:
+                add(f"{starts[c]}{ref}{style}{xml}")
+            c += 1
+        rows.record, rows.record_row, rows.record_first = record, r, col - 1
+        height = styles.row_height(lines, size)
+        self.heights[row] = height
+        self._row_height(r, height)
+
+    def _looks_made(self, looks: Sequence[Any]) -> bool:
+        """Whether every figure of a record in `looks` has its formats (one
+        missing goes through XlsxWriter, which writes no blank without a
+        format). A tuple of looks, which cannot change, is checked once."""
+        if any(looks is made for made in self._record_looks):
+            return True
+        if any(look.__class__ is not Look and None in look for look in looks):
+            return False
+        if looks.__class__ is tuple and len(self._record_looks) < 8:
+            self._record_looks.append(looks)
+        return True
+
+    def _row_height(self, r: int, height: float) -> None:
+        """ws.set_row(r, height) on the row _open gave: what it keeps for a
+        height, made by XlsxWriter the first time, is given to the later
+        rows that height. Those rows are in the sheet, not above the row
+        being written, within the dimensions: set_row would check them, set
+        nothing else, and store a row_info and row_sizes entry equal to the
+        first (compared for this XlsxWriter by _probe)."""
+        ws = self.ws
+        made = self._row_heights.get(height)
+        if made is None:
+            if ws.set_row(r, height) == 0:
+                self._row_heights[height] = (ws.row_info[r], ws.row_sizes[r])
+        else:
+            # one RowInfo for the rows of a height (XlsxWriter never changes
+            # one, set_row makes a new one); row_sizes' [height, hidden] list each
+            ws.row_info[r] = made[0]
+            ws.row_sizes[r] = made[1][:]
+
+    def _record_by_cells(self, row: int, col: int, values: Sequence[object],
+                         looks: Sequence[Any]) -> None:
+        """write_record cell by cell, and its row height by fit_row: when
+        XlsxWriter writes the rows, or a figure has no format."""
+        texts = []
+        for c, (value, look) in enumerate(zip(values, looks, strict=True), start=col):
+            if isinstance(look, Look):
+                texts.append((c, self.put_text(row, c, value, look)))
+            else:
+                self.put_number(row, c, value, look)
+        self.fit_row(row, texts)
 
     def _open(self, r: int, first: int, last: int) -> dict[int, Any] | None:
         """The row table XlsxWriter keeps for 0-based row `r`, when dvk writes
