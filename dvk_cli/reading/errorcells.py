@@ -103,6 +103,15 @@ def _col(letters: bytes) -> int:
     return n - 1
 
 
+def _may_hold_errors(data: bytes) -> bool:
+    """Whether a part holds t="e" (_ERROR_TYPE): searched only where a
+    quoted e ("e" or 'e') occurs. "'e'" holds a single quote: it is looked
+    for (3 bytes at a time) only in a part that has one, which a one-byte
+    search tells quickly; most parts have none."""
+    return ((b'"e"' in data or (b"'" in data and b"'e'" in data))
+            and _ERROR_TYPE.search(data) is not None)
+
+
 def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets, package: Package | None = None) -> None:
     from dvk_cli.reading.guards import workbook_sheets
 
@@ -114,7 +123,7 @@ def _mark_xlsx(z: zipfile.ZipFile, sheets: Sheets, package: Package | None = Non
         if not low.endswith(".xml") or low.startswith(_NOT_SHEETS) or low.endswith(_NOT_SHEET_FILES):
             continue
         data = _read(z, info.filename, package)
-        if (b'"e"' in data or b"'e'" in data) and _ERROR_TYPE.search(data):
+        if _may_hold_errors(data):
             flagged[info.filename] = data
     if not flagged:
         return

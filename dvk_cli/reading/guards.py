@@ -227,6 +227,14 @@ _XLSX_TOKEN, _XLSX_SKIP = _tokenizer(rb"c|row", rb"row", rb"\s+r=\"([A-Z]{0,3})(
 # at most an XML declaration). There the cells are counted in C, without the
 # tokenizer, when all have r="B12" first.
 _PREFIXED_C = re.compile(rb":c[\s/>]")
+
+
+def _prefixed_cell(data: bytes) -> bool:
+    """Whether a part holds ":c" then a space, '/' or '>' (a prefixed cell
+    tag such as `<x:c r="A1">`): the regular expression is searched only
+    where ":c" occurs at all, which a byte search (in C, several times
+    quicker than the expression's scan) rules out in most parts."""
+    return b":c" in data and _PREFIXED_C.search(data) is not None
 _NOT_MARK = bytes(sorted(set(range(256)) - set(b'<>"')))  # every byte but '<', '>' and '"'
 # The cells of a plain part in one pass: (letters, digits) of one written
 # `<c r="B12"` with no "r" then "=" after it (so no second r: the tokenizer's
@@ -410,7 +418,7 @@ class _SheetScan(_FirstHeld):
         read as they are, after an exact scan."""
         # (A byte search is much quicker than one for "<!": '<' is everywhere.)
         if (b"'" in data or (b"!" in data and b"<!" in data) or not _declaration_only(data)
-                or not _cut_alike(data) or _PREFIXED_C.search(data)):
+                or not _cut_alike(data) or _prefixed_cell(data)):
             return False
         cells = (_ALL_CELLS if self.every_cell else _KEPT_CELLS).findall(data)
         rows = set(map(_DIGITS, cells))
