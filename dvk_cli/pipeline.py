@@ -221,12 +221,15 @@ def _stages(inputs: list[Path], files: list[Path], settings: Settings,
               if history else None)
     admitted = admit(found, requested, ledger, settings.config)
     tidy_rows, model_rows = check(admitted, requested, settings.catalog, found.findings)
+    collector.settle()  # and after each stage that makes what the run keeps
     if ledger is not None:
         ledger.commit(len(files))
         found.findings.extend(ledger.findings)
     release(returns)
     result = consolidate_stage(tidy_rows, model_rows, admitted, found, requested, settings)
+    collector.settle()
     review(result, settings, ledger.unit_history() if ledger is not None else None)
+    collector.settle()
     if ledger is not None:
         ledger.follow_up(result)  # accepted, resolved; recorded by dvk aggregate
         compare(result, ledger, reuse)

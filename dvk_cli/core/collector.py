@@ -4,11 +4,11 @@ A run keeps what it read (thousands of returns, millions of small objects)
 until its outputs are written, and every full collection walks all of them
 again: about half a second of a 3,321-return run went to the collector's
 passes after the read. Within `long_lived()`, `settle()` (called once the
-returns are read) moves every object made so far out of the collector's
-sight (gc.freeze): later passes walk only what is new, and the block's end
-gives them back (gc.unfreeze), so a cycle among them is collected later, not
-leaked. A process that froze objects itself (a host that forks workers) is
-left as it is.
+returns are read, and after each later stage) moves every object made so far
+out of the collector's sight (gc.freeze): later passes walk only what is new,
+and the block's end gives them back (gc.unfreeze), so a cycle among them is
+collected later, not leaked. A process that froze objects itself (a host
+that forks workers) is left as it is.
 """
 
 from __future__ import annotations
@@ -40,10 +40,16 @@ def long_lived() -> Iterator[None]:
 
 
 def settle() -> None:
-    """The run's long-lived objects are made: the collector passes over new
-    objects only until the block ends (outside a block: nothing)."""
+    """What the run has made so far stays until the block ends: the
+    collector passes over what is made after only (outside a block:
+    nothing). Called once the returns are read, and again after each stage
+    that makes what the run keeps (the tidy table, the consolidation, the
+    findings): at N = 10,035 the passes over those took 0.45 s, 0.13 s when
+    each is settled as it is made. Objects settled still go when nothing
+    refers to them; only a reference cycle among them waits for the block's
+    end."""
     settled = _SETTLED.get()
-    if settled is None or settled[0]:
+    if settled is None:
         return
     gc.freeze()
     settled[0] = True

@@ -119,3 +119,28 @@ def test_the_returns_are_frozen_before_the_collector_comes_back_after_the_read(
             gc.callbacks.remove(first_pass)
     assert result.totals and passes and passes[0] > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_each_stage_settles_what_it_made(tmp_path, monkeypatch):
+    """The tidy table, the consolidation and the findings are settled as
+    they are made: the collector's passes walk only the stage at work."""
+    from dvk_cli import pipeline
+
+    counts: dict[str, int] = {}
+
+    def watching(name):
+        stage = getattr(pipeline, name)
+
+        def watched(*args, **kwargs):
+            counts[name] = gc.get_freeze_count()
+            return stage(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, name, watched)
+
+    for name in ("identify", "consolidate_stage", "review"):
+        watching(name)
+    folder = copy_sample(tmp_path / "tinh")
+    result = api.aggregate([folder / "2024"], period="2024", out=tmp_path / "ra", no_store=True)
+    assert result.totals
+    assert 0 < counts["identify"] < counts["consolidate_stage"] < counts["review"]
+    assert gc.get_freeze_count() == 0
