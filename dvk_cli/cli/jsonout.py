@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
+from functools import cache
 from itertools import repeat
 from typing import Any
 
@@ -84,6 +85,16 @@ class PrettyJson:
         self._members(repeat("", len(items)), items, level, "[", "]")
 
     def _dict(self, mapping: dict, level: int) -> None:
+        if mapping and _flat(mapping):
+            # A dict of text keys and plain scalars (a unit's figures, a
+            # finding): the C encoder writes its members, one per line with
+            # the indent as their separator, as the indented encoder would.
+            inner = "\n" + "  " * (level + 1)
+            members = _flat_encoder(level)(mapping)[1:-1]
+            self._parts.append(f"{{{inner}{members}\n{'  ' * level}}}")
+            if len(self._parts) >= _FLUSH_PARTS:
+                self.flush()
+            return
         names = [f"{_string(key) if key.__class__ is str else _key(key)}: " for key in mapping]
         self._members(names, mapping.values(), level, "{", "}")
 
@@ -108,6 +119,35 @@ class PrettyJson:
         parts.append(opening + closing if head is not inner else "\n" + "  " * level + closing)
 
 
+def _flat(mapping: dict) -> bool:
+    """Whether every key is a str and every value a scalar of an exact type
+    of _SCALAR (a subclass, an enum, goes through _value, as json.dumps
+    treats it). (The types are gathered in C: this runs for every dict.)"""
+    return (_SCALAR_TYPES.issuperset(map(type, mapping.values()))
+            and _TEXT.issuperset(map(type, mapping)))
+
+
+def _refuse(o: object) -> object:
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+@cache
+def _flat_encoder(level: int) -> Callable[[dict], str]:
+    """json's C encoder with the separators of a dict's members at `level`
+    (json takes no indent in C before Python 3.13, but any separator), made
+    once: JSONEncoder.encode would make it again for every dict."""
+    separator = ",\n" + "  " * (level + 1)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            encode = make(None, _refuse, _string, None, ": ", separator, False, False, False)
+            return lambda mapping: "".join(encode(mapping, 0))
+        except TypeError:  # another signature: the public way
+            pass
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                            separators=(separator, ": ")).encode
+
+
 # How each scalar of these exact types is written (a subclass - an IntEnum, a
 # str enum - goes through _value, as json.dumps treats it).
 _SCALAR: dict[type, Callable[[Any], str]] = {
@@ -117,3 +157,5 @@ _SCALAR: dict[type, Callable[[Any], str]] = {
     bool: lambda value: "true" if value else "false",
     type(None): lambda value: "null",
 }
+_SCALAR_TYPES = frozenset(_SCALAR)
+_TEXT = frozenset({str})
