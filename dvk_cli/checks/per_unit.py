@@ -152,13 +152,7 @@ def _holds(plan: _Plan, values: Mapping[str, float],
     rv = _side_value(right, values, missing)
     if rv is None:
         return None
-    if op == "==":
-        ok = abs(lv - rv) <= _TOLERANCE
-    elif op == "!=":
-        ok = abs(lv - rv) > _TOLERANCE
-    else:
-        ok = _OPS[op](lv, rv)
-    return ok, lv, rv
+    return _compare(op, lv, rv), lv, rv
 
 
 def check_rule(check: Check, values: Mapping[str, float]) -> tuple[float, float] | None:
@@ -174,6 +168,16 @@ def check_rule(check: Check, values: Mapping[str, float]) -> tuple[float, float]
     if result is None or result[0]:
         return None
     return result[1], result[2]
+
+
+def _compare(op: str, lv, rv):
+    """Whether `lv op rv` holds (== and != within _TOLERANCE): for two
+    floats, or elementwise for two numpy columns (failed_checks)."""
+    if op == "==":
+        return abs(lv - rv) <= _TOLERANCE
+    if op == "!=":
+        return abs(lv - rv) > _TOLERANCE
+    return _OPS[op](lv, rv)
 
 
 def failed_checks(checks: Sequence[Check], figures: Sequence[Mapping[str, float]]
@@ -223,13 +227,7 @@ def _column_holds(plan: _Plan, table, column: Mapping[str, int], missing: str):
     left, op, right = plan
     lv, left_skipped = _column_side(left, table, column, missing)
     rv, right_skipped = _column_side(right, table, column, missing)
-    if op == "==":
-        ok = abs(lv - rv) <= _TOLERANCE
-    elif op == "!=":
-        ok = abs(lv - rv) > _TOLERANCE
-    else:
-        ok = _OPS[op](lv, rv)
-    return ok, left_skipped | right_skipped, lv, rv
+    return _compare(op, lv, rv), left_skipped | right_skipped, lv, rv
 
 
 def _column_side(side: _Side, table, column: Mapping[str, int], missing: str):
