@@ -3,13 +3,15 @@ parser of Apache Tika): a parser that aborts, panics, loops or allocates
 without bound takes only its own file down.
 
 Each worker reads files one at a time under the limits of dvk.toml [limits]
-(files that come with a read-cache entry go in batches: taking an entry
-reads no workbook):
+(they are sent, and their returns come back, in batches of READ_BATCH;
+files that come with a read-cache entry in batches of REUSE_BATCH: taking
+an entry reads no workbook):
 its data segment may grow by `max_memory_mb` at most (RLIMIT_DATA: a huge
 allocation fails inside the worker instead of exhausting the machine), and
 the parent kills a worker whose file takes longer than `max_seconds`. A
-worker that dies gives a finding on the file it was reading; a fresh worker
-goes on with the rest. Workers die with dvk (PR_SET_PDEATHSIG, and the end of
+worker that dies gives a finding on the file it was reading (which it
+keeps in memory shared with dvk, `_Slot`); the other files of its batch are
+read again, and a fresh worker goes on with the rest. Workers die with dvk (PR_SET_PDEATHSIG, and the end of
 their pipe), and the parent reaps every worker it started before returning,
 raising, or on Ctrl-C.
 
@@ -62,7 +64,14 @@ Task = tuple[str, "str | None", "Mapping | None", "str | None", "Known | None"]
 Reuse = Callable[[bytes], ReturnData]
 ProgressHook = Callable[[int, int], None]
 
-IN_FLIGHT = 2  # tasks queued to one worker: the next is there when one ends
+IN_FLIGHT = 2  # batches queued to one worker: the next is there when one ends
+# Files to read go to a worker up to this many at once and come back in one
+# message: dvk's own handling of a message (waking up, receiving, feeding)
+# and the worker's sending cost about as much as a tenth of a file's read
+# (N = 10,035: 1.6 s of dvk's CPU). Which file a worker is reading is in
+# its `slot` (shared memory), so that one that dies or runs out of time
+# gives the finding on that file alone, and its time limit is the file's.
+READ_BATCH = 8
 # Files that come with what they gave before (`Known`) go to a worker this
 # many at once, and come back in one message: taking an entry costs a
 # fraction of a millisecond, less than dvk's own handling of a message per
@@ -151,16 +160,22 @@ def _describe(exc: BaseException) -> str:
 
 def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
           parent_pid: int | None, close: list[int] | tuple = (),
-          reuse: Reuse | None = None) -> None:
+          reuse: Reuse | None = None, slot: Any = None) -> None:
     """A worker's life: read the files the parent sends until its pipe ends.
 
     `close`: descriptors inherited from dvk that are not this worker's.
-    Tasks: (i, path, shown, mapping, sheet), a file to read; ("reuse",
-    [(i, path, Known), ...]), files whose entries are taken (`reuse`) when
-    their bytes are still the same; nothing is read for the others, which
-    the parent sends again to be read. Messages to the parent: ("ready",
-    pid), ("done", i, ReturnData), ("reused", [(i, ReturnData | None), ...])
-    and ("failed", "memory" | "crash", detail) just before exiting.
+    Tasks: ("read", [(i, path, shown, mapping, sheet), ...]), files to read
+    one after the other; ("reuse", [(i, path, Known), ...]), files whose
+    entries are taken (`reuse`) when their bytes are still the same; nothing
+    is read for the others, which the parent sends again to be read.
+    Messages to the parent: ("ready", pid), ("done", [(i, pickled
+    ReturnData), ...]), ("reused", [(i, ReturnData | None), ...]) and
+    ("failed", "memory" | "crash", detail) just before exiting.
+
+    `slot` (shared with the parent, see `_Slot`): the file being read and
+    when its read began, from before it is opened until its return is
+    pickled; -1 between files. Each return is pickled on its own, in its
+    file's time: one that cannot be is that file's failure.
     """
     _die_with_parent(parent_pid)
     for fd in close:
@@ -191,10 +206,17 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
                 conn.send(("reused", [(i, None if reuse is None else _reused(path, known, reuse, limits))
                                       for i, path, known in task[1]]))
             else:
-                i, path, shown, mapping, sheet = task
-                file = Path(path)
-                shown = display_path(file) if shown is None else shown
-                conn.send(("done", i, read_return(file, catalog, shown, mapping, sheet=sheet)))
+                read = []
+                for i, path, shown, mapping, sheet in task[1]:
+                    _Slot.reading(slot, i)
+                    file = Path(path)
+                    shown = display_path(file) if shown is None else shown
+                    data = read_return(file, catalog, shown, mapping, sheet=sheet)
+                    read.append((i, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)))
+                    del data
+                _Slot.reading(slot, -1)
+                conn.send(("done", read))
+                del read
         except MemoryError:
             failure = ("memory", "MemoryError")
         except BaseException as exc:  # a Rust panic (PanicException) is a BaseException
@@ -232,6 +254,35 @@ def _reused(path: str, known: Known, reuse: Reuse, limits: Limits) -> ReturnData
         return None
 
 
+class _Slot:
+    """Which file a worker is reading, in memory it shares with dvk: two
+    64-bit integers, the file's index (-1: none) and when its read began
+    (time.monotonic_ns; the clock is the system's, the same in every
+    process). The worker writes the time first: dvk may see a new time with
+    the file before it (a later deadline for a file that ended), never a
+    file with the time of the one before it."""
+
+    @staticmethod
+    def make(ctx: Any) -> Any:
+        slot = ctx.RawArray("q", 2)
+        slot[0] = -1
+        return slot
+
+    @staticmethod
+    def reading(slot: Any, i: int) -> None:
+        if slot is not None:
+            if i >= 0:
+                slot[1] = time.monotonic_ns()
+            slot[0] = i
+
+    @staticmethod
+    def read(slot: Any) -> tuple[int, float]:
+        """(index of the file being read or -1, when its read began in
+        time.monotonic seconds)."""
+        i, began = slot[0], slot[1]
+        return i, began / 1e9
+
+
 # ------------------------------------------------------------------ the parent
 
 def _context() -> Any:
@@ -246,17 +297,26 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Files sent to a worker in one message: to be read (READ_BATCH at
+    most), or whose cache entries are to be taken (`reuse`, REUSE_BATCH)."""
+
+    files: tuple[int, ...]
+    reuse: bool = False
+
+
 @dataclass(eq=False)
 class _Worker:
     proc: Any  # multiprocessing.Process
     conn: Connection
     err: Connection
     started: float
+    slot: Any = None  # the file it is reading (_Slot)
     ready: bool = False
-    # what it was sent, in order: a file's index, or a tuple of the indices
-    # of a batch of cache entries (REUSE_BATCH)
-    tasks: collections.deque = field(default_factory=collections.deque)
-    since: float = 0.0  # when the task at the head of `tasks` began
+    # what it was sent and has not answered yet, in order
+    tasks: collections.deque[_Batch] = field(default_factory=collections.deque)
+    since: float = 0.0  # when it last answered (or said it was ready)
     files_read: int = 0
     killed_for_time: bool = False
     exitcode: int | None = None
@@ -380,6 +440,9 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     start_failures = 0
     retried: set[int] = set()
     unknown: set[int] = set()  # files whose entry was not taken: read as any other
+    # files read in a batch whose worker died between files: each is read in
+    # a batch of its own, so that a death is always some file's
+    alone: set[int] = set()
     shared: dict[str, str] = {}
     workers = max(1, min(workers, n))
 
@@ -393,14 +456,15 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         # A forked worker closes its copies of the other workers' pipes, so
         # that each worker sees the end of its own pipe when dvk is gone.
         others = [fd for w in pool for fd in w.fds[:2]] if forked else []
+        slot = _Slot.make(ctx)
         proc = ctx.Process(target=serve, name="dvk-reader", daemon=True,
                            args=(child_conn, err_w, catalog, limits,
-                                 os.getpid() if forked else None, others, reuse))
+                                 os.getpid() if forked else None, others, reuse, slot))
         proc.start()
         child_conn.close()
         err_w.close()
         os.set_blocking(err_r.fileno(), False)
-        worker = _Worker(proc, conn, err_r, started=time.monotonic(),
+        worker = _Worker(proc, conn, err_r, started=time.monotonic(), slot=slot,
                          fds=(conn.fileno(), err_r.fileno(), proc.sentinel))
         pool.append(worker)
         for fd in worker.fds:
@@ -425,16 +489,23 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     def feed(worker: _Worker) -> None:
         while pending and len(worker.tasks) < IN_FLIGHT:
             i = pending.popleft()
-            task: int | tuple[int, ...]
+            batch = [i]
+            message: tuple
             if known(i):  # with the files after it that have an entry too
-                batch = [i]
                 while pending and len(batch) < REUSE_BATCH and known(pending[0]):
                     batch.append(pending.popleft())
-                task = tuple(batch)
-                message: tuple = ("reuse", [(j, items[j][0], items[j][4]) for j in batch])
+                task = _Batch(tuple(batch), reuse=True)
+                message = ("reuse", [(j, items[j][0], items[j][4]) for j in batch])
             else:
-                task = i
-                message = (i, *items[i][:4])
+                if i not in alone:
+                    # Smaller batches as the end nears: no worker idles while
+                    # another still has many files queued.
+                    size = min(READ_BATCH, max(1, (len(pending) + 1) // (IN_FLIGHT * workers)))
+                    while (pending and len(batch) < size and not known(pending[0])
+                           and pending[0] not in alone):
+                        batch.append(pending.popleft())
+                task = _Batch(tuple(batch))
+                message = ("read", [(j, *items[j][:4]) for j in batch])
             if not worker.tasks:
                 worker.since = time.monotonic()
             worker.tasks.append(task)
@@ -443,13 +514,28 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             except OSError:  # it died: the main loop buries it and sends its files elsewhere
                 return
 
-    def give_back(tasks: collections.deque) -> None:
-        """Tasks a dead worker held go back to `pending` (batches as their files)."""
+    def give_back(tasks: collections.deque[_Batch]) -> None:
+        """The batches a dead worker held go back to `pending`, as their files."""
         for task in reversed(tasks):
-            if isinstance(task, tuple):
-                pending.extendleft(reversed(task))
-            else:
-                pending.appendleft(task)
+            pending.extendleft(reversed(task.files))
+
+    def shown(i: int) -> str:
+        name = items[i][1]
+        return display_path(Path(items[i][0])) if name is None else name
+
+    def reading(worker: _Worker) -> int | None:
+        """The file of the batch at the head of its queue that the worker is
+        reading (or was, when it died), if any."""
+        at, _ = _Slot.read(worker.slot)
+        head = worker.tasks[0] if worker.tasks else None
+        return at if head is not None and not head.reuse and at in head.files else None
+
+    def deadline(worker: _Worker) -> float:
+        if not worker.ready:
+            return worker.started + START_TIMEOUT
+        if reading(worker) is not None:
+            return max(worker.since, _Slot.read(worker.slot)[1]) + limits.max_seconds
+        return worker.since + limits.max_seconds
 
     def taken(got: list) -> None:
         """A batch's answer: each file whose entry was taken is done; the
@@ -464,6 +550,16 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                 if reused is not None:
                     reused.add(i)
                 finish(i, data)
+
+    def returned(read: list[tuple[int, bytes]]) -> None:
+        """A batch's answer: each file's return, pickled on its own."""
+        for i, blob in read:
+            try:
+                data = pickle.loads(blob)
+            except Exception as exc:  # noqa: BLE001 - dvk's own bug: that file's finding
+                data = died(shown(i), limits, cause="crash", detail=_describe(exc))
+            share_strings(data, shared)
+            finish(i, data)
 
     def finish(i: int, data: ReturnData) -> None:
         nonlocal done
@@ -489,22 +585,32 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
             return
         if cause is None:
             cause, detail = _cause_of_death(worker)
-        if worker.tasks and isinstance(worker.tasks[0], tuple):
+        head = worker.tasks[0] if worker.tasks else None
+        at = reading(worker)
+        if head is not None and head.reuse:
             # It died taking cache entries: its files are read as any other,
             # each then the one a reader that dies is reading.
-            unknown.update(worker.tasks[0])
-        elif worker.tasks:
-            i = worker.tasks.popleft()
-            if cause != "time" and worker.files_read and i not in retried:
+            unknown.update(head.files)
+        elif head is not None and at is None and len(head.files) > 1:
+            # It died between files (sending what it had read): no file of
+            # the batch is to blame; each is read on its own.
+            alone.update(head.files)
+        elif head is not None:
+            worker.tasks.popleft()
+            if at is None:
+                at = head.files[0]
+            k = head.files.index(at)
+            # (the files before it were read, their returns lost with the worker)
+            rest = head.files[:k] + head.files[k + 1:]
+            if cause != "time" and (worker.files_read or k) and at not in retried:
                 # What earlier files left in the worker (memory it kept, a
                 # damaged state) may be to blame: a fresh worker tries again.
-                retried.add(i)
-                worker.tasks.appendleft(i)
+                retried.add(at)
+                rest = head.files
             else:
-                shown = items[i][1]
-                if shown is None:
-                    shown = display_path(Path(items[i][0]))
-                finish(i, died(shown, limits, cause=cause, detail=detail))
+                finish(at, died(shown(at), limits, cause=cause, detail=detail))
+            if rest:
+                worker.tasks.appendleft(_Batch(rest))
         give_back(worker.tasks)
 
     # The results hold no reference cycles: the cyclic collector, which would
@@ -530,8 +636,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                 # select below would wait forever with no deadline.
                 feed(worker)
             now = time.monotonic()
-            deadlines = [w.since + limits.max_seconds if w.ready else w.started + START_TIMEOUT
-                         for w in pool if w.tasks or not w.ready]
+            deadlines = [deadline(w) for w in pool if w.tasks or not w.ready]
             timeout = max(0.0, min(deadlines) - now) if deadlines else None
             ready = {key.fd for key, _ in events.select(timeout)}
             now = time.monotonic()
@@ -568,12 +673,10 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                         worker.since = time.monotonic()
                         worker.stderr.clear()  # what it says next is about the next file
                         worker.stderr_tail.clear()
+                        worker.files_read += len(task.files)
                         if kind == "done":
-                            worker.files_read += 1
-                            share_strings(message[2], shared)
-                            finish(message[1], message[2])
+                            returned(message[1])
                         else:
-                            worker.files_read += len(task)
                             taken(message[1])
                     else:  # "failed": the worker exits after saying why
                         bury(worker, message[1], message[2])
@@ -584,7 +687,7 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
                     if ended:
                         worker.drain()
                     bury(worker)
-                elif worker.ready and worker.tasks and now - worker.since > limits.max_seconds:
+                elif worker.ready and worker.tasks and now > deadline(worker):
                     worker.killed_for_time = True
                     bury(worker, "time")
                 elif not worker.ready and now - worker.started > START_TIMEOUT:
@@ -611,15 +714,14 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
     return results  # type: ignore[return-value]
 
 
-def _answers(tasks: collections.deque, message: tuple) -> bool:
-    """Whether a worker's "done" or "reused" message answers the task at the
+def _answers(tasks: collections.deque[_Batch], message: tuple) -> bool:
+    """Whether a worker's "done" or "reused" message answers the batch at the
     head of its queue (a worker is dvk's own code: this is a bug's net)."""
     if not tasks:
         return False
     head = tasks[0]
-    if message[0] == "done":
-        return head == message[1]
-    return isinstance(head, tuple) and [i for i, _ in message[1]] == list(head)
+    return (head.reuse == (message[0] == "reused")
+            and [i for i, _ in message[1]] == list(head.files))
 
 
 def _stop(worker: _Worker, *, kill: bool) -> None:

@@ -404,15 +404,18 @@ def test_a_worker_that_dies_taking_entries_leaves_their_files_to_be_read(
 def test_an_answer_about_other_files_is_not_taken():
     from collections import deque
 
-    from dvk_cli.reading.workers import _answers
+    from dvk_cli.reading.workers import _answers, _Batch
 
-    assert _answers(deque([3, (4, 5)]), ("done", 3, None))
-    assert not _answers(deque([3]), ("done", 4, None))
-    assert _answers(deque([(4, 5), 6]), ("reused", [(4, None), (5, None)]))
-    assert not _answers(deque([(4, 5)]), ("reused", [(5, None), (4, None)]))
-    assert not _answers(deque([(4, 5)]), ("reused", [(4, None)]))
-    assert not _answers(deque([4]), ("reused", [(4, None)]))
-    assert not _answers(deque(), ("done", 4, None))
+    read, reuse = _Batch((3, 4)), _Batch((4, 5), reuse=True)
+    assert _answers(deque([read, reuse]), ("done", [(3, b""), (4, b"")]))
+    assert not _answers(deque([read]), ("done", [(3, b"")]))
+    assert not _answers(deque([read]), ("done", [(4, b""), (3, b"")]))
+    assert not _answers(deque([read]), ("reused", [(3, None), (4, None)]))
+    assert _answers(deque([reuse, read]), ("reused", [(4, None), (5, None)]))
+    assert not _answers(deque([reuse]), ("reused", [(5, None), (4, None)]))
+    assert not _answers(deque([reuse]), ("reused", [(4, None)]))
+    assert not _answers(deque([reuse]), ("done", [(4, b""), (5, b"")]))
+    assert not _answers(deque(), ("done", [(4, b"")]))
 
 
 def test_workers_name_their_files_as_dvk_shows_them(tmp_path, returns, hostile, monkeypatch):
@@ -428,3 +431,147 @@ def test_workers_name_their_files_as_dvk_shows_them(tmp_path, returns, hostile, 
     assert [r.path for r in got] == ["ok0.xlsx", "abort.xlsx", "ok1.xlsx"]
     assert [r.path for r in got] == [display_path(p) for p in files]
     assert got[1].findings[0].message.startswith("Tệp abort.xlsx: không đọc được")
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _read_within(seconds: int, *args, **kwargs):
+    """read_all, stopped (its workers reaped) if it takes longer than
+    `seconds`: a batch sent again and again would never end."""
+    def stop(signum, frame):
+        raise _TooLong(f"read_all took longer than {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return read_all(*args, **kwargs)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def _batch_sizes(monkeypatch) -> list[int]:
+    """The number of files in each read batch answered (recorded in dvk's process)."""
+    sizes: list[int] = []
+    real = workers._answers
+
+    def spy(tasks, message):
+        if message[0] == "done":
+            sizes.append(len(message[1]))
+        return real(tasks, message)
+
+    monkeypatch.setattr(workers, "_answers", spy)
+    return sizes
+
+
+@pytest.mark.parametrize("workers_asked", [1, 2])
+@pytest.mark.parametrize("killer", ["abort", "sigkill", "memoryerror", "unpicklable", "panic"])
+def test_a_reader_that_dies_within_a_batch_gives_the_finding_on_its_file_alone(
+        tmp_path, returns, hostile, monkeypatch, killer, workers_asked):
+    """Files to read go to a worker READ_BATCH at once. One that kills its
+    reader in the middle of a batch gets the finding; the files read before
+    it in that batch (their returns died with the worker) and after it are
+    read again, each giving what it gives alone."""
+    catalog = default_catalog()
+    sizes = _batch_sizes(monkeypatch)
+    copies = _known_copies(tmp_path, returns, 40)
+    (bad,) = named(tmp_path, returns[0], killer)
+    files = [*copies[:13], bad, *copies[13:]]
+    got = _read_within(120, files, catalog, workers=workers_asked)
+    assert max(sizes) == workers.READ_BATCH and sum(sizes) == len(files) - 1
+    found = by_file(got)
+    rule = "read_memory_limit" if killer == "memoryerror" else "read_crashed"
+    assert [r for r, _ in found[killer]] == [rule]
+    _same_as_read(files, got, catalog, skip=(bad,))
+    assert not any(map(_alive, hostile()))
+
+
+def test_the_time_limit_is_each_files_not_its_batchs(tmp_path, returns, hostile, limits,
+                                                      monkeypatch):
+    """Six files of 0.3 s each in batches take longer together than the time
+    limit (0.7 s): none is stopped; one that hangs among them is."""
+    limits(max_seconds=0.7)
+    inner = workers.read_return  # (the hostile one: "hang" hangs)
+
+    def reader(path, *args, **kwargs):
+        if Path(path).stem.startswith("slow"):
+            time.sleep(0.3)
+        return inner(path, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "read_return", reader)
+    sizes = _batch_sizes(monkeypatch)
+    slow = named(tmp_path, returns[0], *(f"slow{k}" for k in range(6)))
+    (hang,) = named(tmp_path, returns[0], "hang")
+    files = [*slow[:4], hang, *slow[4:], *returns]
+    got = read_all(files, default_catalog(), workers=1)
+    assert max(sizes) >= 3
+    assert [r.readable for r in got] == [f != hang for f in files]
+    assert [r for r, _ in by_file(got)["hang"]] == ["read_time_limit"]
+    assert not any(map(_alive, hostile()))
+
+
+def test_a_worker_that_dies_between_files_leaves_each_to_be_read_alone(
+        tmp_path, returns, hostile, monkeypatch):
+    """A worker that dies after reading a batch, before its answer is out,
+    was reading no file: each file of the batch is read in a batch of its
+    own, and only the one after which a worker dies gets the finding."""
+    catalog = default_catalog()
+    marked = {"bad": False}
+    inner = workers.read_return
+
+    def reader(path, *args, **kwargs):
+        if Path(path).stem == "dieafter":
+            marked["bad"] = True  # (in the worker's memory)
+        return inner(path, *args, **kwargs)
+
+    real_reading = workers._Slot.reading
+
+    def reading(slot, i):
+        real_reading(slot, i)
+        if i == -1 and marked["bad"]:  # (it has said that it reads no file)
+            os.abort()
+
+    monkeypatch.setattr(workers, "read_return", reader)
+    monkeypatch.setattr(workers._Slot, "reading", staticmethod(reading))
+    sizes = _batch_sizes(monkeypatch)
+    copies = _known_copies(tmp_path, returns, 30)
+    (bad,) = named(tmp_path, returns[0], "dieafter")
+    files = [*copies[:10], bad, *copies[10:]]
+    got = _read_within(120, files, catalog, workers=1)
+    assert max(sizes) == workers.READ_BATCH
+    assert [r for r, _ in by_file(got)["dieafter"]] == ["read_crashed"]
+    _same_as_read(files, got, catalog, skip=(bad,))
+    assert not any(map(_alive, hostile()))
+
+
+@pytest.mark.parametrize(("at", "finding"), [(0, True), (3, False), (8, False)])
+def test_a_file_that_kills_a_worker_after_others_it_read_is_tried_again(
+        tmp_path, returns, hostile, monkeypatch, at, finding):
+    """What the files read before it left in the worker may be to blame: a
+    file that kills a worker that read others, also earlier in its batch, is
+    tried again in a fresh one (here it reads then). The first file a fresh
+    worker reads is not. (20 other files, one worker: the first batch is
+    files 0-7, the second begins with file 8.)"""
+    catalog = default_catalog()
+    flaked = tmp_path / "flaked"
+    inner = workers.read_return
+
+    def reader(path, *args, **kwargs):
+        if Path(path).stem == "flaky" and not flaked.exists():
+            flaked.touch()
+            os.abort()
+        return inner(path, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "read_return", reader)
+    copies = _known_copies(tmp_path, returns, 20)
+    (flaky,) = named(tmp_path, returns[0], "flaky")
+    files = [*copies[:at], flaky, *copies[at:]]
+    got = _read_within(120, files, catalog, workers=1)
+    assert flaked.exists()
+    if finding:
+        assert [r for r, _ in by_file(got)["flaky"]] == ["read_crashed"]
+        _same_as_read(files, got, catalog, skip=(flaky,))
+    else:
+        _same_as_read(files, got, catalog)
