@@ -103,12 +103,18 @@ def _col(letters: bytes) -> int:
     return n - 1
 
 
+# A quoted e, looked for as a literal: `re` finds one faster than `bytes in
+# bytes` does a needle of three bytes (see guards._LT_LT).
+_QUOTED_E, _SINGLE_QUOTED_E = re.compile(rb'"e"'), re.compile(rb"'e'")
+
+
 def _may_hold_errors(data: bytes) -> bool:
     """Whether a part holds t="e" (_ERROR_TYPE): searched only where a
     quoted e ("e" or 'e') occurs. "'e'" holds a single quote: it is looked
-    for (3 bytes at a time) only in a part that has one, which a one-byte
-    search tells quickly; most parts have none."""
-    return ((b'"e"' in data or (b"'" in data and b"'e'" in data))
+    for only in a part that has one, which a one-byte search tells quickly;
+    most parts have none."""
+    return ((_QUOTED_E.search(data) is not None
+             or (b"'" in data and _SINGLE_QUOTED_E.search(data) is not None))
             and _ERROR_TYPE.search(data) is not None)
 
 

@@ -164,7 +164,7 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
     # A cell is found by its r="B12" and needs a formula: without both, no
     # need to go through every cell (_no_formula_at says so as well when no
     # r="…" of `refs` occurs at all).
-    if xml is None or b"<f" not in xml:
+    if xml is None or _FORMULA_TAG.search(xml) is None:
         return []
     needles = [f'r="{ref}"'.encode() for ref in refs]
     if _no_formula_at(xml, needles):
@@ -191,6 +191,8 @@ def _formulas_without_value(raw: bytes | Package, sheet: str, refs: set[str]) ->
 
 
 _NEEDLE_TRIES = 8  # places of one r="…" looked at before the full scan decides
+# (a literal: `re` finds it faster than `bytes in bytes`, see guards._LT_LT)
+_FORMULA_TAG = re.compile(rb"<f")
 
 
 def _no_formula_at(xml: bytes, needles: list[bytes]) -> bool:
