@@ -40,14 +40,29 @@ def resolve(path: Path) -> Path:
     name = path.name
     if folders is None or name in ("", ".", ".."):
         return path.resolve()
-    parent = os.path.dirname(os.fspath(path))
-    key = parent if os.path.isabs(parent) else os.path.join(os.getcwd(), parent)
-    base = folders.get(key)
-    if base is None:
-        base = folders[key] = Path(key).resolve()
+    base = _folder(folders, os.path.dirname(os.fspath(path)))
     if os.path.islink(path):
         return path.resolve()
     return base / name
+
+
+def resolve_folder(folder: Path) -> Path:
+    """`folder.resolve()`, the same result and the same exceptions; within
+    `resolving()` looked up once, with the folders `resolve` looked up (a
+    file that is not a symlink resolves to its name in it)."""
+    folders = _FOLDERS.get()
+    if folders is None:
+        return folder.resolve()
+    return _folder(folders, os.fspath(folder))
+
+
+def _folder(folders: dict[str, Path], text: str) -> Path:
+    """The folder `text` (relative to the working folder) resolved, once."""
+    key = text if os.path.isabs(text) else os.path.join(os.getcwd(), text)
+    base = folders.get(key)
+    if base is None:
+        base = folders[key] = Path(key).resolve()
+    return base
 
 
 def _umask() -> int:

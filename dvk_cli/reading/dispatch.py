@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, NamedTuple
 
 from dvk_cli.core.catalog import Catalog
 from dvk_cli.core.cells import CellError, cell_ref
-from dvk_cli.core.files import readable_path, resolve
+from dvk_cli.core.files import readable_path, resolve, resolve_folder
 from dvk_cli.core.numbers import fmt_number
 from dvk_cli.core.text import fold_label_str
 from dvk_cli.reading.header import read_header
@@ -861,23 +861,23 @@ def find_returns(inputs: list[Path], skip: set[Path] | None = None) -> list[Path
     read_return) instead of a return silently missing. Only an INPUT folder
     that cannot be listed at all is an error (UsageError).
     """
-    out: list[tuple[Path, Path]] = []
-    skip = {_resolved(p) for p in (skip or set())}
+    out: list[tuple[Path, str]] = []
+    skip_keys = {_same_file(_resolved(p)) for p in (skip or set())}
     for item in inputs:
         try:
             if item.is_dir():
-                out.extend((p, rp) for p in _walk(item) if (rp := _resolved(p)) not in skip)
+                out.extend(found for found in _walk(item) if found[1] not in skip_keys)
                 continue
             listed = item.is_file()
         except OSError:  # e.g. a name longer than the OS allows: read_return says so
             listed = True
         if listed and _is_return_name(item.name):
-            out.append((item, _resolved(item)))
-    seen: set[Path] = set()
+            out.append((item, _same_file(_resolved(item))))
+    seen: set[str] = set()
     unique = []
-    for p, rp in out:
-        if rp not in seen:
-            seen.add(rp)
+    for p, key in out:
+        if key not in seen:
+            seen.add(key)
             unique.append(p)
     return unique
 
@@ -942,8 +942,11 @@ def find_unread(inputs: list[Path], skip: set[Path] | None = None) -> list[Path]
 
 def _walk_other(top: Path) -> list[Path]:
     """`_walk` for the files dvk does not read (folders it cannot list skipped)."""
-    return sorted(path for path, is_file in _files_below(top, lambda folder, exc: None)
-                  if is_file and _is_other_name(path.name))
+    found = [(place, folder, entry.name)
+             for place, folder, entry, is_file in _files_below(top, lambda *unlisted: None)
+             if is_file and _is_other_name(entry.name)]
+    found.sort(key=lambda item: item[0])
+    return [folder / name for _, folder, name in found]
 
 
 _SNIFF_LIMIT = 64 * 1024 * 1024  # bigger files are named by their extension alone
@@ -962,52 +965,78 @@ def describe_unread(path: Path) -> Content | None:
     return sniff(raw)
 
 
-def _files_below(top: Path, unlisted: Callable[[Path, OSError], None]
-                 ) -> Iterator[tuple[Path, bool | None]]:
+def _files_below(top: Path, unlisted: Callable[[Path, str, OSError], None]
+                 ) -> Iterator[tuple[str, Path, os.DirEntry[str], bool | None]]:
     """Every file below `top` (hidden entries skipped, symlinked folders not
-    followed) as (path, is a file); None when it cannot even be looked at.
-    A folder that cannot be listed is given to unlisted(folder, error)."""
-    folders = [top]
+    followed) as (its place, its folder, its entry, is a file); is a file is
+    None when it cannot even be looked at. A folder that cannot be listed is
+    given to unlisted(folder, its place, error). Sorting by the place sorts
+    as the files' Paths sort (_place); no Path is made for a file here, as
+    most are left out or only a few are kept (find_unread)."""
+    folders = [(top, "")]
     while folders:
-        folder = folders.pop()
+        folder, place = folders.pop()
         try:
             with os.scandir(folder) as listing:
                 entries = list(listing)
         except OSError as exc:
-            unlisted(folder, exc)
+            unlisted(folder, place, exc)
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = folder / entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append(path)
+                    folders.append((folder / name, _place(place, name)))
                     continue
                 is_file: bool | None = entry.is_file()
             except OSError:
                 is_file = None
-            yield path, is_file
+            yield _place(place, name), folder, entry, is_file
 
 
-def _walk(top: Path) -> list[Path]:
+# Path compares (sorts, and is equal) by its list of components, each case-
+# folded where the OS ignores case (Windows): the text of a place below a
+# folder joins the names with "\0", which sorts before any character a name
+# may hold, so that ["a", "b"] < ["a-b", "c"] holds for the texts too
+# ("a\0b" < "a-b\0c"; "a/b" > "a-b/c"). Every place below one folder has the
+# folder's own components in front, the same for all, and left out.
+_IGNORES_CASE = PurePath("A") == PurePath("a")
+
+
+def _place(folder: str, name: str) -> str:
+    """The place of `name` in a folder whose place is `folder` ("" for the top)."""
+    if _IGNORES_CASE:
+        name = name.lower()
+    return f"{folder}\0{name}" if folder else name
+
+
+def _walk(top: Path) -> list[tuple[Path, str]]:
     """The workbooks below `top` (hidden folders skipped, symlinked folders
-    not followed), and the folders below it that could not be listed."""
-    found: list[Path] = []
+    not followed), and the folders below it that could not be listed, each
+    with its resolved path as _same_file gives it, in Path order."""
+    found: list[tuple[str, Path, str]] = []
 
-    def unlisted(folder: Path, exc: OSError) -> None:
-        if folder == top:
+    def unlisted(folder: Path, place: str, exc: OSError) -> None:
+        if folder is top:
             from dvk_cli.core.errors import UsageError
 
             raise UsageError(f"Không đọc được thư mục “{readable_path(str(top))}” "
                              f"({_os_reason(exc)}).") from None
-        found.append(folder)  # read_return says why it could not be listed
+        # read_return says why it could not be listed
+        found.append((place, folder, _same_file(_resolved(folder))))
 
-    for path, is_file in _files_below(top, unlisted):
+    resolved: tuple[Path, str | None] | None = None  # the last folder met, resolved
+    for place, folder, entry, is_file in _files_below(top, unlisted):
         # a file that cannot even be looked at is tried: read_return says why
-        if is_file is not False and _is_return_name(path.name):
-            found.append(path)
-    return sorted(found)
+        if is_file is not False and _is_return_name(entry.name):
+            if resolved is None or resolved[0] is not folder:  # a folder's entries come together
+                resolved = folder, _resolved_folder(folder)
+            path = folder / entry.name
+            found.append((place, path, _entry_key(path, entry, resolved[1])))
+    found.sort(key=lambda item: item[0])
+    return [(path, key) for _, path, key in found]
 
 
 def _resolved(path: Path) -> Path:
@@ -1017,3 +1046,34 @@ def _resolved(path: Path) -> Path:
         return resolve(path)
     except (OSError, RuntimeError):
         return Path(os.path.abspath(path))
+
+
+def _same_file(resolved: Path) -> str:
+    """A resolved path as text that is equal where the Paths are equal: the
+    files met twice are told apart by it without making a Path for each."""
+    text = str(resolved)
+    return text.lower() if _IGNORES_CASE else text
+
+
+def _resolved_folder(folder: Path) -> str | None:
+    """`folder` resolved, as text; None when it cannot be (then each of its
+    files is resolved as _resolved resolves it)."""
+    try:
+        return str(resolve_folder(folder))
+    except (OSError, RuntimeError):
+        return None
+
+
+def _entry_key(path: Path, entry: os.DirEntry[str], folder: str | None) -> str:
+    """_same_file(_resolved(path)) for a folder's `entry` at `path`, its folder
+    resolved as `folder` (_resolved_folder): what is not a symlink resolves
+    to its name in the resolved folder (files.resolve), known without a
+    Path.resolve or a look at the file (thousands of files, a few folders)."""
+    try:
+        link = entry.is_symlink()
+    except OSError:  # as os.path.islink: what cannot be looked at is no link
+        link = False
+    if folder is None or link:
+        return _same_file(_resolved(path))
+    text = os.path.join(folder, entry.name)
+    return text.lower() if _IGNORES_CASE else text
