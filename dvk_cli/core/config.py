@@ -204,6 +204,8 @@ def _check_collisions(registry: Registry, units: list[Unit]) -> None:
     load, a return naming one is identified by its code, and identification
     says when a name alone is ambiguous."""
     for key, bucket in registry._ascii.items():  # the matching keys, without diacritics
+        if len(bucket) < 2:  # one unit (nearly every key): nothing to tell apart
+            continue
         for x, a in enumerate(bucket):
             for b in bucket[x + 1:]:
                 i, j = sorted((units.index(a), units.index(b)))

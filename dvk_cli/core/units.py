@@ -19,23 +19,60 @@ _PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in _PREFIXES) + r"
 
 _DASHES = re.compile(r"[_\-–—]+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
 
 
 def name_key(text: object) -> str:
     """Key for unit matching: folded, prefixes and punctuation removed."""
+    return keys(text)[0]
+
+
+def ascii_key(text: object) -> str:
+    """name_key without diacritics."""
+    return keys(text)[1]
+
+
+def keys(text: object) -> tuple[str, str]:
+    """(name_key(text), ascii_key(text)), each folded once (a registry of
+    10,000 units keys 20,000 texts before the first file is read)."""
+    if type(text) is str and text.isascii() and text.isalnum():
+        # a code ("BUDANG", "X00001"): no space, dot or dash to take a prefix
+        # or punctuation out at, so only the case changes
+        key = text.lower()
+        return key, key
     t = _DASHES.sub(" ", fold(text))
+    s = strip_diacritics(t)
+    if not (s.isascii() and len(s) == len(t)):
+        return _keys_of_any(t)
+    # Each character of t stripped to one ASCII character (see
+    # strip_diacritics), which is a letter, a digit, a space or punctuation
+    # as that character is (tests/core/test_text_keys.py checks both for
+    # every code point): s is t stripped character by character, so the
+    # prefix found in s is cut from both, and s cleaned as t is cleaned is
+    # t's key stripped.
+    for _ in range(2):
+        m = _PREFIX_RE.match(s)
+        if not m:
+            break
+        t, s = t[m.end():], s[m.end():]
+    return _clean(t), _clean(s)
+
+
+def _keys_of_any(t: str) -> tuple[str, str]:
+    """keys() of a folded text whose characters may strip to none or more
+    than one ASCII character."""
     # strip administrative prefixes (compare without diacritics, cut original)
     for _ in range(2):
         m = _PREFIX_RE.match(strip_diacritics(t))
         if not m:
             break
         t = t[m.end():]
-    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", t)).strip()
+    key = _clean(t)
+    return key, strip_diacritics(key)
 
 
-def ascii_key(text: object) -> str:
-    return strip_diacritics(name_key(text))
+def _clean(text: str) -> str:
+    """Punctuation made spaces, single-spaced (as fold: str.split's spaces are \\s)."""
+    return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
 @dataclass
@@ -62,9 +99,9 @@ class Registry:
         self._keys: dict[str, list[Unit]] = {}
         self._ascii: dict[str, list[Unit]] = {}
         for u in units:
-            for text in [u.name, u.code, *u.aliases]:
-                key = name_key(text)
-                for index, k in ((self._keys, key), (self._ascii, strip_diacritics(key))):
+            for text in (u.name, u.code, *u.aliases):
+                key, ascii = keys(text)
+                for index, k in ((self._keys, key), (self._ascii, ascii)):
                     bucket = index.setdefault(k, [])
                     if k and u not in bucket:
                         bucket.append(u)
