@@ -17,10 +17,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
-from dvk_cli.core.text import safe_text
+from dvk_cli.core.text import plain_text, safe_text
 
 TEXT, TEXTS, INT, NUMBER, BOOL, DATE, TABLE = "text", "texts", "int", "number", "bool", "date", "table"
 
@@ -42,6 +42,16 @@ class Section:
     @property
     def shown(self) -> str:
         return f"[[{self.name}]]" if self.many else f"[{self.name}]"
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """The keys every table of the section must have, in order."""
+        return tuple(k for k, spec in self.keys.items() if spec.required)
+
+    @cached_property
+    def texts(self) -> frozenset[str]:
+        """The keys whose value is a text (TEXT)."""
+        return frozenset(k for k, spec in self.keys.items() if spec.type == TEXT)
 
 
 def _keys(type_: str, *names: str) -> dict[str, Key]:
@@ -194,20 +204,35 @@ def _check_key(section: Section, key: str, value: object, where: Where) -> None:
             _text_ok(item, (*where, i), label)
 
 
+def _plain_texts(section: Section, table: dict) -> bool:
+    """Whether every key of `table` is one of the section's TEXT keys and every
+    value a text safe_text leaves as it is (no control character, line
+    break, tab …): then no key has anything to be told, and the table (one
+    of 10,000 [[units]]) is checked at once instead of key by key."""
+    if not table.keys() <= section.texts:
+        return False
+    try:
+        joined = " ".join(table.values())  # a space is plain: only the values' characters count
+    except TypeError:  # a value that is no text
+        return False
+    return plain_text(joined)
+
+
 def _check_table(section: Section, table: dict, where: Where) -> None:
-    for key, value in table.items():
-        if key not in section.keys:
-            near = suggestion(key, list(section.keys))
-            hint = (f"có phải {near}?" if near
-                    else f"các khóa dùng được: {', '.join(section.keys)}")
-            raise SchemaError((*where, key), f"{section.shown} không có khóa {shown(key)} "
-                                             f"(khóa lạ) — {hint}")
-        _check_key(section, key, value, (*where, key))
-    for key, spec in section.keys.items():
-        if spec.required and not (isinstance(table.get(key), str) and table[key].strip()):
+    if not _plain_texts(section, table):
+        for key, value in table.items():
+            if key not in section.keys:
+                near = suggestion(key, list(section.keys))
+                hint = (f"có phải {near}?" if near
+                        else f"các khóa dùng được: {', '.join(section.keys)}")
+                raise SchemaError((*where, key), f"{section.shown} không có khóa {shown(key)} "
+                                                 f"(khóa lạ) — {hint}")
+            _check_key(section, key, value, (*where, key))
+    for key in section.required:
+        value = table.get(key)
+        if not (isinstance(value, str) and value.strip()):
             raise SchemaError(where, f"{section.shown} thiếu {key} "
-                                     f"({' và '.join(k for k, s in section.keys.items() if s.required)}"
-                                     " là bắt buộc)")
+                                     f"({' và '.join(section.required)} là bắt buộc)")
 
 
 def _unknown_section(name: str, value: object) -> SchemaError:

@@ -78,6 +78,12 @@ def safe_text(text: object, *, multiline: bool = False) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def plain_text(text: str) -> bool:
+    """Whether safe_text changes nothing in `text` but its Unicode form (NFC):
+    the quick test that most texts pass."""
+    return _UNSAFE.search(text) is None
+
+
 def nfc(text: object) -> str:
     return unicodedata.normalize("NFC", str(text)).strip()
 

@@ -1,7 +1,8 @@
-"""The unit keys, strip_diacritics and fold give what they gave before they
-were made fast (a 10,000-unit dvk.toml is keyed before the first file is
-read): the code they had is kept below as the reference, and the Unicode
-facts the fast paths rest on are checked for every code point."""
+"""The unit keys, strip_diacritics, fold and the schema's table check give
+what they gave before they were made fast (a 10,000-unit dvk.toml is keyed
+and checked before the first file is read): the code they had is kept below
+as the reference, and the Unicode facts the fast paths rest on are checked
+for every code point."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dvk_cli.core.config_schema import (
+    SECTIONS,
+    SchemaError,
+    Section,
+    _check_key,
+    _check_table,
+    check,
+    shown,
+    suggestion,
+)
 from dvk_cli.core.text import _WITHOUT_MARKS, fold, strip_diacritics
 from dvk_cli.core.units import (
     _DASHES,
@@ -64,6 +75,22 @@ def old_indexes(units: list[Unit]) -> tuple[dict[str, list[Unit]], dict[str, lis
                 if k and u not in bucket:
                     bucket.append(u)
     return keys_, ascii_
+
+
+def old_check_table(section: Section, table: dict, where: tuple) -> None:
+    for key, value in table.items():
+        if key not in section.keys:
+            near = suggestion(key, list(section.keys))
+            hint = (f"có phải {near}?" if near
+                    else f"các khóa dùng được: {', '.join(section.keys)}")
+            raise SchemaError((*where, key), f"{section.shown} không có khóa {shown(key)} "
+                                             f"(khóa lạ) — {hint}")
+        _check_key(section, key, value, (*where, key))
+    for key, spec in section.keys.items():
+        if spec.required and not (isinstance(table.get(key), str) and table[key].strip()):
+            raise SchemaError(where, f"{section.shown} thiếu {key} "
+                                     f"({' và '.join(k for k, s in section.keys.items() if s.required)}"
+                                     " là bắt buộc)")
 
 
 # ------------------------------------------------------------------ the Unicode facts
@@ -178,3 +205,39 @@ def _old_match(registry: Registry, old_keys: dict, old_ascii: dict, text: str) -
         return registry.match(text)
     finally:
         registry._keys, registry._ascii = saved
+
+
+# ------------------------------------------------------------------ the schema's table check
+
+values = st.one_of(names, st.integers(), st.booleans(), st.floats(allow_nan=False),
+                   st.lists(st.one_of(names, st.integers()), max_size=3),
+                   st.dictionaries(st.sampled_from(["MÃ", "a"]), st.integers(), max_size=2),
+                   st.sampled_from(["", " ", "Xã\nA", "A\tB", "\x1b[2J", "\u202eA", "\udcff"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(sorted(SECTIONS)), st.dictionaries(
+    st.sampled_from(["code", "name", "group", "aliases", "mapping", "files", "unit", "label",
+                     "nmae", "x", "sheet", "max", "date", "enabled", "threshold", "max_cells"]),
+    values, max_size=5))
+def test_a_table_is_told_what_it_was_told(name: str, table: dict) -> None:
+    section = SECTIONS[name]
+    where = (name, 3) if section.many else (name,)
+    assert _outcome(lambda: check({name: [table] * 2 if section.many else table})) == \
+        _outcome(lambda: _old_check(name, table))
+    assert _outcome(lambda: _check_table(section, table, where)) == \
+        _outcome(lambda: old_check_table(section, table, where))
+
+
+def _old_check(name: str, table: dict) -> None:
+    section = SECTIONS[name]
+    for i in range(2 if section.many else 1):
+        old_check_table(section, table, (name, i) if section.many else (name,))
+
+
+def _outcome(run) -> object:
+    try:
+        run()
+    except SchemaError as exc:
+        return exc.where, str(exc)
+    return None
