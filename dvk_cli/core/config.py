@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dvk_cli.core.collector import paused
 from dvk_cli.core.config_schema import SchemaError, check, check_paths, line_of, shown
 from dvk_cli.core.errors import UsageError
 from dvk_cli.core.text import fold, nfc, strip_diacritics
@@ -128,6 +129,11 @@ def load_config(path: Path | None) -> Config:
         return Config()
     path = Path(path)
     text = _read_text(path)
+    with paused():  # ~100,000 objects made and no reference cycle (core/collector.py)
+        return _loaded(path, text)
+
+
+def _loaded(path: Path, text: str) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -144,3 +144,44 @@ def test_each_stage_settles_what_it_made(tmp_path, monkeypatch):
     assert result.totals
     assert 0 < counts["identify"] < counts["consolidate_stage"] < counts["review"]
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_paused_gives_the_collector_back_as_it_was(enabled):
+    """load_config parses dvk.toml with the collector paused: it is as it
+    was after the block (also after an error), and within a run what the
+    block made is settled first."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with collector.paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() == enabled and gc.get_freeze_count() == 0  # outside a run
+        with pytest.raises(ValueError), collector.paused():
+            raise ValueError
+        assert gc.isenabled() == enabled
+        with collector.long_lived():
+            with collector.paused():
+                kept = Node()
+            assert (gc.get_freeze_count() > 0) == enabled
+            del kept
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_config_is_loaded_with_the_collector_paused(tmp_path, monkeypatch):
+    from dvk_cli.core import config
+
+    seen = []
+    loads = config.tomllib.loads
+
+    def watched(text):
+        seen.append(gc.isenabled())
+        return loads(text)
+
+    monkeypatch.setattr(config.tomllib, "loads", watched)
+    folder = copy_sample(tmp_path / "tinh")
+    assert gc.isenabled()
+    assert config.load_config(folder / "dvk.toml").registry
+    assert seen == [False] and gc.isenabled()
