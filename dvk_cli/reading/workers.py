@@ -523,19 +523,19 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         name = items[i][1]
         return display_path(Path(items[i][0])) if name is None else name
 
-    def reading(worker: _Worker) -> int | None:
+    def reading(worker: _Worker) -> tuple[int, float] | None:
         """The file of the batch at the head of its queue that the worker is
-        reading (or was, when it died), if any."""
-        at, _ = _Slot.read(worker.slot)
+        reading (or was, when it died), and when it began, if any."""
+        at, began = _Slot.read(worker.slot)
         head = worker.tasks[0] if worker.tasks else None
-        return at if head is not None and not head.reuse and at in head.files else None
+        return (at, began) if head is not None and not head.reuse and at in head.files else None
 
     def deadline(worker: _Worker) -> float:
         if not worker.ready:
             return worker.started + START_TIMEOUT
-        if reading(worker) is not None:
-            return max(worker.since, _Slot.read(worker.slot)[1]) + limits.max_seconds
-        return worker.since + limits.max_seconds
+        now_reading = reading(worker)
+        began = worker.since if now_reading is None else max(worker.since, now_reading[1])
+        return began + limits.max_seconds
 
     def taken(got: list) -> None:
         """A batch's answer: each file whose entry was taken is done; the
@@ -586,7 +586,8 @@ def read_in_workers(items: list[Task], catalog: Catalog, limits: Limits, workers
         if cause is None:
             cause, detail = _cause_of_death(worker)
         head = worker.tasks[0] if worker.tasks else None
-        at = reading(worker)
+        now_reading = reading(worker)
+        at = None if now_reading is None else now_reading[0]
         if head is not None and head.reuse:
             # It died taking cache entries: its files are read as any other,
             # each then the one a reader that dies is reading.
