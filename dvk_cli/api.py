@@ -317,8 +317,10 @@ def _write_outputs(c: Consolidation, out: Path, template: Path | None, docx: boo
     return paths
 
 
-# What writing the outputs imports: imported while the returns are read.
+# What writing the outputs imports, and the report template it compiles
+# (none given: the packaged one): done while the returns are read.
 OUTPUT_MODULES = ("xlsxwriter", "dvk_cli.outputs.workbook", "jinja2", "dvk_cli.outputs.report")
+DEFAULT_TEMPLATE = ("dvk_cli.outputs.report:default_template",)
 DOCX_MODULES = ("docxtpl", "dvk_cli.outputs.word")
 
 
@@ -381,10 +383,11 @@ def aggregate(inputs: Inputs, *, period: str | None = None,
     _clean_out(out_dir)
     # The run is committed to the store only once its outputs are written: an
     # output that cannot be written leaves the store as it was.
+    warm = (OUTPUT_MODULES + (DEFAULT_TEMPLATE if template_path is None else ())
+            + (DOCX_MODULES if docx else ()))
     c, pending = _consolidate_pending(paths_in, period, config_path, skip=skip,
                                       history=history, workers=workers, progress=progress,
-                                      warm=OUTPUT_MODULES + (DOCX_MODULES if docx else ()),
-                                      looked=looked)
+                                      warm=warm, looked=looked)
     try:
         paths = _write_outputs(c, out_dir, template_path, docx,
                                stored=bool(c.history.get("written")))

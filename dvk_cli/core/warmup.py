@@ -7,8 +7,13 @@ no time. The thread starts once the workers are forked: a worker is forked
 only from a process without other threads (dvk_cli/reading/workers.py), and
 is joined once the files are read, so that no thread outlives the read.
 
-An import that fails here is ignored: the module is imported again where it
-is used, and fails there with the usual error.
+An entry "module:function" also calls the module's function (no arguments):
+work the run will need whatever the returns say, such as compiling the
+report template, done here instead of after the read.
+
+An import (or call) that fails here is ignored: the module is imported
+again, and the function called again, where it is used, and fails there
+with the usual error.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Warmup:
-    """Import `modules` in the background: `start` (once), then `join`."""
+    """Import `modules` ("module", or "module:function" to call it too) in
+    the background: `start` (once), then `join`."""
 
     modules: tuple[str, ...]
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
@@ -37,8 +43,11 @@ class Warmup:
             self._thread = None
 
     def _import(self) -> None:
-        for name in self.modules:
+        for entry in self.modules:
+            name, _, function = entry.partition(":")
             try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - imported again, and reported, where used
+                module = importlib.import_module(name)
+                if function:
+                    getattr(module, function)()
+            except Exception:  # noqa: BLE001 - done again, and reported, where used
                 pass

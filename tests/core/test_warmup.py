@@ -33,6 +33,19 @@ def test_the_warmup_imports_its_modules_and_ignores_one_that_fails():
     assert threading.active_count() == 1
 
 
+def test_a_warmup_entry_may_also_call_a_function_of_its_module():
+    from dvk_cli.outputs import report
+
+    report.default_template.cache_clear()
+    w = Warmup(("dvk_cli.outputs.report:default_template", "colorsys:no_such_function",
+                "dvk_cli_no_such_module:f"))
+    w.start()
+    w.join()
+    assert report.default_template.cache_info().currsize == 1  # compiled in the thread
+    assert report.default_template() is report.default_template()
+    assert threading.active_count() == 1
+
+
 def test_started_is_called_once_the_workers_are_forked(tmp_path, monkeypatch):
     files = _returns(tmp_path)
     seen = []
