@@ -77,6 +77,12 @@ READ_BATCH = 8
 # fraction of a millisecond, less than dvk's own handling of a message per
 # file (a re-run after one file changed, N = 3,321: 3,320 entries).
 REUSE_BATCH = 16
+# Workers run this much below dvk's own priority (nice): they are batch work,
+# while dvk's process does what the run waits for as they read (importing
+# pandas, receiving their returns). On two cores, three busy processes
+# shared them evenly and the imports of a province's run (N = 130) ended
+# after the reads; the clerk's other programs come before them too.
+WORKER_NICE = 5
 START_TIMEOUT = 60.0  # seconds for a new worker to report ready
 STOP_TIMEOUT = 2.0  # seconds for a worker to exit after its pipe closes
 STDERR_KEPT = 8192  # bytes kept of the start and of the end of a worker's stderr
@@ -132,6 +138,14 @@ def _vm_data() -> int | None:
     return None
 
 
+def _lower_priority() -> None:
+    """WORKER_NICE below the parent (where the system has nice)."""
+    try:
+        os.nice(WORKER_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
 def _limit_memory(max_memory_mb: int) -> None:
     """Let the data segment grow by `max_memory_mb` from here, no more: an
     allocation beyond fails (MemoryError in Python, an abort in Rust)."""
@@ -178,6 +192,7 @@ def serve(conn: Connection, err: Connection, catalog: Catalog, limits: Limits,
     file's time: one that cannot be is that file's failure.
     """
     _die_with_parent(parent_pid)
+    _lower_priority()
     for fd in close:
         try:
             os.close(fd)

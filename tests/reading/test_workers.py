@@ -575,3 +575,18 @@ def test_a_file_that_kills_a_worker_after_others_it_read_is_tried_again(
         _same_as_read(files, got, catalog, skip=(flaky,))
     else:
         _same_as_read(files, got, catalog)
+
+
+def test_workers_read_below_dvks_own_priority(tmp_path, returns, monkeypatch):
+    """dvk's own process (imports, receiving) comes before its readers."""
+    def reader(path, *args, **kwargs):
+        data = read_return(path, *args, **kwargs)
+        data.period_text = str(os.nice(0))  # the worker's niceness, carried back
+        return data
+
+    monkeypatch.setattr(workers, "read_return", reader)
+    assert threading.active_count() == 1, "workers must be forked to inherit the reader"
+    got = read_all(returns, default_catalog(), workers=2)
+    expected = min(19, os.nice(0) + workers.WORKER_NICE)
+    assert [r.period_text for r in got] == [str(expected)] * len(returns)
+    assert all(r.readable for r in got)
