@@ -228,14 +228,16 @@ def from_medians(table: pd.DataFrame) -> dict[tuple[str, str], Expected]:
 
 # ------------------------------------------------------------------ tests
 
-def item_value(money: pd.Series, items: pd.Series) -> float:
+def item_value(money, items) -> float:
     """The median value of one item (money / count) over the units reporting
-    both above 0; 1 when none does."""
-    both = pd.concat([money, items], axis=1, keys=["money", "items"]).dropna()
-    both = both[(both["money"] > 0) & (both["items"] > 0)]
-    if both.empty:
+    both above 0 (two columns of one table, or arrays in the same order);
+    1 when none does."""
+    money = np.asarray(money, dtype="float64")
+    items = np.asarray(items, dtype="float64")
+    both = (money > 0) & (items > 0)  # (a blank, NaN, is neither)
+    if not both.any():
         return 1.0
-    return float((both["money"] / both["items"]).median())
+    return float(np.median(money[both] / items[both]))
 
 
 def variance(expected: Expected) -> float:

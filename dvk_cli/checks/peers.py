@@ -119,7 +119,8 @@ def _item(code: str, per_unit: pd.DataFrame, counts: Mapping[str, str]) -> float
     count = counts.get(code)
     if count is None or count not in per_unit.columns:
         return 1.0
-    return item_value(per_unit[code], per_unit[count])
+    return item_value(per_unit[code].to_numpy(dtype="float64", na_value=np.nan),
+                      per_unit[count].to_numpy(dtype="float64", na_value=np.nan))
 
 
 @dataclass(frozen=True)
@@ -166,38 +167,46 @@ def flag_values(per_unit: pd.DataFrame, catalog: Catalog, settings: OutlierSetti
     table = per_unit[codes].astype("float64")
     table.index = table.index.map(str)
     group_of = {u: (groups or {}).get(u, "") or "" for u in table.index}
-    # every group's expectations as tables aligned on `table`: whole columns
-    # are tested at once, and an Expected is made only for a figure flagged
-    peer_value, peer_median, peer_size = (pd.DataFrame(np.nan, index=table.index, columns=codes)
-                                          for _ in range(3))
-    median_value = pd.DataFrame(np.nan, index=table.index, columns=codes)
-    peer_count = pd.DataFrame(0, index=table.index, columns=codes, dtype="int64")
-    median_count = pd.DataFrame(0, index=table.index, columns=codes, dtype="int64")
+    # every group's expectations as arrays (units x indicators) aligned on
+    # `table`: whole columns are tested at once, and an Expected is made only
+    # for a figure flagged. Column j of each is indicator codes[j]; pandas is
+    # left once the groups' frames are made (a column of a DataFrame costs
+    # more than the tests on it, at a province's size).
+    shape = table.shape
+    peer_value, peer_median, peer_size, median_value = (np.full(shape, np.nan) for _ in range(4))
+    peer_count, median_count = (np.zeros(shape, dtype="int64") for _ in range(2))
     for group in dict.fromkeys(group_of.values()):
-        members = [u for u in table.index if group_of[u] == group]
-        part = table.loc[members]
+        rows = np.array([i for i, u in enumerate(table.index) if group_of[u] == group])
+        part = table.iloc[rows]
         frame = peer_frame(part, settings.min_units)
-        peer_value.loc[members] = frame.value.to_numpy()
-        peer_median.loc[members] = frame.median.to_numpy()
-        peer_size.loc[members] = frame.size.to_numpy()
-        peer_count.loc[members] = np.broadcast_to(frame.peers.to_numpy(), part.shape)
+        peer_value[rows] = frame.value.to_numpy()
+        peer_median[rows] = frame.median.to_numpy()
+        peer_size[rows] = frame.size.to_numpy()
+        peer_count[rows] = frame.peers.to_numpy()
         medians, others = median_frame(part)
-        median_value.loc[members] = medians.to_numpy()
-        median_count.loc[members] = np.broadcast_to(others.to_numpy(), part.shape)
+        median_value[rows] = medians.to_numpy()
+        median_count[rows] = others.to_numpy()
     earlier = history_table(history, table)
+    then_all = earlier.to_numpy(dtype="float64")
+    # each indicator's figures as one contiguous array (as a column of `table` is)
+    columns = np.ascontiguousarray(table.to_numpy(dtype="float64").T)
     counts = item_counts(catalog)
     units = table.index.to_numpy()
+    nothing = np.full(shape[0], np.nan)
     flags: list[Flag] = []
-    for code in codes:
+    for j, code in enumerate(codes):
         ind = catalog[code]
-        column = table[code]
-        total = float(column.sum())
-        by_history, then, change = history_arrays(column, earlier[code], settings.min_factor)
+        values = columns[j]
+        total = float(np.nansum(values))
+        if (then_all[:, j] > 0).any():
+            by_history, then, change = history_arrays(table[code], earlier[code],
+                                                      settings.min_factor)
+        else:  # (history_arrays' own answer when no earlier figure is above 0)
+            by_history, then, change = nothing, then_all[:, j], nothing
         has_history = ~np.isnan(by_history)
-        expected = np.where(has_history, by_history, peer_value[code].to_numpy())
+        expected = np.where(has_history, by_history, peer_value[:, j])
         has_expected = ~np.isnan(expected)
-        baseline = np.where(has_expected, expected, median_value[code].to_numpy())
-        values = column.to_numpy()
+        baseline = np.where(has_expected, expected, median_value[:, j])
         positive = values > 0
         if ind.type == "money":
             slipped = slips(values, baseline)
@@ -211,9 +220,8 @@ def flag_values(per_unit: pd.DataFrame, catalog: Catalog, settings: OutlierSetti
             item=item, noise=noise)
 
         column_expected = _ColumnExpectations(
-            by_history, then, change, expected, baseline, peer_median[code].to_numpy(),
-            peer_size[code].to_numpy(), peer_count[code].to_numpy(),
-            median_count[code].to_numpy())
+            by_history, then, change, expected, baseline, peer_median[:, j], peer_size[:, j],
+            peer_count[:, j], median_count[:, j])
         for i in np.flatnonzero(slipped >= 0):
             factor, typed = SLIPS[slipped[i]]
             e = column_expected.at(int(i), unscaled=not has_expected[i])
