@@ -430,25 +430,38 @@ def _exemplary(c: Consolidation) -> list[dict]:
     if models is None or not len(models) or "exemplary" not in models.columns:
         return []
     out = []
-    # Only the exemplary rows become records (a national list has ~40,000 rows).
-    chosen = [_truthy(flag) for flag in models["exemplary"].tolist()]
-    for m in models[chosen].to_dict("records"):
-        unit = str(m.get("unit") or "")
+    # Only the exemplary rows are looked at (a national list has ~40,000
+    # rows), column by column: a record per row costs more than the row.
+    chosen = [i for i, flag in enumerate(models["exemplary"].tolist()) if _truthy(flag)]
+    if not chosen:
+        return []
+
+    def column(key: str) -> list:
+        if key not in models.columns:
+            return [None] * len(chosen)
+        values = models[key].tolist()
+        return [values[i] for i in chosen]
+
+    for unit, name, field_, kind, implementer in zip(
+            column("unit"), column("name"), column("field"), column("kind"),
+            column("implementer"), strict=True):
+        unit = str(unit or "")
         info = c.units.get(unit)
         unit_name = info.name if info else unit
-        name = str(m.get("name") or "").strip()
+        name = str(name or "").strip()
         if not name:
             continue
         out.append({
             "name": name.strip("“”\"'").strip(),
             "unit": unit,
             "unit_name": unit_name,
-            "field": str(m.get("field") or ""),
-            "kind": str(m.get("kind") or ""),
-            "implementer": str(m.get("implementer") or ""),
+            "field": str(field_ or ""),
+            "kind": str(kind or ""),
+            "implementer": str(implementer or ""),
             "label": f"{_quoted(name)} ({unit_name})" if unit_name else _quoted(name),
         })
     return out
+
 
 
 def _unit_names(c: Consolidation) -> dict[str, str]:
