@@ -228,7 +228,7 @@ def from_medians(table: pd.DataFrame) -> dict[tuple[str, str], Expected]:
 
 # ------------------------------------------------------------------ tests
 
-def item_value(money, items) -> float:
+def item_value(money: pd.Series | np.ndarray, items: pd.Series | np.ndarray) -> float:
     """The median value of one item (money / count) over the units reporting
     both above 0 (two columns of one table, or arrays in the same order);
     1 when none does."""

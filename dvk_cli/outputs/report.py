@@ -463,7 +463,6 @@ def _exemplary(c: Consolidation) -> list[dict]:
     return out
 
 
-
 def _unit_names(c: Consolidation) -> dict[str, str]:
     names = {s.unit: s.unit_name for s in c.sources if s.unit and s.unit_name}
     names.update({u.code: u.name for u in (*c.missing, *c.held)})
